@@ -1,0 +1,64 @@
+# Layanan Online Disdukcapil — build, run and test.
+#
+#   make run     install what is missing, build, start the local stack
+#   make test    the whole suite (unit + end-to-end)
+#   make stop    stop the local stack
+#   make bench   benchmarks (not tests)
+#   make SANITIZE=address ...   ASan/UBSan builds of the module and scheduler
+
+SHELL      := /bin/bash
+BUILD      := build
+CC         ?= cc
+SANITIZE   ?=
+
+CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE
+ifeq ($(SANITIZE),address)
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+CFLAGS  := $(CFLAGS_BASE) $(SANITIZE_FLAGS) -Idomain
+LDFLAGS := $(SANITIZE_FLAGS)
+
+DOMAIN_SRC := $(wildcard domain/*.c)
+DOMAIN_HDR := $(wildcard domain/*.h)
+
+# --- the nginx module, built against Debian's nginx source tree ------------
+
+NGX_SRC    := /usr/share/nginx/src
+NGX_BUILD  := $(BUILD)/nginx$(if $(SANITIZE),-$(SANITIZE))
+MODULE     := $(BUILD)/ngx_http_dukcapil_module.so
+MODULE_SRC := $(wildcard ngx_dukcapil_module/*.c ngx_dukcapil_module/*.h \
+                         ngx_dukcapil_module/lua/*.lua) $(DOMAIN_SRC) $(DOMAIN_HDR)
+
+# nginx adds -W -Wall -Werror itself; -Wextra is what we add for our code.
+NGX_CC_OPT := -g -O2 -fstack-protector-strong -Wformat \
+              -Werror=format-security -fPIC -D_FORTIFY_SOURCE=2 -Wextra \
+              -Wno-unused-parameter -Wno-missing-field-initializers \
+              $(SANITIZE_FLAGS)
+NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC $(SANITIZE_FLAGS)
+
+.PHONY: all module scheduler clean
+
+all: module scheduler
+
+module: $(MODULE)
+
+$(NGX_BUILD)/Makefile: config ngx_dukcapil_module/lua/*.lua $(DOMAIN_SRC)
+	@test -f $(NGX_SRC)/conf_flags || { \
+	    echo "nginx source missing: apt-get install nginx-dev"; exit 1; }
+	rm -rf $(NGX_BUILD) && mkdir -p $(BUILD)
+	cp -a $(NGX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && . ./conf_flags && ./configure "$${NGX_CONF_FLAGS[@]}" \
+	    --with-cc-opt='$(NGX_CC_OPT)' --with-ld-opt='$(NGX_LD_OPT)' \
+	    --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
+	    || { tail -30 configure.log; exit 1; }
+
+$(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRC)
+	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_dukcapil_module.so $@
+
+clean:
+	rm -rf $(BUILD)
+
+-include domain/domain.mk
+-include scheduler/scheduler.mk
+-include tests/tests.mk
