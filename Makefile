@@ -13,7 +13,8 @@ SANITIZE   ?=
 
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE
 ifeq ($(SANITIZE),address)
-SANITIZE_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                  -fno-omit-frame-pointer
 endif
 CFLAGS  := $(CFLAGS_BASE) $(SANITIZE_FLAGS) -Idomain
 LDFLAGS := $(SANITIZE_FLAGS)
@@ -42,7 +43,7 @@ all: module scheduler
 
 module: $(MODULE)
 
-$(NGX_BUILD)/Makefile: config ngx_dukcapil_module/lua/*.lua $(DOMAIN_SRC)
+$(NGX_BUILD)/objs/Makefile: config ngx_dukcapil_module/lua/*.lua
 	@test -f $(NGX_SRC)/conf_flags || { \
 	    echo "nginx source missing: apt-get install nginx-dev"; exit 1; }
 	rm -rf $(NGX_BUILD) && mkdir -p $(BUILD)
@@ -52,9 +53,10 @@ $(NGX_BUILD)/Makefile: config ngx_dukcapil_module/lua/*.lua $(DOMAIN_SRC)
 	    --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
 	    || { tail -30 configure.log; exit 1; }
 
-$(MODULE): $(NGX_BUILD)/Makefile $(MODULE_SRC)
+$(MODULE): $(NGX_BUILD)/objs/Makefile $(MODULE_SRC)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_dukcapil_module.so $@
+	@# a new inode: a running nginx keeps its mapping of the old file
+	cp $(NGX_BUILD)/objs/ngx_http_dukcapil_module.so $@.tmp && mv -f $@.tmp $@
 
 clean:
 	rm -rf $(BUILD)

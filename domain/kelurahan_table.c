@@ -9,6 +9,8 @@
 
 #include "kelurahan_table.h"
 
+/* One row per line, as in the CSV, so that a change reads as one. */
+/* clang-format off */
 const dk_kecamatan_t dk_kecamatan_table[] = {
     {"14.71.01", "Sukajadi"},
     {"14.71.02", "Pekanbaru Kota"},
@@ -118,3 +120,4 @@ const dk_kelurahan_t dk_kelurahan_table[] = {
 
 const size_t dk_kelurahan_count =
     sizeof(dk_kelurahan_table) / sizeof(dk_kelurahan_table[0]);
+/* clang-format on */

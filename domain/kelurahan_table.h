@@ -13,7 +13,7 @@ typedef struct {
 } dk_kecamatan_t;
 
 typedef struct {
-    const char *code;      /* "14.71.08.1001" */
+    const char *code; /* "14.71.08.1001" */
     const char *name;
     unsigned char kecamatan; /* index into dk_kecamatan_table */
     /* the kecamatan's name before the 2020-22 split, as addresses still

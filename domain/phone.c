@@ -1,6 +1,7 @@
 /*
- * Indonesian mobile numbers: after the country code 62, "8", an operator
- * digit other than 4 (84x is not a mobile prefix), and 7..10 more digits.
+ * Indonesian mobile numbers: after the country code 62 comes "8", an operator
+ * digit other than 0 and 4 (80x and 84x are no mobile prefixes), then 7..10
+ * more digits.
  */
 #include "phone.h"
 

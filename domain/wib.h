@@ -32,7 +32,8 @@ int dk_date_weekday(int32_t day);
 
 /* Writes the instant as WIB local time, "2026-12-01T08:00:00+07:00", and
  * returns its length. Seconds precision: sub-second digits are dropped (the
- * instant is rounded down), which is all the audit trail shows. */
+ * instant is rounded down), which is all the audit trail shows. An instant
+ * outside years 0000..9999 is written as 0000-00-00T00:00:00+07:00. */
 size_t dk_rfc3339_wib(int64_t unix_us, char out[DK_RFC3339_MAX]);
 
 /* Parses an RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS", optional fraction of

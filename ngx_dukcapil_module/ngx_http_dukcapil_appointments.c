@@ -1,0 +1,1176 @@
+
+/*
+ * Appointments with daily quotas: availability, booking, reading and
+ * cancelling.  The booking decision is one Redis script; the yes is said
+ * only after PostgreSQL has committed the row.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_dukcapil_module.h"
+#include "ngx_http_dukcapil_request.h"
+#include "ngx_http_dukcapil_reply.h"
+#include "ngx_http_dukcapil_metrics.h"
+#include "ngx_http_dukcapil_sql.h"
+#include "nik.h"
+#include "name.h"
+#include "phone.h"
+#include "wib.h"
+
+
+typedef struct {
+    ngx_str_t                     office;
+    ngx_uint_t                    service;
+    int32_t                       day;
+    int32_t                       to;          /* availability: last day */
+    char                          date[DK_DATE_LEN + 1];
+    char                          code[DK_CODE_LEN + 1];
+    u_char                        nik[17];
+    char                          phone[DK_PHONE_MAX];
+    u_char                       *name;
+    char                          queue[NGX_INT_T_LEN + 1];
+    char                          quota[NGX_INT_T_LEN + 1];
+    char                          cap[NGX_INT_T_LEN + 1];
+    char                          now[NGX_INT64_LEN + 1];
+    char                          expire[NGX_INT64_LEN + 1];
+    char                          today[DK_DATE_LEN + 1];
+    u_char                        keys[4][80];
+    u_char                        bar[32];
+    u_char                        field[16];
+
+    /* the script's answer */
+    ngx_str_t                     outcome;
+    ngx_str_t                     until;
+
+    /* availability and next_available: one reply per day */
+    ngx_int_t                    *quotas;
+    ngx_int_t                    *booked;
+} ngx_http_dukcapil_booking_t;
+
+
+static void ngx_http_dukcapil_availability_reply(void *data, ngx_uint_t index,
+    redisReply *reply);
+static void ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_book_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
+    json_t *json, ngx_http_dukcapil_booking_t *b, const char **field);
+static void ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
+    redisReply *reply);
+static void ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_book_full_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
+    ngx_uint_t sent);
+static void ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_release_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_day_reply(void *data, ngx_uint_t index,
+    redisReply *reply);
+static ngx_int_t ngx_http_dukcapil_appointment_get(ngx_http_request_t *r);
+static void ngx_http_dukcapil_appointment_got(void *data, PGresult *res,
+    ngx_uint_t sent);
+static ngx_int_t ngx_http_dukcapil_appointment_cancel(ngx_http_request_t *r);
+static void ngx_http_dukcapil_appointment_cancelled(void *data, PGresult *res,
+    ngx_uint_t sent);
+static void ngx_http_dukcapil_day_keys(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_no_op(void *data, ngx_uint_t index,
+    redisReply *reply);
+
+
+static const char  *ngx_http_dukcapil_day_key_names[] = {
+    "day", "adm", "nik", "phone"
+};
+
+
+/* GET /api/v1/availability?office=mpp&from=D&to=D */
+
+ngx_int_t
+ngx_http_dukcapil_availability_handler(ngx_http_request_t *r)
+{
+    u_char                         *key;
+    int32_t                         from, to, d;
+    ngx_int_t                       rc;
+    ngx_str_t                       office;
+    ngx_http_dukcapil_job_t        *job;
+    ngx_http_dukcapil_booking_t    *b;
+    ngx_http_dukcapil_redis_op_t   *op;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+    char                            date[DK_DATE_LEN + 1];
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
+
+    if (ngx_http_arg(r, (u_char *) "office", 6, &office) != NGX_OK
+        || ngx_http_dukcapil_office(dmcf, &office) == NULL)
+    {
+        return ngx_http_dukcapil_send_invalid(r, "office");
+    }
+
+    if (ngx_http_dukcapil_arg_date(r, "from", 4, &from) != NGX_OK) {
+        return ngx_http_dukcapil_send_invalid(r, "from");
+    }
+
+    if (ngx_http_dukcapil_arg_date(r, "to", 2, &to) != NGX_OK
+        || to < from || to - from >= NGX_HTTP_DUKCAPIL_MAX_RANGE)
+    {
+        return ngx_http_dukcapil_send_invalid(r, "to");
+    }
+
+    job = ngx_http_dukcapil_job_create(r, 0);
+    b = ngx_pcalloc(r->pool, sizeof(ngx_http_dukcapil_booking_t));
+    if (job == NULL || b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->data = b;
+    b->office = office;
+    b->day = from;
+    b->to = to;
+    b->quotas = ngx_pcalloc(r->pool, (to - from + 1)
+                                     * NGX_HTTP_DUKCAPIL_SERVICES
+                                     * 2 * sizeof(ngx_int_t));
+    if (b->quotas == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->booked = b->quotas + (to - from + 1) * NGX_HTTP_DUKCAPIL_SERVICES;
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_availability_reply,
+                                    ngx_http_dukcapil_availability_done, job);
+    if (op == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->argv[0] = "HGETALL";
+    job->argvlen[0] = 7;
+
+    for (d = from; d <= to; d++) {
+        key = ngx_pnalloc(r->pool, 80);
+        if (key == NULL) {
+            ngx_http_dukcapil_redis_cancel(op);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        dk_date_format(d, date);
+
+        job->argv[1] = (char *) key;
+        job->argvlen[1] = ngx_snprintf(key, 80, "dk:{%V:%s}:day", &office,
+                                       date)
+                          - key;
+
+        (void) ngx_http_dukcapil_redis_command(op, 2, job->argv,
+                                               job->argvlen);
+    }
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        return ngx_http_dukcapil_send_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                            "unavailable", NULL);
+    }
+
+    job->redis = op;
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+/* one HGETALL per day: q:<svc> overrides and n:<svc> counts */
+
+static void
+ngx_http_dukcapil_availability_reply(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    size_t                          i;
+    ngx_int_t                       s, n;
+    ngx_str_t                       field;
+    redisReply                     *f, *v;
+    ngx_http_dukcapil_booking_t    *b;
+
+    b = job->data;
+
+    for (s = 0; s < NGX_HTTP_DUKCAPIL_SERVICES; s++) {
+        b->quotas[index * NGX_HTTP_DUKCAPIL_SERVICES + s] = -1;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        return;
+    }
+
+    for (i = 0; i + 1 < reply->elements; i += 2) {
+        f = reply->element[i];
+        v = reply->element[i + 1];
+
+        if (f->type != REDIS_REPLY_STRING || f->len < 3 || f->str[1] != ':'
+            || ngx_http_dukcapil_redis_integer(v, &n) != NGX_OK)
+        {
+            continue;
+        }
+
+        field.data = (u_char *) f->str + 2;
+        field.len = f->len - 2;
+
+        s = ngx_http_dukcapil_service_index(&field);
+        if (s == NGX_ERROR) {
+            continue;
+        }
+
+        if (f->str[0] == 'q') {
+            b->quotas[index * NGX_HTTP_DUKCAPIL_SERVICES + s] = n;
+
+        } else if (f->str[0] == 'n') {
+            b->booked[index * NGX_HTTP_DUKCAPIL_SERVICES + s] = n;
+        }
+    }
+}
+
+
+static void
+ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    int32_t                         d;
+    json_t                         *days, *services;
+    ngx_int_t                       quota, booked, remaining, open, i;
+    ngx_uint_t                      s;
+    ngx_http_dukcapil_booking_t    *b;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+    char                            date[DK_DATE_LEN + 1];
+
+    job->redis = NULL;
+    b = job->data;
+    dmcf = job->dmcf;
+
+    if (rc != NGX_OK) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    days = json_array();
+
+    for (d = b->day; d <= b->to; d++) {
+        services = json_array();
+        dk_date_format(d, date);
+
+        for (s = 0; s < NGX_HTTP_DUKCAPIL_SERVICES; s++) {
+            if (!dmcf->services[s].enabled) {
+                continue;
+            }
+
+            i = (d - b->day) * NGX_HTTP_DUKCAPIL_SERVICES + s;
+
+            open = ngx_http_dukcapil_day_open(dmcf, d);
+            quota = b->quotas[i] >= 0 ? b->quotas[i] : dmcf->services[s].quota;
+
+            if (dmcf->closed_weekdays & (1 << dk_date_weekday(d))
+                && b->quotas[i] < 0)
+            {
+                quota = 0;
+            }
+
+            booked = b->booked[i];
+            remaining = quota > booked ? quota - booked : 0;
+
+            json_array_append_new(services,
+                json_pack("{s:s, s:I, s:I, s:I, s:b}",
+                          "service", dmcf->services[s].code.data,
+                          "quota", (json_int_t) quota,
+                          "booked", (json_int_t) booked,
+                          "remaining", (json_int_t) remaining,
+                          "open", open && remaining > 0));
+        }
+
+        json_array_append_new(days, json_pack("{s:s, s:o}", "date", date,
+                                              "services", services));
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
+                                json_pack("{s:s%, s:o}",
+                                          "office", b->office.data,
+                                          b->office.len, "days", days));
+}
+
+
+/* POST /api/v1/appointments */
+
+ngx_int_t
+ngx_http_dukcapil_appointments_handler(ngx_http_request_t *r)
+{
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    return ngx_http_dukcapil_read_json(r, ngx_http_dukcapil_book_body);
+}
+
+
+static void
+ngx_http_dukcapil_book_body(ngx_http_request_t *r)
+{
+    json_t                       *json;
+    ngx_int_t                     rc;
+    ngx_str_t                     raw;
+    const char                   *field;
+    ngx_http_dukcapil_job_t      *job;
+    ngx_http_dukcapil_booking_t   booking, *b;
+
+    json = ngx_http_dukcapil_body_json(r, &raw, &rc);
+    if (json == NULL) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ngx_memzero(&booking, sizeof(ngx_http_dukcapil_booking_t));
+
+    if (ngx_http_dukcapil_book_parse(r, json, &booking, &field) != NGX_OK) {
+        ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r, field));
+        return;
+    }
+
+    job = ngx_http_dukcapil_job_create(r, 1);
+    if (job == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    b = ngx_palloc(job->pool, sizeof(ngx_http_dukcapil_booking_t));
+    if (b == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    *b = booking;
+    job->data = b;
+
+    b->office.data = ngx_http_dukcapil_job_strdup(job, booking.office.data,
+                                                  booking.office.len);
+    b->name = ngx_http_dukcapil_job_strdup(job, booking.name,
+                                           ngx_strlen(booking.name));
+
+    if (b->office.data == NULL || b->name == NULL
+        || dk_code_generate('A', b->code) != 0)
+    {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    ngx_http_dukcapil_job_start(job, &raw, ngx_http_dukcapil_book_decide);
+}
+
+
+/* validates in the order of the contract; *field names the first at fault */
+
+static ngx_int_t
+ngx_http_dukcapil_book_parse(ngx_http_request_t *r, json_t *json,
+    ngx_http_dukcapil_booking_t *b, const char **field)
+{
+    const char                     *p;
+    ngx_int_t                       s;
+    ngx_str_t                       v;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
+
+    *field = "nik";
+    if (ngx_http_dukcapil_json_string(json, "nik", &v) != NGX_OK
+        || dk_nik_valid((char *) v.data, v.len) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(b->nik, v.data, 16);
+
+    *field = "name";
+    if (ngx_http_dukcapil_json_string(json, "name", &v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = (const char *) v.data;
+    v.len = dk_trim(&p, v.len);
+
+    if (dk_name_valid(p, v.len) != 0) {
+        return NGX_ERROR;
+    }
+
+    b->name = ngx_pnalloc(r->pool, v.len + 1);
+    if (b->name == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_cpystrn(b->name, (u_char *) p, v.len + 1);
+
+    *field = "phone";
+    if (ngx_http_dukcapil_json_string(json, "phone", &v) != NGX_OK
+        || dk_phone_normalize((char *) v.data, v.len, b->phone) < 0)
+    {
+        return NGX_ERROR;
+    }
+
+    *field = "service";
+    if (ngx_http_dukcapil_json_string(json, "service", &v) != NGX_OK
+        || (s = ngx_http_dukcapil_service_index(&v)) == NGX_ERROR
+        || !dmcf->services[s].enabled)
+    {
+        return NGX_ERROR;
+    }
+
+    b->service = s;
+
+    *field = "office";
+    if (ngx_http_dukcapil_json_string(json, "office", &v) != NGX_OK
+        || ngx_http_dukcapil_office(dmcf, &v) == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    b->office = ngx_http_dukcapil_office(dmcf, &v)->code;
+
+    *field = "date";
+    if (ngx_http_dukcapil_json_string(json, "date", &v) != NGX_OK
+        || dk_date_parse((char *) v.data, v.len, &b->day) != 0
+        || !ngx_http_dukcapil_day_open(dmcf, b->day))
+    {
+        return NGX_ERROR;
+    }
+
+    dk_date_format(b->day, b->date);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dukcapil_day_keys(ngx_http_dukcapil_job_t *job)
+{
+    ngx_uint_t                    i;
+    ngx_http_dukcapil_booking_t  *b;
+
+    b = job->data;
+
+    for (i = 0; i < 4; i++) {
+        ngx_snprintf(b->keys[i], sizeof(b->keys[i]), "dk:{%V:%s}:%s%Z",
+                     &b->office, b->date,
+                     ngx_http_dukcapil_day_key_names[i]);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
+{
+    int                            i;
+    ngx_http_dukcapil_booking_t   *b;
+    ngx_http_dukcapil_redis_op_t  *op;
+    ngx_http_dukcapil_main_conf_t *dmcf;
+
+    b = job->data;
+    dmcf = job->dmcf;
+
+    ngx_http_dukcapil_day_keys(job);
+
+    ngx_snprintf(b->bar, sizeof(b->bar), "dk:bar:%*s%Z", (size_t) 16, b->nik);
+    ngx_snprintf((u_char *) b->quota, sizeof(b->quota), "%i%Z",
+                 dmcf->services[b->service].quota);
+    ngx_snprintf((u_char *) b->cap, sizeof(b->cap), "%i%Z", dmcf->phone_cap);
+    ngx_snprintf((u_char *) b->now, sizeof(b->now), "%M%Z",
+                 (ngx_msec_t) ngx_time() * 1000 + ngx_timeofday()->msec);
+
+    /* the day's keys outlive the day by a week, if reconcile never comes */
+    ngx_snprintf((u_char *) b->expire, sizeof(b->expire), "%T%Z",
+                 (time_t) (b->day + 8) * 86400 - DK_WIB_OFFSET);
+
+    job->argv[2] = "6";
+    job->argv[3] = "dk:epoch";
+    job->argv[4] = (char *) b->bar;
+    job->argv[5] = (char *) b->keys[0];
+    job->argv[6] = (char *) b->keys[1];
+    job->argv[7] = (char *) b->keys[2];
+    job->argv[8] = (char *) b->keys[3];
+    job->argv[9] = (char *) dmcf->services[b->service].code.data;
+    job->argv[10] = b->quota;
+    job->argv[11] = (char *) b->nik;
+    job->argv[12] = b->phone;
+    job->argv[13] = b->cap;
+    job->argv[14] = b->code;
+    job->argv[15] = b->now;
+    job->argv[16] = b->expire;
+
+    for (i = 2; i < 17; i++) {
+        job->argvlen[i] = ngx_strlen(job->argv[i]);
+    }
+
+    job->argvlen[9] = dmcf->services[b->service].code.len;
+    job->argvlen[11] = 16;
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
+                                    ngx_http_dukcapil_book_decide_done, job);
+    if (op == NULL) {
+        goto unavailable;
+    }
+
+    (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_BOOK, 17,
+                                          job->argv, job->argvlen);
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        goto unavailable;
+    }
+
+    job->redis = op;
+    return;
+
+unavailable:
+
+    ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
+    ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "unavailable", NULL);
+}
+
+
+static void
+ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    redisReply                   *e;
+    ngx_http_dukcapil_booking_t  *b;
+
+    b = job->data;
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: booking script failed: %s", reply->str);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0
+        || reply->element[0]->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    e = reply->element[0];
+
+    b->outcome.data = ngx_http_dukcapil_job_strdup(job, (u_char *) e->str,
+                                                   e->len);
+    b->outcome.len = b->outcome.data ? e->len : 0;
+
+    if (reply->elements < 2) {
+        return;
+    }
+
+    e = reply->element[1];
+
+    if (e->type == REDIS_REPLY_INTEGER) {
+        ngx_snprintf((u_char *) b->queue, sizeof(b->queue), "%L%Z",
+                     e->integer);
+
+    } else if (e->type == REDIS_REPLY_STRING && e->len < 32) {
+        b->until.data = ngx_http_dukcapil_job_strdup(job, (u_char *) e->str,
+                                                     e->len);
+        b->until.len = b->until.data ? e->len : 0;
+    }
+}
+
+
+#define ngx_http_dukcapil_outcome_is(b, s)                                   \
+    ((b)->outcome.len == sizeof(s) - 1                                        \
+     && ngx_strncmp((b)->outcome.data, s, sizeof(s) - 1) == 0)
+
+
+static void
+ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_booking_t  *b;
+
+    job->redis = NULL;
+    b = job->data;
+
+    if (rc != NGX_OK || b->outcome.len == 0) {
+        /* if the script ran, reconcile gives its admission back */
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    if (ngx_http_dukcapil_outcome_is(b, "ok")) {
+        job->values[0] = b->code;
+        job->values[1] = (char *) b->nik;
+        job->values[2] = (char *) b->name;
+        job->values[3] = b->phone;
+        job->values[4] = (char *) b->office.data;
+        job->values[5] = (char *) job->dmcf->services[b->service].code.data;
+        job->values[6] = b->date;
+        job->values[7] = b->queue;
+
+        job->pg = ngx_http_dukcapil_pg_query(
+                      NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT, 8,
+                      job->values, NULL, ngx_http_dukcapil_book_inserted,
+                      job);
+
+        if (job->pg == NULL) {
+            ngx_http_dukcapil_book_inserted(job, NULL, 0);
+        }
+
+        return;
+    }
+
+    if (ngx_http_dukcapil_outcome_is(b, "full")) {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_QUOTA_FULL);
+        ngx_http_dukcapil_book_full(job);
+        return;
+    }
+
+    if (ngx_http_dukcapil_outcome_is(b, "dup")) {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_ALREADY_BOOKED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT, "already_booked",
+                                    NULL);
+        return;
+    }
+
+    if (ngx_http_dukcapil_outcome_is(b, "phone")) {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_PHONE_LIMIT);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT, "phone_limit",
+                                    "phone");
+        return;
+    }
+
+    if (ngx_http_dukcapil_outcome_is(b, "closed")) {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_CLOSED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                    "invalid_date", "date");
+        return;
+    }
+
+    if (ngx_http_dukcapil_outcome_is(b, "bar")) {
+        json_t  *json;
+
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_NO_SHOW_BAR);
+
+        json = ngx_http_dukcapil_error_json("no_show_bar", NULL);
+        json_object_set_new(json, "until",
+                            json_stringn((char *) b->until.data,
+                                         b->until.len));
+        ngx_http_dukcapil_job_reply(job, NGX_HTTP_FORBIDDEN, json);
+        return;
+    }
+
+    /* "rebuilding": Redis lost its state; admitting now could over-book */
+    ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_REBUILDING);
+    ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "state_rebuilding", NULL);
+}
+
+
+/*
+ * The day is full: find the first later open day with room for the
+ * service, so that the citizen is not left guessing.
+ */
+static void
+ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job)
+{
+    u_char                         *key;
+    int32_t                         d, last;
+    ngx_uint_t                      n;
+    ngx_http_dukcapil_booking_t    *b;
+    ngx_http_dukcapil_redis_op_t   *op;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+    char                            date[DK_DATE_LEN + 1];
+    const char                     *argv[4];
+    size_t                          argvlen[4];
+
+    b = job->data;
+    dmcf = job->dmcf;
+
+    last = ngx_http_dukcapil_today() + dmcf->booking_window;
+    n = (last > b->day) ? last - b->day : 0;
+
+    b->quotas = ngx_pcalloc(job->pool, (n + 1) * 2 * sizeof(ngx_int_t));
+    if (b->quotas == NULL) {
+        goto none;
+    }
+
+    b->booked = b->quotas + n + 1;
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_day_reply,
+                                    ngx_http_dukcapil_book_full_done, job);
+    if (op == NULL) {
+        goto none;
+    }
+
+    key = ngx_pnalloc(job->pool, 80);
+    if (key == NULL) {
+        ngx_http_dukcapil_redis_cancel(op);
+        goto none;
+    }
+
+    argv[0] = "HMGET";
+    argvlen[0] = 5;
+    argv[1] = (char *) key;
+    argv[2] = (char *) b->keys[0];            /* reused: "q:<svc>" */
+    argv[3] = (char *) b->keys[1];            /* reused: "n:<svc>" */
+    argvlen[2] = ngx_snprintf(b->keys[0], sizeof(b->keys[0]), "q:%V",
+                              &dmcf->services[b->service].code)
+                 - b->keys[0];
+    argvlen[3] = ngx_snprintf(b->keys[1], sizeof(b->keys[1]), "n:%V",
+                              &dmcf->services[b->service].code)
+                 - b->keys[1];
+
+    /* hiredis copies the arguments: one key buffer serves every day */
+    for (d = b->day + 1; d <= last; d++) {
+        dk_date_format(d, date);
+        argvlen[1] = ngx_snprintf(key, 80, "dk:{%V:%s}:day", &b->office,
+                                  date)
+                     - key;
+        (void) ngx_http_dukcapil_redis_command(op, 4, argv, argvlen);
+    }
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        goto none;
+    }
+
+    job->redis = op;
+    return;
+
+none:
+
+    b->to = 0;
+    ngx_http_dukcapil_book_full_done(job, NGX_ERROR);
+}
+
+
+static void
+ngx_http_dukcapil_day_reply(void *data, ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_int_t                     n;
+    ngx_http_dukcapil_booking_t  *b;
+
+    b = job->data;
+
+    b->quotas[index] = -1;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+        return;
+    }
+
+    if (ngx_http_dukcapil_redis_integer(reply->element[0], &n) == NGX_OK) {
+        b->quotas[index] = n;
+    }
+
+    if (ngx_http_dukcapil_redis_integer(reply->element[1], &n) == NGX_OK) {
+        b->booked[index] = n;
+    }
+}
+
+
+static void
+ngx_http_dukcapil_book_full_done(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    int32_t                         d, last;
+    json_t                         *json, *next;
+    ngx_int_t                       quota, i;
+    ngx_http_dukcapil_booking_t    *b;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+    char                            date[DK_DATE_LEN + 1];
+
+    job->redis = NULL;
+    b = job->data;
+    dmcf = job->dmcf;
+    next = json_null();
+
+    last = ngx_http_dukcapil_today() + dmcf->booking_window;
+
+    for (d = b->day + 1; rc == NGX_OK && d <= last; d++) {
+        if (!ngx_http_dukcapil_day_open(dmcf, d)) {
+            continue;
+        }
+
+        i = d - b->day - 1;
+        quota = b->quotas[i] >= 0 ? b->quotas[i]
+                                  : dmcf->services[b->service].quota;
+
+        if (quota > b->booked[i]) {
+            dk_date_format(d, date);
+            next = json_string(date);
+            break;
+        }
+    }
+
+    json = ngx_http_dukcapil_error_json("quota_full", NULL);
+    json_object_set_new(json, "next_available", next);
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_CONFLICT, json);
+}
+
+
+static void
+ngx_http_dukcapil_book_inserted(void *data, PGresult *res, ngx_uint_t sent)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    u_char                        *p;
+    ngx_http_dukcapil_booking_t   *b;
+
+    job->pg = NULL;
+    b = job->data;
+
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
+
+        p = ngx_pnalloc(job->pool, sizeof("/api/v1/appointments/") - 1
+                                   + DK_CODE_LEN);
+        if (p) {
+            job->location.data = p;
+            job->location.len = ngx_sprintf(p, "/api/v1/appointments/%s",
+                                            b->code)
+                                - p;
+        }
+
+        ngx_http_dukcapil_job_reply(job, NGX_HTTP_CREATED,
+            json_pack("{s:s, s:i, s:s%, s:s, s:s, s:s}",
+                      "code", b->code,
+                      "queue_number", (int) ngx_atoi((u_char *) b->queue,
+                                                     ngx_strlen(b->queue)),
+                      "office", b->office.data, b->office.len,
+                      "service",
+                      job->dmcf->services[b->service].code.data,
+                      "date", b->date,
+                      "status", "booked"));
+        return;
+    }
+
+    if (res == NULL && sent) {
+        /*
+         * The INSERT reached PostgreSQL but no answer came: it may have
+         * committed.  The admission stays; reconcile keeps it if the row
+         * is there and removes it after the grace period if not.
+         */
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: booking %s: outcome unknown, "
+                      "left to reconcile", b->code);
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    ngx_http_dukcapil_release(job);
+
+    if (res && ngx_http_dukcapil_pg_unique_violation(res,
+                                     "appointment_one_active_per_nik_date"))
+    {
+        /* an active appointment at another office on the same date */
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_ALREADY_BOOKED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT, "already_booked",
+                                    NULL);
+        return;
+    }
+
+    if (res) {
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: booking %s refused by postgres: %s",
+                      b->code, PQresultErrorMessage(res));
+    }
+
+    ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
+    ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "unavailable", NULL);
+}
+
+
+/* gives the admission back; fire and forget, reconcile backs it up */
+
+static void
+ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job)
+{
+    const char                    *argv[8];
+    size_t                         argvlen[8];
+    ngx_uint_t                     i;
+    ngx_http_dukcapil_booking_t   *b;
+    ngx_http_dukcapil_redis_op_t  *op;
+
+    b = job->data;
+
+    ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_RELEASED);
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_no_op,
+                                    ngx_http_dukcapil_release_done, NULL);
+    if (op == NULL) {
+        return;
+    }
+
+    argv[2] = "4";
+    for (i = 0; i < 4; i++) {
+        argv[3 + i] = (char *) b->keys[i];
+    }
+    argv[7] = b->code;
+
+    for (i = 2; i < 8; i++) {
+        argvlen[i] = ngx_strlen(argv[i]);
+    }
+
+    /* argv and argvlen need not outlive this call: no NOSCRIPT retry */
+    (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_RELEASE,
+                                          8, argv, argvlen);
+    op->script = NGX_HTTP_DUKCAPIL_LUA_N;
+
+    (void) ngx_http_dukcapil_redis_wait(op);
+}
+
+
+static void
+ngx_http_dukcapil_release_done(void *data, ngx_int_t rc)
+{
+    if (rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "dukcapil: release failed, left to reconcile");
+    }
+}
+
+
+static void
+ngx_http_dukcapil_no_op(void *data, ngx_uint_t index, redisReply *reply)
+{
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "dukcapil: redis answered \"%s\"", reply->str);
+    }
+}
+
+
+/* GET and DELETE /api/v1/appointments/{code}, with X-NIK */
+
+ngx_int_t
+ngx_http_dukcapil_appointment_handler(ngx_http_request_t *r)
+{
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+        return ngx_http_dukcapil_appointment_get(r);
+    }
+
+    if (r->method == NGX_HTTP_DELETE) {
+        return ngx_http_dukcapil_appointment_cancel(r);
+    }
+
+    return NGX_HTTP_NOT_ALLOWED;
+}
+
+
+static ngx_int_t
+ngx_http_dukcapil_appointment_lookup(ngx_http_request_t *r, ngx_uint_t write,
+    ngx_http_dukcapil_job_t **jobp)
+{
+    ngx_int_t                     rc;
+    ngx_http_dukcapil_job_t      *job;
+    ngx_http_dukcapil_booking_t  *b;
+    char                          code[DK_CODE_LEN + 1];
+    u_char                        nik[16];
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_dukcapil_header_nik(r, nik) != NGX_OK) {
+        return ngx_http_dukcapil_send_error(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "invalid_nik", "X-NIK");
+    }
+
+    /* a malformed code is as unknown as a wrong one */
+    if (ngx_http_dukcapil_uri_code(r, 0, 'A', code) != NGX_OK) {
+        return ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND,
+                                            "not_found", NULL);
+    }
+
+    job = ngx_http_dukcapil_job_create(r, write);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b = ngx_pcalloc(job->pool ? job->pool : r->pool,
+                    sizeof(ngx_http_dukcapil_booking_t));
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->data = b;
+    ngx_memcpy(b->code, code, sizeof(code));
+    ngx_memcpy(b->nik, nik, 16);
+
+    job->values[0] = b->code;
+    job->values[1] = (char *) b->nik;
+
+    *jobp = job;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dukcapil_appointment_get(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_dukcapil_job_t  *job;
+
+    rc = ngx_http_dukcapil_appointment_lookup(r, 0, &job);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    r->main->count++;
+
+    job->pg = ngx_http_dukcapil_pg_query(NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_GET,
+                                         2, job->values, NULL,
+                                         ngx_http_dukcapil_appointment_got,
+                                         job);
+    if (job->pg == NULL) {
+        ngx_http_dukcapil_appointment_got(job, NULL, 0);
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_dukcapil_appointment_got(void *data, PGresult *res, ngx_uint_t sent)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    job->pg = NULL;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
+                                    NULL);
+        return;
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
+        json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}",
+                  "code", PQgetvalue(res, 0, 0),
+                  "status", PQgetvalue(res, 0, 1),
+                  "queue_number", atoi(PQgetvalue(res, 0, 2)),
+                  "office", PQgetvalue(res, 0, 3),
+                  "service", PQgetvalue(res, 0, 4),
+                  "date", PQgetvalue(res, 0, 5)));
+}
+
+
+static ngx_int_t
+ngx_http_dukcapil_appointment_cancel(ngx_http_request_t *r)
+{
+    ngx_int_t                     rc;
+    ngx_http_dukcapil_job_t      *job;
+    ngx_http_dukcapil_booking_t  *b;
+
+    rc = ngx_http_dukcapil_appointment_lookup(r, 1, &job);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    b = job->data;
+    dk_date_format(ngx_http_dukcapil_today(), b->today);
+    job->values[2] = b->today;
+
+    r->main->count++;
+
+    job->pg = ngx_http_dukcapil_pg_query(
+                  NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_CANCEL, 3, job->values,
+                  NULL, ngx_http_dukcapil_appointment_cancelled, job);
+    if (job->pg == NULL) {
+        ngx_http_dukcapil_appointment_cancelled(job, NULL, 0);
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_dukcapil_appointment_cancelled(void *data, PGresult *res,
+    ngx_uint_t sent)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    char                          *status;
+    ngx_str_t                      service;
+    ngx_http_dukcapil_booking_t   *b;
+
+    job->pg = NULL;
+    b = job->data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
+                                    NULL);
+        return;
+    }
+
+    status = PQgetvalue(res, 0, 0);
+
+    if (PQgetvalue(res, 0, 1)[0] == 't') {
+        /* committed: now the slot goes back at once */
+        b->office.len = PQgetlength(res, 0, 2);
+        b->office.data = ngx_http_dukcapil_job_strdup(job,
+                                     (u_char *) PQgetvalue(res, 0, 2),
+                                     b->office.len);
+        service.data = (u_char *) PQgetvalue(res, 0, 3);
+        service.len = PQgetlength(res, 0, 3);
+        b->service = ngx_http_dukcapil_service_index(&service);
+        ngx_cpystrn((u_char *) b->date, (u_char *) PQgetvalue(res, 0, 4),
+                    sizeof(b->date));
+
+        if (b->office.data) {
+            ngx_http_dukcapil_day_keys(job);
+            ngx_http_dukcapil_release(job);
+        }
+
+        status = "cancelled";
+
+    } else if (ngx_strcmp(status, "checked_in") == 0) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT, "checked_in",
+                                    NULL);
+        return;
+
+    } else if (ngx_strcmp(status, "cancelled") != 0) {
+        /* a no-show, or a day already past */
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT,
+                                    "appointment_closed", NULL);
+        return;
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
+                                json_pack("{s:s, s:s}", "code", b->code,
+                                          "status", status));
+}

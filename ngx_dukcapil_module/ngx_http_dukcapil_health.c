@@ -1,0 +1,231 @@
+
+/*
+ * GET /api/v1/services and GET /api/v1/health.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_dukcapil_module.h"
+#include "ngx_http_dukcapil_request.h"
+#include "ngx_http_dukcapil_reply.h"
+#include "ngx_http_dukcapil_sql.h"
+
+
+typedef struct {
+    ngx_uint_t   pending;
+    const char  *redis;
+    const char  *postgres;
+} ngx_http_dukcapil_health_t;
+
+
+static void ngx_http_dukcapil_health_ping(void *data, ngx_uint_t index,
+    redisReply *reply);
+static void ngx_http_dukcapil_health_redis_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_health_pg_done(void *data, PGresult *res,
+    ngx_uint_t sent);
+static void ngx_http_dukcapil_health_reply(ngx_http_dukcapil_job_t *job);
+
+
+ngx_int_t
+ngx_http_dukcapil_services_handler(ngx_http_request_t *r)
+{
+    json_t                         *json, *offices, *services;
+    ngx_int_t                       rc;
+    ngx_uint_t                      i;
+    ngx_http_dukcapil_office_t     *office;
+    ngx_http_dukcapil_service_t    *s;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
+
+    offices = json_array();
+    services = json_array();
+    json = json_pack("{s:o, s:o}", "offices", offices, "services", services);
+
+    if (json == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    office = dmcf->offices->elts;
+
+    for (i = 0; i < dmcf->offices->nelts; i++) {
+        json_array_append_new(offices,
+                              json_pack("{s:s%, s:s%}",
+                                        "code", office[i].code.data,
+                                        office[i].code.len,
+                                        "name", office[i].name.data,
+                                        office[i].name.len));
+    }
+
+    for (i = 0; i < NGX_HTTP_DUKCAPIL_SERVICES; i++) {
+        s = &dmcf->services[i];
+
+        if (!s->enabled) {
+            continue;
+        }
+
+        json_array_append_new(services,
+                              json_pack("{s:s%, s:s%, s:I}",
+                                        "code", s->code.data, s->code.len,
+                                        "name", s->name.data, s->name.len,
+                                        "quota", (json_int_t) s->quota));
+    }
+
+    return ngx_http_dukcapil_send_json(r, NGX_HTTP_OK, json);
+}
+
+
+/* asks both stores for real, at once: PING and SELECT 1 */
+
+ngx_int_t
+ngx_http_dukcapil_health_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                      rc;
+    const char                    *argv[1];
+    ngx_http_dukcapil_job_t       *job;
+    ngx_http_dukcapil_health_t    *health;
+    ngx_http_dukcapil_redis_op_t  *op;
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    job = ngx_http_dukcapil_job_create(r, 0);
+    health = ngx_pcalloc(r->pool, sizeof(ngx_http_dukcapil_health_t));
+
+    if (job == NULL || health == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job->data = health;
+    health->redis = "ok";
+    health->postgres = "ok";
+    health->pending = 2;
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_health_ping,
+                                    ngx_http_dukcapil_health_redis_done, job);
+    argv[0] = "PING";
+
+    if (op) {
+        (void) ngx_http_dukcapil_redis_command(op, 1, argv, NULL);
+    }
+
+    if (op == NULL || ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        health->redis = "down";
+        health->pending--;
+
+    } else {
+        job->redis = op;
+    }
+
+    job->pg = ngx_http_dukcapil_pg_query(NGX_HTTP_DUKCAPIL_SQL_PING, 0, NULL,
+                                         NULL,
+                                         ngx_http_dukcapil_health_pg_done,
+                                         job);
+    if (job->pg == NULL) {
+        health->postgres = "down";
+        health->pending--;
+    }
+
+    if (health->pending == 0) {
+        ngx_http_dukcapil_health_reply(job);
+        return NGX_DONE;
+    }
+
+    r->main->count++;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_dukcapil_health_ping(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_health_t  *health;
+
+    health = job->data;
+
+    if (reply->type != REDIS_REPLY_STATUS
+        || ngx_strcmp(reply->str, "PONG") != 0)
+    {
+        health->redis = "down";
+    }
+}
+
+
+static void
+ngx_http_dukcapil_health_redis_done(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_health_t  *health;
+
+    health = job->data;
+    job->redis = NULL;
+
+    if (rc != NGX_OK) {
+        health->redis = "down";
+    }
+
+    if (--health->pending == 0) {
+        ngx_http_dukcapil_health_reply(job);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_health_pg_done(void *data, PGresult *res, ngx_uint_t sent)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_health_t  *health;
+
+    health = job->data;
+    job->pg = NULL;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        health->postgres = "down";
+    }
+
+    if (--health->pending == 0) {
+        ngx_http_dukcapil_health_reply(job);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_health_reply(ngx_http_dukcapil_job_t *job)
+{
+    ngx_uint_t                   status;
+    ngx_http_dukcapil_health_t  *health;
+
+    health = job->data;
+
+    status = (health->redis[0] == 'o' && health->postgres[0] == 'o')
+             ? NGX_HTTP_OK : NGX_HTTP_SERVICE_UNAVAILABLE;
+
+    ngx_http_dukcapil_job_reply(job, status,
+                                json_pack("{s:s, s:s}",
+                                          "redis", health->redis,
+                                          "postgres", health->postgres));
+}

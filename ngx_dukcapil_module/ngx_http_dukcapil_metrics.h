@@ -1,0 +1,34 @@
+
+/*
+ * Counters shared by all workers, shown at /metrics in Prometheus text.
+ */
+
+
+#ifndef _NGX_HTTP_DUKCAPIL_METRICS_H_INCLUDED_
+#define _NGX_HTTP_DUKCAPIL_METRICS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+typedef enum {
+    NGX_HTTP_DUKCAPIL_BOOKED = 0,
+    NGX_HTTP_DUKCAPIL_QUOTA_FULL,
+    NGX_HTTP_DUKCAPIL_ALREADY_BOOKED,
+    NGX_HTTP_DUKCAPIL_PHONE_LIMIT,
+    NGX_HTTP_DUKCAPIL_NO_SHOW_BAR,
+    NGX_HTTP_DUKCAPIL_CLOSED,
+    NGX_HTTP_DUKCAPIL_REBUILDING,
+    NGX_HTTP_DUKCAPIL_RELEASED,
+    NGX_HTTP_DUKCAPIL_FAILED,
+    NGX_HTTP_DUKCAPIL_OUTCOMES
+} ngx_http_dukcapil_outcome_e;
+
+
+ngx_int_t ngx_http_dukcapil_metrics_init(ngx_conf_t *cf);
+void ngx_http_dukcapil_metrics_booking(ngx_uint_t outcome);
+
+
+#endif /* _NGX_HTTP_DUKCAPIL_METRICS_H_INCLUDED_ */

@@ -1,0 +1,657 @@
+
+/*
+ * hiredis <-> nginx event loop adapter and the per-worker Redis connection.
+ *
+ * The socket is registered level-triggered, the way hiredis's own adapters
+ * expect: hiredis reads one buffer per call and asks for write interest
+ * until its output buffer is empty.  Commands added during one event loop
+ * iteration leave in one write, so all requests of a worker share one
+ * pipelined connection.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <hiredis/async.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_dukcapil_redis.h"
+#include "ngx_http_dukcapil_lua.h"
+
+
+#define NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MIN  100
+#define NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MAX  2000
+
+
+typedef struct {
+    redisAsyncContext              *ac;
+    ngx_connection_t               *connection;
+    ngx_event_t                     connect_timer;
+    ngx_event_t                     reconnect;
+    ngx_msec_t                      backoff;
+    ngx_log_t                      *log;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+    unsigned                        ready:1;
+    unsigned                        exiting:1;
+} ngx_http_dukcapil_redis_t;
+
+
+static void ngx_http_dukcapil_redis_connect(void);
+static void ngx_http_dukcapil_redis_connected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_dukcapil_redis_disconnected(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_dukcapil_redis_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_dukcapil_redis_connect_timeout(ngx_event_t *ev);
+static void ngx_http_dukcapil_redis_read_handler(ngx_event_t *ev);
+static void ngx_http_dukcapil_redis_write_handler(ngx_event_t *ev);
+static void ngx_http_dukcapil_redis_add_read(void *privdata);
+static void ngx_http_dukcapil_redis_del_read(void *privdata);
+static void ngx_http_dukcapil_redis_add_write(void *privdata);
+static void ngx_http_dukcapil_redis_del_write(void *privdata);
+static void ngx_http_dukcapil_redis_cleanup(void *privdata);
+static void ngx_http_dukcapil_redis_script_loaded(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
+    void *privdata);
+static void ngx_http_dukcapil_redis_op_timeout(ngx_event_t *ev);
+static void ngx_http_dukcapil_redis_finish(ngx_http_dukcapil_redis_op_t *op,
+    ngx_int_t rc);
+
+
+static ngx_http_dukcapil_redis_t  ngx_http_dukcapil_redis;
+
+static const char  *ngx_http_dukcapil_lua[NGX_HTTP_DUKCAPIL_LUA_N] = {
+    ngx_http_dukcapil_lua_book,
+    ngx_http_dukcapil_lua_release,
+};
+
+static char  ngx_http_dukcapil_lua_sha[NGX_HTTP_DUKCAPIL_LUA_N][41];
+
+
+ngx_int_t
+ngx_http_dukcapil_redis_init_process(ngx_cycle_t *cycle,
+    ngx_http_dukcapil_main_conf_t *dmcf)
+{
+    u_char                      md[EVP_MAX_MD_SIZE];
+    ngx_uint_t                  i;
+    unsigned int                len;
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = &ngx_http_dukcapil_redis;
+
+    ngx_memzero(rd, sizeof(ngx_http_dukcapil_redis_t));
+
+    rd->log = cycle->log;
+    rd->dmcf = dmcf;
+    rd->backoff = NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MIN;
+
+    for (i = 0; i < NGX_HTTP_DUKCAPIL_LUA_N; i++) {
+        if (EVP_Digest(ngx_http_dukcapil_lua[i],
+                       ngx_strlen(ngx_http_dukcapil_lua[i]), md, &len,
+                       EVP_sha1(), NULL)
+            != 1)
+        {
+            ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                          "dukcapil: SHA1 of a Redis script failed");
+            return NGX_ERROR;
+        }
+
+        ngx_hex_dump((u_char *) ngx_http_dukcapil_lua_sha[i], md, len);
+        ngx_http_dukcapil_lua_sha[i][40] = '\0';
+    }
+
+    rd->connect_timer.handler = ngx_http_dukcapil_redis_connect_timeout;
+    rd->connect_timer.log = cycle->log;
+    rd->connect_timer.data = rd;
+    rd->connect_timer.cancelable = 1;
+
+    rd->reconnect.handler = ngx_http_dukcapil_redis_reconnect_handler;
+    rd->reconnect.log = cycle->log;
+    rd->reconnect.data = rd;
+    rd->reconnect.cancelable = 1;
+
+    ngx_http_dukcapil_redis_connect();
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_dukcapil_redis_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = &ngx_http_dukcapil_redis;
+
+    rd->exiting = 1;
+
+    if (rd->reconnect.timer_set) {
+        ngx_del_timer(&rd->reconnect);
+    }
+
+    if (rd->ac) {
+        redisAsyncFree(rd->ac);
+    }
+}
+
+
+ngx_uint_t
+ngx_http_dukcapil_redis_ready(void)
+{
+    return ngx_http_dukcapil_redis.ready;
+}
+
+
+static void
+ngx_http_dukcapil_redis_connect(void)
+{
+    ngx_connection_t               *c;
+    redisAsyncContext              *ac;
+    ngx_http_dukcapil_redis_t      *rd;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+
+    rd = &ngx_http_dukcapil_redis;
+    dmcf = rd->dmcf;
+
+    if (dmcf->redis_port) {
+        ac = redisAsyncConnect((char *) dmcf->redis_host.data,
+                               dmcf->redis_port);
+    } else {
+        ac = redisAsyncConnectUnix((char *) dmcf->redis_host.data);
+    }
+
+    if (ac == NULL || ac->err) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "dukcapil: redis connect to \"%V\" failed: %s",
+                      &dmcf->redis_host, ac ? ac->errstr : "out of memory");
+        if (ac) {
+            redisAsyncFree(ac);
+        }
+        goto retry;
+    }
+
+    c = ngx_get_connection(ac->c.fd, rd->log);
+    if (c == NULL) {
+        redisAsyncFree(ac);
+        goto retry;
+    }
+
+    c->data = rd;
+    c->read->handler = ngx_http_dukcapil_redis_read_handler;
+    c->write->handler = ngx_http_dukcapil_redis_write_handler;
+    c->read->log = rd->log;
+    c->write->log = rd->log;
+
+    rd->ac = ac;
+    rd->connection = c;
+
+    ac->data = rd;
+    ac->ev.data = c;
+    ac->ev.addRead = ngx_http_dukcapil_redis_add_read;
+    ac->ev.delRead = ngx_http_dukcapil_redis_del_read;
+    ac->ev.addWrite = ngx_http_dukcapil_redis_add_write;
+    ac->ev.delWrite = ngx_http_dukcapil_redis_del_write;
+    ac->ev.cleanup = ngx_http_dukcapil_redis_cleanup;
+
+    redisAsyncSetDisconnectCallback(ac, ngx_http_dukcapil_redis_disconnected);
+
+    /* hiredis waits for the first write event to call this */
+    redisAsyncSetConnectCallback(ac, ngx_http_dukcapil_redis_connected);
+
+    ngx_add_timer(&rd->connect_timer, dmcf->redis_connect_timeout);
+
+    return;
+
+retry:
+
+    if (!rd->exiting && !rd->reconnect.timer_set) {
+        ngx_add_timer(&rd->reconnect, rd->backoff);
+        rd->backoff = ngx_min(rd->backoff * 2,
+                              NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MAX);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_connected(const redisAsyncContext *ac, int status)
+{
+    ngx_uint_t                  i;
+    const char                 *argv[3];
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = ac->data;
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    if (status != REDIS_OK) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "dukcapil: redis connect to \"%V\" failed: %s",
+                      &rd->dmcf->redis_host, ac->errstr);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, rd->log, 0,
+                  "dukcapil: redis connected to \"%V\"",
+                  &rd->dmcf->redis_host);
+
+    rd->ready = 1;
+    rd->backoff = NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MIN;
+    rd->connection->idle = 1;
+
+    argv[0] = "SCRIPT";
+    argv[1] = "LOAD";
+
+    for (i = 0; i < NGX_HTTP_DUKCAPIL_LUA_N; i++) {
+        argv[2] = ngx_http_dukcapil_lua[i];
+        redisAsyncCommandArgv(rd->ac, ngx_http_dukcapil_redis_script_loaded,
+                              (void *) i, 3, argv, NULL);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_script_loaded(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_uint_t                  i;
+    redisReply                 *rr;
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = &ngx_http_dukcapil_redis;
+    rr = reply;
+    i = (ngx_uint_t) privdata;
+
+    if (rr == NULL) {
+        return;
+    }
+
+    if (rr->type != REDIS_REPLY_STRING
+        || ngx_strcmp(rr->str, ngx_http_dukcapil_lua_sha[i]) != 0)
+    {
+        ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
+                      "dukcapil: redis SCRIPT LOAD answered \"%s\"",
+                      rr->str ? rr->str : "");
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_disconnected(const redisAsyncContext *ac, int status)
+{
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = ac->data;
+
+    if (status != REDIS_OK) {
+        ngx_log_error(NGX_LOG_ERR, rd->log, 0,
+                      "dukcapil: redis connection lost: %s", ac->errstr);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_connect_timeout(ngx_event_t *ev)
+{
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, rd->log, NGX_ETIMEDOUT,
+                  "dukcapil: redis connect to \"%V\" timed out",
+                  &rd->dmcf->redis_host);
+
+    if (rd->ac) {
+        redisAsyncFree(rd->ac);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_reconnect_handler(ngx_event_t *ev)
+{
+    if (ngx_exiting) {
+        return;
+    }
+
+    ngx_http_dukcapil_redis_connect();
+}
+
+
+static void
+ngx_http_dukcapil_redis_read_handler(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_dukcapil_redis_t  *rd;
+
+    c = ev->data;
+    rd = c->data;
+
+    if (c->close) {
+        /* the worker is shutting down: answer what is pending, then go */
+        c->close = 0;
+        c->idle = 0;
+        rd->exiting = 1;
+        redisAsyncDisconnect(rd->ac);
+        return;
+    }
+
+    redisAsyncHandleRead(rd->ac);
+}
+
+
+static void
+ngx_http_dukcapil_redis_write_handler(ngx_event_t *ev)
+{
+    ngx_connection_t           *c;
+    ngx_http_dukcapil_redis_t  *rd;
+
+    c = ev->data;
+    rd = c->data;
+
+    redisAsyncHandleWrite(rd->ac);
+}
+
+
+static void
+ngx_http_dukcapil_redis_add_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->read->active) {
+        (void) ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_del_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_add_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->write->active) {
+        (void) ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_del_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/*
+ * hiredis calls this just before it closes the socket and frees the
+ * context, whatever the reason: the one place that forgets the connection
+ * and plans the next one.
+ */
+static void
+ngx_http_dukcapil_redis_cleanup(void *privdata)
+{
+    ngx_connection_t           *c = privdata;
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = c->data;
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->fd = (ngx_socket_t) -1;
+    ngx_free_connection(c);
+
+    if (rd->connect_timer.timer_set) {
+        ngx_del_timer(&rd->connect_timer);
+    }
+
+    rd->ac = NULL;
+    rd->connection = NULL;
+    rd->ready = 0;
+
+    if (!rd->exiting && !ngx_exiting && !rd->reconnect.timer_set) {
+        ngx_add_timer(&rd->reconnect, rd->backoff);
+        rd->backoff = ngx_min(rd->backoff * 2,
+                              NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MAX);
+    }
+}
+
+
+ngx_http_dukcapil_redis_op_t *
+ngx_http_dukcapil_redis_op(ngx_http_dukcapil_redis_reply_pt reply,
+    ngx_http_dukcapil_redis_done_pt done, void *data)
+{
+    ngx_http_dukcapil_redis_op_t  *op;
+
+    op = ngx_calloc(sizeof(ngx_http_dukcapil_redis_op_t), ngx_cycle->log);
+    if (op == NULL) {
+        return NULL;
+    }
+
+    op->reply = reply;
+    op->done = done;
+    op->data = data;
+    op->script = NGX_HTTP_DUKCAPIL_LUA_N;
+
+    op->timeout.handler = ngx_http_dukcapil_redis_op_timeout;
+    op->timeout.data = op;
+    op->timeout.log = ngx_cycle->log;
+
+    return op;
+}
+
+
+ngx_int_t
+ngx_http_dukcapil_redis_command(ngx_http_dukcapil_redis_op_t *op, int argc,
+    const char **argv, const size_t *argvlen)
+{
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = &ngx_http_dukcapil_redis;
+
+    if (op->failed || !rd->ready || rd->exiting) {
+        op->failed = 1;
+        return NGX_ERROR;
+    }
+
+    if (redisAsyncCommandArgv(rd->ac, ngx_http_dukcapil_redis_reply, op,
+                              argc, argv, argvlen)
+        != REDIS_OK)
+    {
+        op->failed = 1;
+        return NGX_ERROR;
+    }
+
+    op->sent++;
+    op->outstanding++;
+
+    return NGX_OK;
+}
+
+
+/*
+ * argv[0] and argv[1] are filled in here: EVALSHA and the script's SHA1,
+ * or EVAL and its source when Redis has lost its script cache.
+ */
+ngx_int_t
+ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
+    ngx_uint_t script, int argc, const char **argv, size_t *argvlen)
+{
+    argv[0] = "EVALSHA";
+    argvlen[0] = sizeof("EVALSHA") - 1;
+    argv[1] = ngx_http_dukcapil_lua_sha[script];
+    argvlen[1] = 40;
+
+    op->script = script;
+    op->argc = argc;
+    op->argv = argv;
+    op->argvlen = argvlen;
+
+    return ngx_http_dukcapil_redis_command(op, argc, argv, argvlen);
+}
+
+
+ngx_int_t
+ngx_http_dukcapil_redis_wait(ngx_http_dukcapil_redis_op_t *op)
+{
+    if (op->failed || op->sent == 0) {
+        ngx_http_dukcapil_redis_cancel(op);
+        return NGX_ERROR;
+    }
+
+    ngx_add_timer(&op->timeout, ngx_http_dukcapil_redis.dmcf->redis_timeout);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_dukcapil_redis_cancel(ngx_http_dukcapil_redis_op_t *op)
+{
+    op->finished = 1;
+
+    if (op->timeout.timer_set) {
+        ngx_del_timer(&op->timeout);
+    }
+
+    if (op->outstanding == 0) {
+        ngx_free(op);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply                    *rr;
+    ngx_http_dukcapil_redis_op_t  *op;
+
+    op = privdata;
+    rr = reply;
+
+    op->outstanding--;
+
+    if (op->finished) {
+        if (op->outstanding == 0) {
+            ngx_free(op);
+        }
+        return;
+    }
+
+    if (rr == NULL) {
+        ngx_http_dukcapil_redis_finish(op, NGX_ERROR);
+        return;
+    }
+
+    if (rr->type == REDIS_REPLY_ERROR
+        && op->script < NGX_HTTP_DUKCAPIL_LUA_N
+        && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0)
+    {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "dukcapil: redis lost its script cache, sending EVAL");
+
+        op->argv[0] = "EVAL";
+        op->argvlen[0] = sizeof("EVAL") - 1;
+        op->argv[1] = ngx_http_dukcapil_lua[op->script];
+        op->argvlen[1] = ngx_strlen(ngx_http_dukcapil_lua[op->script]);
+        op->sent--;
+
+        if (ngx_http_dukcapil_redis_command(op, op->argc, op->argv,
+                                            op->argvlen)
+            != NGX_OK)
+        {
+            ngx_http_dukcapil_redis_finish(op, NGX_ERROR);
+        }
+
+        return;
+    }
+
+    op->reply(op->data, op->received++, rr);
+
+    if (op->received == op->sent) {
+        ngx_http_dukcapil_redis_finish(op, NGX_OK);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_op_timeout(ngx_event_t *ev)
+{
+    ngx_http_dukcapil_redis_op_t  *op;
+
+    op = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, NGX_ETIMEDOUT,
+                  "dukcapil: redis timed out");
+
+    ngx_http_dukcapil_redis_finish(op, NGX_ERROR);
+}
+
+
+static void
+ngx_http_dukcapil_redis_finish(ngx_http_dukcapil_redis_op_t *op,
+    ngx_int_t rc)
+{
+    void                             *data;
+    ngx_http_dukcapil_redis_done_pt   done;
+
+    done = op->done;
+    data = op->data;
+
+    ngx_http_dukcapil_redis_cancel(op);
+
+    done(data, rc);
+}
+
+
+ngx_int_t
+ngx_http_dukcapil_redis_integer(redisReply *reply, ngx_int_t *n)
+{
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        *n = (ngx_int_t) reply->integer;
+        return NGX_OK;
+    }
+
+    if (reply->type == REDIS_REPLY_NIL) {
+        return NGX_DECLINED;
+    }
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        *n = ngx_atoi((u_char *) reply->str, reply->len);
+        return (*n == NGX_ERROR) ? NGX_ERROR : NGX_OK;
+    }
+
+    return NGX_ERROR;
+}

@@ -1,0 +1,823 @@
+
+/*
+ * What a request brings, and the job that carries it to its answer.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_dukcapil_request.h"
+#include "ngx_http_dukcapil_reply.h"
+#include "nik.h"
+#include "wib.h"
+
+
+#define NGX_HTTP_DUKCAPIL_IDEMPOTENCY_PENDING  60
+
+
+static void ngx_http_dukcapil_json_free(void *data);
+static void ngx_http_dukcapil_job_request_gone(void *data);
+static void ngx_http_dukcapil_job_idempotency_reply(void *data,
+    ngx_uint_t index, redisReply *reply);
+static void ngx_http_dukcapil_job_idempotency_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_job_send(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t status, u_char *body, size_t len);
+static void ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t status, u_char *body, size_t len);
+static void ngx_http_dukcapil_job_finish(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_forget_reply(void *data, ngx_uint_t index,
+    redisReply *reply);
+static void ngx_http_dukcapil_forget_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
+    u_char hex[64]);
+
+
+static ngx_str_t  ngx_http_dukcapil_json_type = ngx_string("application/json");
+
+
+ngx_int_t
+ngx_http_dukcapil_read_json(ngx_http_request_t *r,
+    ngx_http_client_body_handler_pt post)
+{
+    ngx_int_t         rc;
+    ngx_table_elt_t  *ct;
+
+    ct = r->headers_in.content_type;
+
+    if (ct == NULL
+        || ct->value.len < sizeof("application/json") - 1
+        || ngx_strncasecmp(ct->value.data, (u_char *) "application/json",
+                           sizeof("application/json") - 1)
+           != 0
+        || (ct->value.len > sizeof("application/json") - 1
+            && ct->value.data[sizeof("application/json") - 1] != ';'
+            && ct->value.data[sizeof("application/json") - 1] != ' '))
+    {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_dukcapil_send_error(r,
+                                            NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                            "unsupported_media_type", NULL);
+    }
+
+    if (r->headers_in.content_length_n > NGX_HTTP_DUKCAPIL_BODY_MAX) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->keepalive = 0;
+
+        return ngx_http_dukcapil_send_error(r,
+                                            NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                            "body_too_large", NULL);
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r, post);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The body as a JSON object, or NULL with *rc the answer already sent.
+ * A body that nginx wrote to a temporary file is too large by definition:
+ * it is refused, never read back from disk.
+ */
+json_t *
+ngx_http_dukcapil_body_json(ngx_http_request_t *r, ngx_str_t *raw,
+    ngx_int_t *rc)
+{
+    u_char               *p;
+    size_t                len;
+    json_t               *json;
+    ngx_buf_t            *b;
+    ngx_chain_t          *cl;
+    json_error_t          err;
+    ngx_pool_cleanup_t   *cln;
+    ngx_http_request_body_t  *rb;
+
+    rb = r->request_body;
+    len = 0;
+
+    if (rb && rb->temp_file) {
+        goto too_large;
+    }
+
+    for (cl = rb ? rb->bufs : NULL; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (b->in_file && !ngx_buf_in_memory(b)) {
+            goto too_large;
+        }
+
+        len += b->last - b->pos;
+    }
+
+    if (len > NGX_HTTP_DUKCAPIL_BODY_MAX) {
+        goto too_large;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    raw->data = p;
+    raw->len = len;
+
+    for (cl = rb ? rb->bufs : NULL; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    json = json_loadb((char *) raw->data, raw->len, JSON_REJECT_DUPLICATES,
+                      &err);
+
+    if (json == NULL || !json_is_object(json)) {
+        if (json) {
+            json_decref(json);
+        }
+
+        *rc = ngx_http_dukcapil_send_error(r, NGX_HTTP_BAD_REQUEST,
+                                           "invalid_json", NULL);
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        json_decref(json);
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    cln->handler = ngx_http_dukcapil_json_free;
+    cln->data = json;
+
+    return json;
+
+too_large:
+
+    r->keepalive = 0;
+
+    *rc = ngx_http_dukcapil_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                       "body_too_large", NULL);
+    return NULL;
+}
+
+
+static void
+ngx_http_dukcapil_json_free(void *data)
+{
+    json_decref(data);
+}
+
+
+/* NGX_OK, NGX_DECLINED when absent or null, NGX_ERROR when not a string */
+
+ngx_int_t
+ngx_http_dukcapil_json_string(json_t *obj, const char *key, ngx_str_t *value)
+{
+    json_t  *v;
+
+    v = json_object_get(obj, key);
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_string(v)) {
+        return NGX_ERROR;
+    }
+
+    value->data = (u_char *) json_string_value(v);
+    value->len = json_string_length(v);
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK with the 16 digits, NGX_DECLINED when absent, NGX_ERROR if bad */
+
+ngx_int_t
+ngx_http_dukcapil_header_nik(ngx_http_request_t *r, u_char nik[16])
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NGX_DECLINED;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("X-NIK") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-NIK",
+                               sizeof("X-NIK") - 1)
+               == 0)
+        {
+            break;
+        }
+    }
+
+    if (dk_nik_valid((char *) h[i].value.data, h[i].value.len) != 0) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(nik, h[i].value.data, 16);
+
+    return NGX_OK;
+}
+
+
+/* the code in the from_end-th segment of the path, counted from its end */
+
+ngx_int_t
+ngx_http_dukcapil_uri_code(ngx_http_request_t *r, ngx_uint_t from_end,
+    char prefix, char code[DK_CODE_LEN + 1])
+{
+    u_char  *start, *end;
+
+    end = r->uri.data + r->uri.len;
+
+    if (end > r->uri.data && end[-1] == '/') {
+        end--;
+    }
+
+    for ( ;; ) {
+        start = end;
+
+        while (start > r->uri.data && start[-1] != '/') {
+            start--;
+        }
+
+        if (from_end-- == 0) {
+            break;
+        }
+
+        if (start == r->uri.data) {
+            return NGX_ERROR;
+        }
+
+        end = start - 1;
+    }
+
+    if (dk_code_normalize((char *) start, end - start, prefix, code) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_dukcapil_arg_date(ngx_http_request_t *r, char *name, size_t len,
+    int32_t *day)
+{
+    ngx_str_t  value;
+
+    if (ngx_http_arg(r, (u_char *) name, len, &value) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    if (dk_date_parse((char *) value.data, value.len, day) != 0) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_http_dukcapil_job_t *
+ngx_http_dukcapil_job_create(ngx_http_request_t *r, ngx_uint_t write)
+{
+    ngx_pool_t               *pool;
+    ngx_http_cleanup_t       *cln;
+    ngx_http_dukcapil_job_t  *job;
+
+    pool = NULL;
+
+    if (write) {
+        pool = ngx_create_pool(2048, ngx_cycle->log);
+        if (pool == NULL) {
+            return NULL;
+        }
+
+        job = ngx_pcalloc(pool, sizeof(ngx_http_dukcapil_job_t));
+
+    } else {
+        job = ngx_pcalloc(r->pool, sizeof(ngx_http_dukcapil_job_t));
+    }
+
+    cln = job ? ngx_http_cleanup_add(r, 0) : NULL;
+
+    if (cln == NULL) {
+        if (pool) {
+            ngx_destroy_pool(pool);
+        }
+        return NULL;
+    }
+
+    job->pool = pool;
+    job->request = r;
+    job->log = ngx_cycle->log;
+    job->dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
+    job->cleanup = cln;
+
+    cln->handler = ngx_http_dukcapil_job_request_gone;
+    cln->data = job;
+
+    /* notice a client that goes away while the job waits */
+    r->read_event_handler = ngx_http_test_reading;
+
+    return job;
+}
+
+
+static void
+ngx_http_dukcapil_job_request_gone(void *data)
+{
+    ngx_http_dukcapil_job_t  *job = data;
+
+    job->request = NULL;
+    job->cleanup = NULL;
+
+    if (job->pool) {
+        /* a write goes on to its end without its client */
+        return;
+    }
+
+    if (job->redis) {
+        ngx_http_dukcapil_redis_cancel(job->redis);
+        job->redis = NULL;
+    }
+
+    if (job->pg) {
+        ngx_http_dukcapil_pg_cancel(job->pg);
+        job->pg = NULL;
+    }
+}
+
+
+u_char *
+ngx_http_dukcapil_job_strdup(ngx_http_dukcapil_job_t *job, const u_char *s,
+    size_t len)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(job->pool ? job->pool : job->request->pool, len + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, s, len);
+    p[len] = '\0';
+
+    return p;
+}
+
+
+/*
+ * Claims the Idempotency-Key, if the request has one, then goes on with
+ * next.  One SET ... NX GET both claims a new key and returns an old one.
+ */
+void
+ngx_http_dukcapil_job_start(ngx_http_dukcapil_job_t *job, ngx_str_t *body,
+    ngx_http_dukcapil_job_pt next)
+{
+    u_char                        *p, *value, hash[64];
+    ngx_str_t                      key;
+    ngx_uint_t                     i;
+    ngx_list_part_t               *part;
+    ngx_table_elt_t               *h;
+    ngx_http_dukcapil_redis_op_t  *op;
+
+    ngx_str_null(&key);
+    part = &job->request->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == sizeof("Idempotency-Key") - 1
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Idempotency-Key",
+                               sizeof("Idempotency-Key") - 1)
+               == 0)
+        {
+            key = h[i].value;
+            break;
+        }
+    }
+
+    if (key.data == NULL) {
+        next(job);
+        return;
+    }
+
+    if (key.len == 0 || key.len > 255) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                    "invalid_idempotency_key",
+                                    "Idempotency-Key");
+        return;
+    }
+
+    p = ngx_pnalloc(job->pool, sizeof("dk:idem:") - 1 + 64);
+    value = ngx_pnalloc(job->pool, 2 + 64);
+    if (p == NULL || value == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    ngx_http_dukcapil_sha256_hex(key.data, key.len, hash);
+    job->idempotency_key.data = p;
+    job->idempotency_key.len = ngx_cpymem(ngx_cpymem(p, "dk:idem:", 8),
+                                          hash, 64)
+                               - p;
+
+    ngx_http_dukcapil_sha256_hex(body ? body->data : (u_char *) "",
+                                 body ? body->len : 0, job->body_hash);
+
+    ngx_memcpy(ngx_cpymem(value, "P|", 2), job->body_hash, 64);
+
+    job->next = next;
+
+    job->argv[0] = "SET";
+    job->argv[1] = (char *) job->idempotency_key.data;
+    job->argv[2] = (char *) value;
+    job->argv[3] = "NX";
+    job->argv[4] = "GET";
+    job->argv[5] = "EX";
+    job->argv[6] = "60";
+    job->argvlen[0] = 3;
+    job->argvlen[1] = job->idempotency_key.len;
+    job->argvlen[2] = 2 + 64;
+    job->argvlen[3] = 2;
+    job->argvlen[4] = 3;
+    job->argvlen[5] = 2;
+    job->argvlen[6] = 2;
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_job_idempotency_reply,
+                                    ngx_http_dukcapil_job_idempotency_done,
+                                    job);
+    if (op == NULL) {
+        goto unavailable;
+    }
+
+    (void) ngx_http_dukcapil_redis_command(op, 7, job->argv, job->argvlen);
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        goto unavailable;
+    }
+
+    job->redis = op;
+    return;
+
+unavailable:
+
+    /* the key was not claimed: nothing to give back */
+    job->idempotency_key.len = 0;
+    ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "unavailable", NULL);
+}
+
+
+/*
+ * "P|<body hash>" while the first request runs; "D|<body hash>|<status>|
+ * <answer>" once it has answered.  The reply is copied: hiredis frees it.
+ */
+static void
+ngx_http_dukcapil_job_idempotency_reply(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    if (reply->type == REDIS_REPLY_NIL) {
+        return;                                 /* claimed */
+    }
+
+    job->found.len = 0;
+    job->found.data = (u_char *) "";
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        job->found.data = ngx_pnalloc(job->pool, reply->len);
+        if (job->found.data) {
+            ngx_memcpy(job->found.data, reply->str, reply->len);
+            job->found.len = reply->len;
+        }
+    }
+}
+
+
+static void
+ngx_http_dukcapil_job_idempotency_done(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    u_char     *p, *last;
+    ngx_int_t   status;
+
+    job->redis = NULL;
+
+    if (rc != NGX_OK) {
+        ngx_str_null(&job->idempotency_key);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    if (job->found.data == NULL) {
+        job->next(job);
+        return;
+    }
+
+    /* the key is someone's already: its first answer is never overwritten */
+    ngx_str_null(&job->idempotency_key);
+
+    p = job->found.data;
+    last = p + job->found.len;
+
+    if (job->found.len < 2 + 64) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    if (ngx_memcmp(p + 2, job->body_hash, 64) != 0) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                    "idempotency_mismatch",
+                                    "Idempotency-Key");
+        return;
+    }
+
+    if (p[0] == 'P') {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT,
+                                    "idempotency_in_progress", NULL);
+        return;
+    }
+
+    p += 2 + 64 + 1;
+
+    if (p + 4 > last || (status = ngx_atoi(p, 3)) == NGX_ERROR) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    p += 4;
+
+    ngx_http_dukcapil_job_send(job, status, p, last - p);
+    ngx_http_dukcapil_job_finish(job);
+}
+
+
+void
+ngx_http_dukcapil_job_error(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
+    const char *error, const char *field)
+{
+    ngx_http_dukcapil_job_reply(job, status,
+                                ngx_http_dukcapil_error_json(error, field));
+}
+
+
+/* the job's answer: sent if the client is still there, kept for retries */
+
+void
+ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
+    json_t *json)
+{
+    u_char  *body;
+    size_t   len;
+
+    len = json ? json_dumpb(json, NULL, 0, JSON_COMPACT) : 0;
+
+    body = (len == 0) ? NULL
+                      : ngx_pnalloc(job->pool ? job->pool : job->request->pool,
+                                    len + 1);
+
+    if (body == NULL) {
+        status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        len = 0;
+
+    } else {
+        (void) json_dumpb(json, (char *) body, len, JSON_COMPACT);
+        body[len++] = '\n';
+    }
+
+    if (json) {
+        json_decref(json);
+    }
+
+    ngx_http_dukcapil_job_remember(job, status, body, len);
+    ngx_http_dukcapil_job_send(job, status, body, len);
+    ngx_http_dukcapil_job_finish(job);
+}
+
+
+static void
+ngx_http_dukcapil_job_send(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
+    u_char *body, size_t len)
+{
+    u_char              *p;
+    ngx_int_t            rc;
+    ngx_table_elt_t     *h;
+    ngx_http_request_t  *r;
+
+    r = job->request;
+
+    if (r == NULL) {
+        return;
+    }
+
+    if (job->cleanup) {
+        job->cleanup->handler = NULL;
+        job->cleanup = NULL;
+    }
+
+    job->request = NULL;
+
+    /* the answer must outlive the job: it is sent from the request's pool */
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        ngx_http_dukcapil_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_memcpy(p, body, len);
+
+    if (status == NGX_HTTP_CREATED && job->location.len) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            ngx_http_dukcapil_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Location");
+        h->value.len = job->location.len;
+        h->value.data = ngx_pstrdup(r->pool, &job->location);
+        if (h->value.data == NULL) {
+            ngx_http_dukcapil_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            ngx_str_set(&h->value, "1");
+        }
+    }
+
+    rc = ngx_http_dukcapil_send_text(r, status, &ngx_http_dukcapil_json_type,
+                                     p, len);
+
+    ngx_http_dukcapil_finalize(r, rc);
+}
+
+
+/*
+ * An answer is kept for the key's lifetime unless it was a fault: after a
+ * 5xx the key is let go, so that a retry is served afresh.
+ */
+static void
+ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t status, u_char *body, size_t len)
+{
+    u_char                        *value, *p, ttl[NGX_TIME_T_LEN];
+    ngx_http_dukcapil_redis_op_t  *op;
+
+    if (job->idempotency_key.len == 0) {
+        return;
+    }
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_forget_reply,
+                                    ngx_http_dukcapil_forget_done, NULL);
+    if (op == NULL) {
+        return;
+    }
+
+    job->argv[1] = (char *) job->idempotency_key.data;
+    job->argvlen[1] = job->idempotency_key.len;
+
+    if (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        job->argv[0] = "DEL";
+        job->argvlen[0] = 3;
+        (void) ngx_http_dukcapil_redis_command(op, 2, job->argv,
+                                               job->argvlen);
+        (void) ngx_http_dukcapil_redis_wait(op);
+        return;
+    }
+
+    value = ngx_pnalloc(job->pool, 2 + 64 + 1 + 4 + len);
+    if (value == NULL) {
+        ngx_http_dukcapil_redis_cancel(op);
+        return;
+    }
+
+    p = ngx_cpymem(value, "D|", 2);
+    p = ngx_cpymem(p, job->body_hash, 64);
+    p = ngx_sprintf(p, "|%03ui|", status);
+    p = ngx_cpymem(p, body, len);
+
+    job->argv[0] = "SET";
+    job->argvlen[0] = 3;
+    job->argv[2] = (char *) value;
+    job->argvlen[2] = p - value;
+    job->argv[3] = "EX";
+    job->argvlen[3] = 2;
+    job->argv[4] = (char *) ttl;
+    job->argvlen[4] = ngx_sprintf(ttl, "%T", job->dmcf->idempotency_ttl)
+                      - ttl;
+
+    (void) ngx_http_dukcapil_redis_command(op, 5, job->argv, job->argvlen);
+    (void) ngx_http_dukcapil_redis_wait(op);
+}
+
+
+static void
+ngx_http_dukcapil_job_finish(ngx_http_dukcapil_job_t *job)
+{
+    if (job->cleanup) {
+        job->cleanup->handler = NULL;
+        job->cleanup = NULL;
+    }
+
+    if (job->redis) {
+        ngx_http_dukcapil_redis_cancel(job->redis);
+        job->redis = NULL;
+    }
+
+    if (job->pg) {
+        ngx_http_dukcapil_pg_cancel(job->pg);
+        job->pg = NULL;
+    }
+
+    if (job->pool) {
+        ngx_destroy_pool(job->pool);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_forget_reply(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "dukcapil: redis answered \"%s\"", reply->str);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_forget_done(void *data, ngx_int_t rc)
+{
+}
+
+
+static void
+ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len, u_char hex[64])
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    unsigned int  n;
+
+    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32) {
+        ngx_memset(hex, '0', 64);
+        return;
+    }
+
+    ngx_hex_dump(hex, md, 32);
+}

@@ -1,0 +1,116 @@
+
+/*
+ * Every statement the module sends, in one place.  Each is one atomic step:
+ * where a step needs several, a CTE or a SQL function makes it one.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_dukcapil_sql.h"
+
+
+ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
+
+    { "dk_ping", "SELECT 1", 0 },
+
+    { "dk_appointment_insert",
+      "INSERT INTO appointment (code, nik, name, phone, office, service,"
+      "                         date, queue_number)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8::integer)",
+      8 },
+
+    { "dk_appointment_get",
+      "SELECT code, status, queue_number, office, service,"
+      "       to_char(date, 'YYYY-MM-DD')"
+      "  FROM appointment WHERE code = $1 AND nik = $2",
+      2 },
+
+    /* $3: today in WIB; a past appointment is no longer cancelled */
+    { "dk_appointment_cancel",
+      "WITH target AS ("
+      "    SELECT id, status, date FROM appointment"
+      "     WHERE code = $1 AND nik = $2 FOR UPDATE),"
+      " cancelled AS ("
+      "    UPDATE appointment a SET status = 'cancelled',"
+      "                            cancelled_at = now()"
+      "      FROM target t"
+      "     WHERE a.id = t.id AND t.status = 'booked'"
+      "       AND t.date >= $3::date"
+      "    RETURNING a.id)"
+      " SELECT t.status, c.id IS NOT NULL, a.office, a.service,"
+      "        to_char(a.date, 'YYYY-MM-DD'), a.queue_number"
+      "   FROM target t JOIN appointment a ON a.id = t.id"
+      "   LEFT JOIN cancelled c ON c.id = t.id",
+      3 },
+
+    /* $2: today in WIB, $3: the operator */
+    { "dk_appointment_check_in",
+      "WITH target AS ("
+      "    SELECT id, status, date FROM appointment"
+      "     WHERE code = $1 FOR UPDATE),"
+      " checked AS ("
+      "    UPDATE appointment a SET status = 'checked_in',"
+      "                            checked_in_at = now(),"
+      "                            checked_in_by = $3"
+      "      FROM target t"
+      "     WHERE a.id = t.id AND t.status = 'booked'"
+      "       AND t.date = $2::date"
+      "    RETURNING a.id)"
+      " SELECT t.status, c.id IS NOT NULL, to_char(t.date, 'YYYY-MM-DD')"
+      "   FROM target t LEFT JOIN checked c ON c.id = t.id",
+      3 },
+
+    { "dk_quota_set",
+      "INSERT INTO quota_override (office, service, date, quota, set_by)"
+      " VALUES ($1, $2, $3::date, $4::integer, $5)"
+      " ON CONFLICT (office, service, date)"
+      " DO UPDATE SET quota = EXCLUDED.quota, set_by = EXCLUDED.set_by,"
+      "               set_at = now()",
+      5 },
+
+    { "dk_application_insert",
+      "WITH app AS ("
+      "    INSERT INTO application (code, service, nik, kk, name, phone,"
+      "        delivery_method, pickup_office, street, rt, rw, kelurahan,"
+      "        kecamatan_written, postal_code, kecamatan_code,"
+      "        kecamatan_needs_confirmation)"
+      "    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+      "            $14, $15, $16::boolean)"
+      "    RETURNING id)"
+      " INSERT INTO application_history (application_id, to_status, actor)"
+      " SELECT id, 'submitted', 'citizen' FROM app",
+      16 },
+
+    /* the citizen's view, as the JSON of API.md; never the operator */
+    { "dk_application_get",
+      "SELECT json_build_object("
+      "    'code', a.code, 'service', a.service, 'status', a.status,"
+      "    'delivery', json_strip_nulls(json_build_object("
+      "        'method', a.delivery_method,"
+      "        'office', a.pickup_office,"
+      "        'kecamatan', k.name,"
+      "        'tracking_number', d.resi)),"
+      "    'history', (SELECT json_agg(json_strip_nulls(json_build_object("
+      "                    'at', to_char(h.at AT TIME ZONE 'Asia/Jakarta',"
+      "                                  'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"'),"
+      "                    'status', h.to_status,"
+      "                    'note', h.note)) ORDER BY h.id)"
+      "                  FROM application_history h"
+      "                 WHERE h.application_id = a.id))"
+      "  FROM application a"
+      "  LEFT JOIN kecamatan k ON k.code = a.kecamatan_code"
+      "  LEFT JOIN delivery d ON d.application_id = a.id"
+      " WHERE a.code = $1 AND a.nik = $2",
+      2 },
+
+    { "dk_application_transition",
+      "SELECT outcome, status FROM application_transition($1, $2, $3, $4)",
+      4 },
+};
+
+
+const ngx_uint_t  ngx_http_dukcapil_nstatements =
+    sizeof(ngx_http_dukcapil_statements)
+    / sizeof(ngx_http_dukcapil_statement_t);

@@ -1,0 +1,319 @@
+/*
+ * Configuration from YAML with libyaml's document loader: the tree is walked
+ * with the dotted path of each key, looked up in dk_config_keys (netplan's
+ * table of {key, type, offsetof}).
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config.h"
+
+typedef enum {
+    DK_CONF_STRING,
+    DK_CONF_INT,
+    DK_CONF_CLOCK, /* "HH:MM" */
+    DK_CONF_TIMEZONE,
+} dk_conf_type_t;
+
+typedef struct {
+    const char *key;
+    dk_conf_type_t type;
+    size_t offset;
+    int min, max;
+    int required;
+} dk_conf_key_t;
+
+#define DK_CONF_OFF(field) offsetof(dk_config_t, field)
+
+static const dk_conf_key_t dk_config_keys[] = {
+    {"postgres.conninfo", DK_CONF_STRING, DK_CONF_OFF(conninfo), 0, 0, 1},
+    {"redis.address", DK_CONF_STRING, DK_CONF_OFF(redis_address), 0, 0, 1},
+    {"redis.epoch_check_seconds", DK_CONF_INT,
+     DK_CONF_OFF(redis_epoch_check_seconds), 1, 10, 0},
+    {"redis.rebuild_settle_seconds", DK_CONF_INT,
+     DK_CONF_OFF(redis_rebuild_settle_seconds), 0, 60, 0},
+    {"timezone", DK_CONF_TIMEZONE, DK_CONF_OFF(timezone), 0, 0, 0},
+    {"jobs.delivery_batch.at", DK_CONF_CLOCK, DK_CONF_OFF(delivery_batch_at),
+     0, 0, 0},
+    {"jobs.reconcile.at", DK_CONF_CLOCK, DK_CONF_OFF(reconcile_at), 0, 0, 0},
+    {"delivery.budget_total", DK_CONF_INT, DK_CONF_OFF(budget_total), 0,
+     10000000, 0},
+    {"delivery.budget_period", DK_CONF_STRING, DK_CONF_OFF(budget_period), 0,
+     0, 1},
+    {"delivery.per_night_cap", DK_CONF_INT, DK_CONF_OFF(per_night_cap), 1,
+     10000000, 0},
+    {"delivery.batch_size", DK_CONF_INT, DK_CONF_OFF(batch_size), 1, 100000,
+     0},
+    {"delivery.outbox_dir", DK_CONF_STRING, DK_CONF_OFF(outbox_dir), 0, 0, 1},
+    {"delivery.city", DK_CONF_STRING, DK_CONF_OFF(city), 0, 0, 0},
+    {"appointments.window_days", DK_CONF_INT, DK_CONF_OFF(window_days), 1,
+     366, 0},
+    {"appointments.admission_grace_seconds", DK_CONF_INT,
+     DK_CONF_OFF(admission_grace_seconds), 1, 86400, 0},
+    {"no_show.count", DK_CONF_INT, DK_CONF_OFF(no_show_count), 1, 1000, 0},
+    {"no_show.within_days", DK_CONF_INT, DK_CONF_OFF(no_show_within_days), 1,
+     3660, 0},
+    {"no_show.bar_days", DK_CONF_INT, DK_CONF_OFF(no_show_bar_days), 1, 3660,
+     0},
+};
+
+#define DK_CONF_NKEYS (sizeof(dk_config_keys) / sizeof(dk_config_keys[0]))
+#define DK_CONF_PATH_MAX 128
+
+typedef struct {
+    const char *file;
+    yaml_document_t *doc;
+    dk_config_t *cfg;
+    unsigned char seen[DK_CONF_NKEYS];
+    dk_err_t *err;
+} dk_conf_walk_t;
+
+static void
+dk_config_defaults(dk_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->redis_epoch_check_seconds = 5;
+    cfg->redis_rebuild_settle_seconds = 3;
+    cfg->delivery_batch_at = 1 * 60;
+    cfg->reconcile_at = 2 * 60;
+    cfg->budget_total = 2500;
+    cfg->per_night_cap = 500;
+    cfg->batch_size = 100;
+    cfg->window_days = 14;
+    cfg->admission_grace_seconds = 120;
+    cfg->no_show_count = 2;
+    cfg->no_show_within_days = 30;
+    cfg->no_show_bar_days = 14;
+}
+
+void
+dk_config_free(dk_config_t *cfg)
+{
+    size_t i;
+
+    for (i = 0; i < DK_CONF_NKEYS; i++) {
+        const dk_conf_key_t *k = &dk_config_keys[i];
+
+        if (k->type == DK_CONF_STRING || k->type == DK_CONF_TIMEZONE) {
+            char **p = (char **)((char *)cfg + k->offset);
+
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
+static int
+dk_conf_error(dk_conf_walk_t *w, yaml_node_t *node, const char *reason,
+              const char *key)
+{
+    return dk_err_set(w->err, "%s:%zu:%zu: %s '%s'", w->file,
+                      node->start_mark.line + 1, node->start_mark.column + 1,
+                      reason, key);
+}
+
+static int
+dk_conf_parse_int(const char *s, int min, int max, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return DK_ERR;
+    *out = (int)v;
+    return DK_OK;
+}
+
+static int
+dk_conf_parse_clock(const char *s, int *out)
+{
+    int h, m;
+
+    if (strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2'
+        || s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '5' || s[4] < '0'
+        || s[4] > '9')
+        return DK_ERR;
+    h = (s[0] - '0') * 10 + (s[1] - '0');
+    m = (s[3] - '0') * 10 + (s[4] - '0');
+    if (h > 23)
+        return DK_ERR;
+    *out = h * 60 + m;
+    return DK_OK;
+}
+
+/* Every "day" is a WIB day: any other zone would silently move the jobs. */
+static int
+dk_conf_timezone_ok(const char *s)
+{
+    return strcmp(s, "Asia/Jakarta") == 0 || strcmp(s, "WIB") == 0
+        || strcmp(s, "+07:00") == 0;
+}
+
+static int
+dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
+{
+    const char *v = (const char *)node->data.scalar.value;
+    void *field = (char *)w->cfg + k->offset;
+    char reason[96];
+
+    if (node->type != YAML_SCALAR_NODE)
+        return dk_conf_error(w, node, "expected a single value for", k->key);
+
+    switch (k->type) {
+    case DK_CONF_STRING:
+    case DK_CONF_TIMEZONE:
+        if (*v == '\0')
+            return dk_conf_error(w, node, "empty value for", k->key);
+        if (k->type == DK_CONF_TIMEZONE && !dk_conf_timezone_ok(v))
+            return dk_conf_error(w, node,
+                                 "only Asia/Jakarta (WIB) is supported, not",
+                                 v);
+        free(*(char **)field);
+        *(char **)field = strdup(v);
+        if (*(char **)field == NULL)
+            return dk_err_set(w->err, "out of memory");
+        return DK_OK;
+
+    case DK_CONF_INT:
+        if (dk_conf_parse_int(v, k->min, k->max, field) != DK_OK) {
+            snprintf(reason, sizeof(reason),
+                     "expected an integer %d..%d for", k->min, k->max);
+            return dk_conf_error(w, node, reason, k->key);
+        }
+        return DK_OK;
+
+    case DK_CONF_CLOCK:
+        if (dk_conf_parse_clock(v, field) != DK_OK)
+            return dk_conf_error(w, node, "expected HH:MM (WIB) for", k->key);
+        return DK_OK;
+    }
+    return DK_ERR;
+}
+
+/* 1 if some known key lies below the mapping at path. */
+static int
+dk_conf_is_section(const char *path)
+{
+    size_t i, n = strlen(path);
+
+    for (i = 0; i < DK_CONF_NKEYS; i++) {
+        if (strncmp(dk_config_keys[i].key, path, n) == 0
+            && dk_config_keys[i].key[n] == '.')
+            return 1;
+    }
+    return 0;
+}
+
+static int
+dk_conf_walk(dk_conf_walk_t *w, yaml_node_t *map, const char *prefix)
+{
+    yaml_node_pair_t *pair;
+    char path[DK_CONF_PATH_MAX];
+    size_t i;
+
+    for (pair = map->data.mapping.pairs.start;
+         pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *key = yaml_document_get_node(w->doc, pair->key);
+        yaml_node_t *value = yaml_document_get_node(w->doc, pair->value);
+
+        if (key == NULL || value == NULL || key->type != YAML_SCALAR_NODE)
+            return dk_conf_error(w, key ? key : map, "expected a key", "");
+
+        snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "",
+                 (const char *)key->data.scalar.value);
+
+        if (value->type == YAML_MAPPING_NODE) {
+            if (!dk_conf_is_section(path))
+                return dk_conf_error(w, key, "unknown key", path);
+            if (dk_conf_walk(w, value, path) != DK_OK)
+                return DK_ERR;
+            continue;
+        }
+
+        for (i = 0; i < DK_CONF_NKEYS; i++) {
+            if (strcmp(dk_config_keys[i].key, path) == 0)
+                break;
+        }
+        if (i == DK_CONF_NKEYS)
+            return dk_conf_error(w, key, "unknown key", path);
+        if (w->seen[i])
+            return dk_conf_error(w, key, "duplicate key", path);
+        w->seen[i] = 1;
+        if (dk_conf_set(w, &dk_config_keys[i], value) != DK_OK)
+            return DK_ERR;
+    }
+    return DK_OK;
+}
+
+static int
+dk_conf_check_required(dk_conf_walk_t *w)
+{
+    size_t i;
+
+    for (i = 0; i < DK_CONF_NKEYS; i++) {
+        if (dk_config_keys[i].required && !w->seen[i])
+            return dk_err_set(w->err, "%s: missing key '%s'", w->file,
+                              dk_config_keys[i].key);
+    }
+    if (w->cfg->timezone == NULL)
+        w->cfg->timezone = strdup("Asia/Jakarta");
+    if (w->cfg->city == NULL)
+        w->cfg->city = strdup("Pekanbaru");
+    if (w->cfg->timezone == NULL || w->cfg->city == NULL)
+        return dk_err_set(w->err, "out of memory");
+    return DK_OK;
+}
+
+int
+dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err)
+{
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_node_t *root;
+    dk_conf_walk_t w;
+    FILE *f;
+    int rc = DK_ERR;
+
+    dk_config_defaults(cfg);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return dk_err_set(err, "%s: %s", path, strerror(errno));
+
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    if (!yaml_parser_load(&parser, &doc)) {
+        dk_err_set(err, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+                   parser.problem_mark.column + 1,
+                   parser.problem ? parser.problem : "invalid YAML");
+        yaml_parser_delete(&parser);
+        fclose(f);
+        return DK_ERR;
+    }
+
+    memset(&w, 0, sizeof(w));
+    w.file = path;
+    w.doc = &doc;
+    w.cfg = cfg;
+    w.err = err;
+
+    root = yaml_document_get_root_node(&doc);
+    if (root == NULL)
+        dk_err_set(err, "%s: empty configuration", path);
+    else if (root->type != YAML_MAPPING_NODE)
+        dk_conf_error(&w, root, "expected a mapping of keys, found", "value");
+    else if (dk_conf_walk(&w, root, "") == DK_OK)
+        rc = dk_conf_check_required(&w);
+
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    if (rc != DK_OK)
+        dk_config_free(cfg);
+    return rc;
+}

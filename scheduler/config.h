@@ -1,0 +1,37 @@
+/*
+ * The scheduler's YAML configuration: one table of known keys, every other
+ * key refused with its line and column.
+ */
+#ifndef DK_CONFIG_H
+#define DK_CONFIG_H
+
+#include "status.h"
+
+typedef struct {
+    char *conninfo;
+    char *redis_address; /* "host:port" or "unix:/path" */
+    int redis_epoch_check_seconds;
+    int redis_rebuild_settle_seconds;
+    char *timezone;
+    int delivery_batch_at; /* minutes after midnight WIB */
+    int reconcile_at;
+    int budget_total;
+    char *budget_period;
+    int per_night_cap;
+    int batch_size;
+    char *outbox_dir;
+    char *city;
+    int window_days;
+    int admission_grace_seconds;
+    int no_show_count;
+    int no_show_within_days;
+    int no_show_bar_days;
+} dk_config_t;
+
+/* Reads and checks the file. On error cfg is left empty and err says
+ * "FILE:LINE:COLUMN: reason" when a place in the file is at fault. */
+int dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err);
+
+void dk_config_free(dk_config_t *cfg);
+
+#endif

@@ -1,0 +1,241 @@
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "db.h"
+#include "job.h"
+#include "job_reconcile.h"
+#include "log.h"
+#include "redis.h"
+#include "wib.h"
+
+static volatile sig_atomic_t dk_reload_requested;
+
+typedef struct {
+    const char *config_path;
+    dk_config_t cfg;
+    dk_db_t db;
+    dk_redis_t redis;
+    int64_t last_slot[DK_JOB_COUNT];
+    time_t next_epoch_check;
+    time_t next_connect;
+    int stale_checked;
+} dk_daemon_t;
+
+static void
+dk_on_stop(int sig)
+{
+    (void)sig;
+    dk_stop_requested = 1;
+}
+
+static void
+dk_on_hup(int sig)
+{
+    (void)sig;
+    dk_reload_requested = 1;
+}
+
+void
+dk_signals_install(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    /* the first stops at a safe point; SA_RESETHAND lets the second one
+     * end the process at once */
+    sa.sa_handler = dk_on_stop;
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = dk_on_hup;
+    sa.sa_flags = 0;
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* The latest slot at or before now: a job at HH:MM WIB. */
+static int64_t
+dk_slot_latest(time_t now, int at_minutes)
+{
+    int64_t slot = (int64_t)dk_wib_today(now) * 86400 + at_minutes * 60
+                 - DK_WIB_OFFSET;
+
+    return slot > now ? slot - 86400 : slot;
+}
+
+static void
+dk_daemon_disconnect(dk_daemon_t *d)
+{
+    dk_db_close(&d->db);
+    dk_redis_close(&d->redis);
+}
+
+static int
+dk_daemon_connect(dk_daemon_t *d)
+{
+    char q[DK_ERRSTR_LEN + 8];
+    time_t now = time(NULL);
+    dk_err_t err;
+
+    if (d->db.conn != NULL && PQstatus(d->db.conn) != CONNECTION_OK)
+        dk_db_close(&d->db);
+    if (d->db.conn != NULL && d->redis.ctx != NULL)
+        return DK_OK;
+    if (now < d->next_connect)
+        return DK_ERR;
+    d->next_connect = now + 5;
+    if (d->db.conn == NULL
+        && dk_db_connect(&d->db, d->cfg.conninfo) != DK_OK) {
+        dk_log_error("postgres_unavailable", "error=%s",
+                     dk_log_quote(d->db.err.str, q, sizeof(q)));
+        return DK_ERR;
+    }
+    if (d->redis.ctx == NULL
+        && dk_redis_connect(&d->redis, d->cfg.redis_address) != DK_OK) {
+        dk_log_error("redis_unavailable", "error=%s",
+                     dk_log_quote(d->redis.err.str, q, sizeof(q)));
+        return DK_ERR;
+    }
+    if (!d->stale_checked) {
+        if (dk_job_fail_stale(&d->db, &err) != DK_OK)
+            return DK_ERR;
+        d->stale_checked = 1;
+    }
+    dk_log_info("connected", "redis=%s", d->cfg.redis_address);
+    return DK_OK;
+}
+
+static int
+dk_daemon_job(dk_daemon_t *d, dk_job_id_t id, const char *trigger,
+              int64_t slot)
+{
+    dk_job_t job;
+    int rc;
+
+    memset(&job, 0, sizeof(job));
+    job.id = id;
+    job.cfg = &d->cfg;
+    job.db = &d->db;
+    job.redis = &d->redis;
+    job.trigger = trigger;
+    rc = dk_job_run(&job, slot);
+    if (job.counts != NULL)
+        json_decref(job.counts);
+    if (rc == DK_ERR && job.err.str[0] != '\0' && job.run_id == 0) {
+        char q[DK_ERRSTR_LEN + 8];
+
+        dk_log_error("run_not_started", "job=%s error=%s", dk_job_name(id),
+                     dk_log_quote(job.err.str, q, sizeof(q)));
+    }
+    return rc;
+}
+
+static void
+dk_daemon_slots(dk_daemon_t *d)
+{
+    static const dk_job_id_t scheduled[] = {DK_JOB_DELIVERY_BATCH,
+                                            DK_JOB_RECONCILE};
+    int at[DK_JOB_COUNT];
+    size_t i;
+    int rc;
+
+    at[DK_JOB_DELIVERY_BATCH] = d->cfg.delivery_batch_at;
+    at[DK_JOB_RECONCILE] = d->cfg.reconcile_at;
+    for (i = 0; i < sizeof(scheduled) / sizeof(scheduled[0]); i++) {
+        dk_job_id_t id = scheduled[i];
+        int64_t slot = dk_slot_latest(dk_clock_now(), at[id]);
+
+        if (dk_stop_requested || slot == d->last_slot[id])
+            continue;
+        rc = dk_daemon_job(d, id, "slot", slot);
+        if (rc == DK_DONE)
+            dk_log_info("slot_skipped", "job=%s slot=%lld reason=already_run",
+                        dk_job_name(id), (long long)slot);
+        /* busy: another instance holds the job; ask again next tick */
+        if (rc != DK_BUSY)
+            d->last_slot[id] = slot;
+    }
+}
+
+static void
+dk_daemon_epoch(dk_daemon_t *d)
+{
+    time_t now = time(NULL);
+    int present;
+
+    if (now < d->next_epoch_check || dk_stop_requested)
+        return;
+    d->next_epoch_check = now + d->cfg.redis_epoch_check_seconds;
+    present = dk_reconcile_epoch_present(&d->redis);
+    if (present == 0) {
+        dk_log_warn("epoch_missing", "action=rebuild");
+        sd_notify(0, "STATUS=rebuilding the Redis state from PostgreSQL");
+        dk_daemon_job(d, DK_JOB_RECONCILE, "epoch_missing", -1);
+        sd_notify(0, "STATUS=waiting for the next slot");
+    }
+}
+
+static void
+dk_daemon_reload(dk_daemon_t *d)
+{
+    char q[DK_ERRSTR_LEN + 8];
+    dk_config_t cfg;
+    dk_err_t err;
+
+    dk_reload_requested = 0;
+    sd_notify(0, "RELOADING=1");
+    if (dk_config_load(&cfg, d->config_path, &err) != DK_OK) {
+        dk_log_error("config_reload_failed", "keeping=old error=%s",
+                     dk_log_quote(err.str, q, sizeof(q)));
+    } else {
+        dk_config_free(&d->cfg);
+        d->cfg = cfg;
+        dk_daemon_disconnect(d);
+        d->next_connect = 0;
+        dk_log_info("config_reloaded", "file=%s",
+                    dk_log_quote(d->config_path, q, sizeof(q)));
+    }
+    sd_notify(0, "READY=1");
+}
+
+int
+dk_daemon_run(const char *config_path, dk_config_t *cfg, dk_err_t *err)
+{
+    dk_daemon_t d;
+    int i;
+
+    (void)err;
+    memset(&d, 0, sizeof(d));
+    d.config_path = config_path;
+    d.cfg = *cfg;
+    for (i = 0; i < DK_JOB_COUNT; i++)
+        d.last_slot[i] = -1;
+
+    dk_log_info("daemon_start", "pid=%d", (int)getpid());
+    sd_notify(0, "READY=1\nSTATUS=starting");
+    while (!dk_stop_requested) {
+        if (dk_reload_requested)
+            dk_daemon_reload(&d);
+        if (dk_daemon_connect(&d) == DK_OK) {
+            dk_daemon_slots(&d);
+            dk_daemon_epoch(&d);
+            if (d.redis.ctx == NULL || d.db.conn == NULL
+                || PQstatus(d.db.conn) != CONNECTION_OK)
+                dk_daemon_disconnect(&d);
+            else
+                sd_notify(0, "STATUS=waiting for the next slot");
+        }
+        if (!dk_stop_requested && !dk_reload_requested)
+            sleep(1); /* a signal ends it early */
+    }
+    sd_notify(0, "STOPPING=1");
+    dk_log_info("daemon_stop", "reason=signal");
+    dk_daemon_disconnect(&d);
+    dk_config_free(&d.cfg);
+    return DK_OK;
+}

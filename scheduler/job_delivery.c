@@ -1,0 +1,502 @@
+/*
+ * Claim in one transaction (batch rows, delivery rows, application status
+ * "batched" through application_transition()), then write each manifest
+ * atomically. The rows are the truth and the files are derived from them: a
+ * manifest that a crash kept from being written, or that was lost, is
+ * written again by the next run, byte for byte the same.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "job_delivery.h"
+#include "log.h"
+#include "wib.h"
+
+#define DK_MANIFEST_HEADER                                                     \
+    "batch_id,line,tracking_code,recipient_name,phone,street,rt_rw,"          \
+    "kelurahan,kecamatan,city,postal_code,document\r\n"
+
+/* what is eligible: completed, by post, not yet batched */
+#define DK_ELIGIBLE                                                            \
+    " FROM application a WHERE a.status = 'completed'"                         \
+    " AND a.delivery_method = 'post'"                                          \
+    " AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.application_id = a.id)"
+
+typedef struct {
+    long long used, left, take;
+    long long eligible, unconfirmed;
+} dk_budget_t;
+
+typedef struct {
+    dk_job_t *job;
+    FILE *f;
+    char code[64];
+    char tmp[4096];
+    char path[4096];
+    long long lines;
+    int files;
+} dk_manifest_t;
+
+static int
+dk_delivery_fail(dk_job_t *job)
+{
+    return dk_err_set(&job->err, "%s", job->db->err.str);
+}
+
+/* The budget left is counted in the transaction that claims, under the
+ * job's lock: two claims can never both spend the same remainder. */
+static int
+dk_delivery_budget(dk_job_t *job, dk_budget_t *b)
+{
+    const dk_config_t *cfg = job->cfg;
+    const char *params[] = {cfg->budget_period};
+    PGresult *res;
+
+    if (dk_db_query(job->db, &res,
+                    "SELECT (SELECT count(*) FROM delivery d"
+                    "        JOIN delivery_batch b ON b.id = d.batch_id"
+                    "        WHERE b.budget_period = $1),"
+                    " count(*) FILTER (WHERE a.kecamatan_code IS NOT NULL),"
+                    " count(*) FILTER (WHERE a.kecamatan_code IS NULL)"
+                    DK_ELIGIBLE,
+                    1, params)
+        != DK_OK)
+        return dk_delivery_fail(job);
+    b->used = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    b->eligible = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+    b->unconfirmed = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+    PQclear(res);
+
+    b->left = cfg->budget_total - b->used;
+    if (b->left < 0)
+        b->left = 0;
+    b->take = b->eligible;
+    if (b->take > b->left)
+        b->take = b->left;
+    if (b->take > cfg->per_night_cap)
+        b->take = cfg->per_night_cap;
+    return DK_OK;
+}
+
+/* The oldest completions first, numbered within their kecamatan into
+ * batches of batch_size that continue the night's sequence. */
+static int
+dk_delivery_claim(dk_job_t *job, const dk_budget_t *b, const char *night)
+{
+    char take[24], size[16], run[24];
+    const char *pick_params[] = {take, size, night};
+    const char *params[] = {run, night, job->cfg->budget_period};
+    char n[24];
+    PGresult *res;
+
+    snprintf(take, sizeof(take), "%lld", b->take);
+    snprintf(size, sizeof(size), "%d", job->cfg->batch_size);
+    snprintf(run, sizeof(run), "%lld", job->run_id);
+
+    if (dk_db_exec(job->db,
+                   "CREATE TEMP TABLE dk_pick ON COMMIT DROP AS"
+                   " WITH p AS (SELECT a.id, a.code, a.kecamatan_code,"
+                   "   a.completed_at" DK_ELIGIBLE
+                   "   AND a.kecamatan_code IS NOT NULL"
+                   "   ORDER BY a.completed_at, a.id LIMIT $1 FOR UPDATE OF a),"
+                   " n AS (SELECT p.*, row_number() OVER (PARTITION BY"
+                   "   p.kecamatan_code ORDER BY p.completed_at, p.id) - 1 AS i"
+                   "   FROM p)"
+                   " SELECT n.id, n.code, n.kecamatan_code,"
+                   "   COALESCE((SELECT max(b.seq) FROM delivery_batch b"
+                   "     WHERE b.night = $3::date"
+                   "       AND b.kecamatan_code = n.kecamatan_code), 0)"
+                   "     + n.i / $2::int + 1 AS seq,"
+                   "   n.i % $2::int + 1 AS line"
+                   " FROM n",
+                   3, pick_params)
+        != DK_OK)
+        return dk_delivery_fail(job);
+
+    if (dk_db_exec(job->db,
+                   "INSERT INTO delivery_batch (code, run_id, night,"
+                   "   kecamatan_code, seq, budget_period, item_count)"
+                   " SELECT to_char($2::date, 'YYYYMMDD') || '-'"
+                   "   || replace(kecamatan_code, '.', '') || '-'"
+                   "   || lpad(seq::text, 3, '0'),"
+                   "   $1, $2::date, kecamatan_code, seq, $3, count(*)"
+                   " FROM dk_pick GROUP BY kecamatan_code, seq"
+                   " ORDER BY kecamatan_code, seq",
+                   3, params)
+        != DK_OK)
+        return dk_delivery_fail(job);
+
+    if (dk_db_exec(job->db,
+                   "INSERT INTO delivery (application_id, batch_id, line)"
+                   " SELECT p.id, b.id, p.line FROM dk_pick p"
+                   " JOIN delivery_batch b ON b.night = $1::date"
+                   "  AND b.kecamatan_code = p.kecamatan_code"
+                   "  AND b.seq = p.seq",
+                   1, &night)
+        != DK_OK)
+        return dk_delivery_fail(job);
+
+    if (dk_db_query(job->db, &res,
+                    "SELECT count(*) FILTER (WHERE t.outcome <> 'ok')"
+                    " FROM dk_pick p JOIN delivery_batch b"
+                    "   ON b.night = $1::date"
+                    "  AND b.kecamatan_code = p.kecamatan_code"
+                    "  AND b.seq = p.seq,"
+                    " LATERAL application_transition(p.code, 'batched',"
+                    "   'scheduler', 'delivery batch ' || b.code) t",
+                    1, &night)
+        != DK_OK)
+        return dk_delivery_fail(job);
+    snprintf(n, sizeof(n), "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (strcmp(n, "0") != 0)
+        return dk_err_set(&job->err,
+                          "%s applications refused the step to batched", n);
+    return DK_OK;
+}
+
+static void
+dk_csv_field(FILE *f, const char *s, int last)
+{
+    const char *p;
+
+    if (strpbrk(s, ",\"\r\n") == NULL) {
+        fputs(s, f);
+    } else {
+        fputc('"', f);
+        for (p = s; *p != '\0'; p++) {
+            if (*p == '"')
+                fputc('"', f);
+            fputc(*p, f);
+        }
+        fputc('"', f);
+    }
+    fputs(last ? "\r\n" : ",", f);
+}
+
+static int
+dk_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    int rc;
+
+    if (fd < 0)
+        return -1;
+    rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int
+dk_manifest_open(dk_manifest_t *m, const char *code)
+{
+    const char *dir = m->job->cfg->outbox_dir;
+
+    snprintf(m->code, sizeof(m->code), "%s", code);
+    snprintf(m->tmp, sizeof(m->tmp), "%s/.manifest-%s.csv.tmp", dir, code);
+    snprintf(m->path, sizeof(m->path), "%s/manifest-%s.csv", dir, code);
+    m->f = fopen(m->tmp, "w");
+    if (m->f == NULL)
+        return dk_err_set(&m->job->err, "%s: %s", m->tmp, strerror(errno));
+    fputs(DK_MANIFEST_HEADER, m->f);
+    m->lines = 0;
+    return DK_OK;
+}
+
+/* temporary file, fsync, rename, fsync of the folder: the manifest is
+ * either absent or whole, also across a power cut */
+static int
+dk_manifest_close(dk_manifest_t *m)
+{
+    FILE *f = m->f;
+    int bad;
+
+    m->f = NULL;
+    bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad)
+        return dk_err_set(&m->job->err, "%s: %s", m->tmp, strerror(errno));
+    if (rename(m->tmp, m->path) != 0)
+        return dk_err_set(&m->job->err, "%s: %s", m->path, strerror(errno));
+    dk_crash_point("after_rename");
+    if (dk_fsync_dir(m->job->cfg->outbox_dir) != 0)
+        return dk_err_set(&m->job->err, "%s: %s", m->job->cfg->outbox_dir,
+                          strerror(errno));
+    dk_log_info("manifest_written", "batch=%s lines=%lld", m->code, m->lines);
+    m->files++;
+    return DK_OK;
+}
+
+static void
+dk_manifest_abandon(dk_manifest_t *m)
+{
+    if (m->f == NULL)
+        return;
+    fclose(m->f);
+    m->f = NULL;
+    unlink(m->tmp);
+}
+
+static int
+dk_manifest_row(dk_manifest_t *m, PGresult *row)
+{
+    int i, n = PQnfields(row);
+
+    if (m->f == NULL || strcmp(m->code, PQgetvalue(row, 0, 0)) != 0) {
+        if (m->f != NULL && dk_manifest_close(m) != DK_OK)
+            return DK_ERR;
+        if (dk_manifest_open(m, PQgetvalue(row, 0, 0)) != DK_OK)
+            return DK_ERR;
+    }
+    for (i = 0; i < n; i++)
+        dk_csv_field(m->f, PQgetvalue(row, 0, i), i == n - 1);
+    m->lines++;
+    if (m->files == 0 && m->lines == 2) {
+        fflush(m->f);
+        dk_crash_point("mid_manifest");
+    }
+    return DK_OK;
+}
+
+/* The batches whose manifest is not in the outbox: never written (a crash
+ * between the commit and the file), or lost since. Answers "{id,id,...}". */
+static int
+dk_manifest_missing(dk_job_t *job, char **ids, long long *count)
+{
+    char path[4096];
+    struct stat st;
+    size_t len = 0, cap = 64;
+    PGresult *row;
+    int rc;
+
+    *count = 0;
+    *ids = malloc(cap);
+    if (*ids == NULL)
+        return dk_err_set(&job->err, "out of memory");
+    (*ids)[len++] = '{';
+    if (dk_db_stream(job->db,
+                     "SELECT id, code, manifest_written_at IS NULL"
+                     " FROM delivery_batch ORDER BY id",
+                     0, NULL)
+        != DK_OK)
+        return dk_delivery_fail(job);
+    while ((rc = dk_db_stream_next(job->db, &row)) == DK_OK) {
+        snprintf(path, sizeof(path), "%s/manifest-%s.csv",
+                 job->cfg->outbox_dir, PQgetvalue(row, 0, 1));
+        if (PQgetvalue(row, 0, 2)[0] == 't' || stat(path, &st) != 0) {
+            const char *id = PQgetvalue(row, 0, 0);
+            size_t n = strlen(id);
+
+            if (len + n + 3 > cap) {
+                char *p = realloc(*ids, cap * 2 + n);
+
+                if (p == NULL) {
+                    PQclear(row);
+                    dk_db_stream_cancel(job->db);
+                    return dk_err_set(&job->err, "out of memory");
+                }
+                *ids = p;
+                cap = cap * 2 + n;
+            }
+            if (len > 1)
+                (*ids)[len++] = ',';
+            memcpy(*ids + len, id, n);
+            len += n;
+            (*count)++;
+        }
+        PQclear(row);
+    }
+    (*ids)[len++] = '}';
+    (*ids)[len] = '\0';
+    return rc == DK_ERR ? dk_delivery_fail(job) : DK_OK;
+}
+
+static int
+dk_manifest_write(dk_job_t *job, const char *ids, long long *written)
+{
+    const char *params[] = {ids, job->cfg->city};
+    dk_manifest_t m;
+    PGresult *row;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    m.job = job;
+    if (dk_db_stream(job->db,
+                     "SELECT b.code, d.line, a.code, a.name, a.phone,"
+                     " a.street, a.rt || '/' || a.rw, a.kelurahan,"
+                     " COALESCE(k.name, a.kecamatan_written), $2,"
+                     " a.postal_code, s.name"
+                     " FROM delivery_batch b"
+                     " JOIN delivery d ON d.batch_id = b.id"
+                     " JOIN application a ON a.id = d.application_id"
+                     " JOIN service s ON s.code = a.service"
+                     " LEFT JOIN kecamatan k ON k.code = b.kecamatan_code"
+                     " WHERE b.id = ANY($1::bigint[])"
+                     " ORDER BY b.code, d.line",
+                     2, params)
+        != DK_OK)
+        return dk_delivery_fail(job);
+    while ((rc = dk_db_stream_next(job->db, &row)) == DK_OK) {
+        rc = dk_manifest_row(&m, row);
+        PQclear(row);
+        if (rc != DK_OK)
+            break;
+    }
+    if (rc == DK_ERR) {
+        dk_db_stream_cancel(job->db);
+        dk_manifest_abandon(&m);
+        if (job->db->err.str[0] != '\0' && job->err.str[0] == '\0')
+            return dk_delivery_fail(job);
+        return DK_ERR;
+    }
+    if (m.f != NULL && dk_manifest_close(&m) != DK_OK)
+        return DK_ERR;
+    *written = m.files;
+
+    if (dk_db_exec(job->db,
+                   "UPDATE delivery_batch SET manifest_written_at = now()"
+                   " WHERE id = ANY($1::bigint[])"
+                   "   AND manifest_written_at IS NULL",
+                   1, params)
+        != DK_OK)
+        return dk_delivery_fail(job);
+    return DK_OK;
+}
+
+/* Temporary files are left only by a run that died while writing one; the
+ * job's lock says no other run is writing now. */
+static void
+dk_outbox_clean(const dk_config_t *cfg)
+{
+    char path[4096];
+    struct dirent *e;
+    DIR *d = opendir(cfg->outbox_dir);
+    size_t n;
+
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        n = strlen(e->d_name);
+        if (strncmp(e->d_name, ".manifest-", 10) == 0 && n > 4
+            && strcmp(e->d_name + n - 4, ".tmp") == 0) {
+            snprintf(path, sizeof(path), "%s/%s", cfg->outbox_dir,
+                     e->d_name);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
+static int
+dk_delivery_plan(dk_job_t *job, const dk_budget_t *b, long long missing)
+{
+    const dk_config_t *cfg = job->cfg;
+    char take[24], size[16];
+    const char *params[] = {take, size};
+    PGresult *res;
+    int i;
+
+    printf("delivery-batch plan (dry run, nothing written)\n"
+           "  budget %s: %d total, %lld used, %lld left; per-night cap %d\n"
+           "  eligible %lld (and %lld waiting for a confirmed kecamatan)\n"
+           "  would batch %lld, leaving %lld waiting\n"
+           "  manifests to (re)write: %lld\n",
+           cfg->budget_period, cfg->budget_total, b->used, b->left,
+           cfg->per_night_cap, b->eligible, b->unconfirmed, b->take,
+           b->eligible - b->take, missing);
+
+    snprintf(take, sizeof(take), "%lld", b->take);
+    snprintf(size, sizeof(size), "%d", cfg->batch_size);
+    if (dk_db_query(job->db, &res,
+                    "SELECT p.kecamatan_code, count(*),"
+                    " (count(*) + $2::int - 1) / $2::int"
+                    " FROM (SELECT a.kecamatan_code" DK_ELIGIBLE
+                    "   AND a.kecamatan_code IS NOT NULL"
+                    "   ORDER BY a.completed_at, a.id LIMIT $1) p"
+                    " GROUP BY 1 ORDER BY 1",
+                    2, params)
+        != DK_OK)
+        return dk_delivery_fail(job);
+    for (i = 0; i < PQntuples(res); i++)
+        printf("  kecamatan %s: %s documents in %s batches\n",
+               PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+               PQgetvalue(res, i, 2));
+    PQclear(res);
+    fflush(stdout);
+    return DK_OK;
+}
+
+static void
+dk_delivery_counts(dk_job_t *job, const dk_budget_t *b)
+{
+    dk_job_count(job, "batched", job->dry_run ? 0 : b->take);
+    dk_job_count(job, "budget_used", b->used + (job->dry_run ? 0 : b->take));
+    dk_job_count(job, "budget_left", b->left - (job->dry_run ? 0 : b->take));
+    dk_job_count(job, "waiting", b->eligible - b->take + b->unconfirmed);
+    dk_job_count(job, "waiting_kecamatan", b->unconfirmed);
+}
+
+int
+dk_delivery_batch(dk_job_t *job)
+{
+    char night[DK_DATE_LEN + 1], *ids = NULL;
+    long long missing = 0, written = 0;
+    dk_budget_t b;
+    int rc;
+
+    dk_date_format(dk_wib_today(dk_clock_now()), night);
+    if (!job->dry_run) {
+        if (access(job->cfg->outbox_dir, W_OK) != 0)
+            return dk_err_set(&job->err, "outbox_dir %s: %s",
+                              job->cfg->outbox_dir, strerror(errno));
+        dk_outbox_clean(job->cfg);
+        if (dk_db_begin(job->db) != DK_OK)
+            return dk_delivery_fail(job);
+    }
+    if (dk_delivery_budget(job, &b) != DK_OK)
+        return DK_ERR;
+
+    if (job->dry_run) {
+        if (dk_manifest_missing(job, &ids, &missing) != DK_OK) {
+            free(ids);
+            return DK_ERR;
+        }
+        free(ids);
+        dk_delivery_counts(job, &b);
+        return dk_delivery_plan(job, &b, missing);
+    }
+
+    if (b.take > 0 && dk_delivery_claim(job, &b, night) != DK_OK)
+        return DK_ERR;
+    dk_crash_point("after_claim");
+    if (dk_db_commit(job->db) != DK_OK)
+        return dk_delivery_fail(job);
+    dk_crash_point("after_commit");
+    dk_delivery_counts(job, &b);
+    if (b.eligible > b.take)
+        dk_log_warn("delivery_waiting",
+                    "waiting=%lld budget_period=%s budget_left=%lld cap=%d",
+                    b.eligible - b.take, job->cfg->budget_period,
+                    b.left - b.take, job->cfg->per_night_cap);
+
+    if (dk_stop_requested) {
+        /* the claim is committed; the next run writes its manifests */
+        job->interrupted = 1;
+        return DK_OK;
+    }
+
+    rc = dk_manifest_missing(job, &ids, &missing);
+    if (rc == DK_OK && missing > 0)
+        rc = dk_manifest_write(job, ids, &written);
+    free(ids);
+    dk_job_count(job, "manifests_written", written);
+    dk_crash_point("after_manifests");
+    return rc;
+}

@@ -1,0 +1,572 @@
+/*
+ * Each (office, date) is made right by one call of lua/reconcile.lua with
+ * the committed active appointments read from PostgreSQL, so that bookings
+ * going on meanwhile are never lost nor counted twice. The rows are streamed
+ * in (office, date) order: memory holds one day of one office at a time.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "job_reconcile.h"
+#include "log.h"
+#include "wib.h"
+
+#define DK_EPOCH_KEY "dk:epoch"
+/* the same cluster slot as dk:epoch: "{dk:epoch}" hashes "dk:epoch" */
+#define DK_REBUILD_KEY "{dk:epoch}:rebuilding"
+#define DK_OFFICE_MAX 33
+
+typedef struct {
+    char office[DK_OFFICE_MAX];
+    char date[DK_DATE_LEN + 1];
+} dk_day_t;
+
+typedef struct {
+    dk_job_t *job;
+    char office[DK_OFFICE_MAX];
+    char date[DK_DATE_LEN + 1];
+    dk_argv_t services; /* svc, top, override */
+    int nservices;
+    dk_argv_t appointments;
+    dk_argv_t call;
+    long long now_ms, grace_ms;
+    long long days, kept, removed, restored, active;
+    dk_day_t *again; /* days where admissions were restored */
+    size_t nagain, capagain;
+} dk_recon_t;
+
+static int
+dk_recon_db_fail(dk_job_t *job)
+{
+    return dk_err_set(&job->err, "%s", job->db->err.str);
+}
+
+static int
+dk_recon_redis_fail(dk_job_t *job)
+{
+    return dk_err_set(&job->err, "%s", job->redis->err.str);
+}
+
+int
+dk_reconcile_epoch_present(dk_redis_t *redis)
+{
+    redisReply *reply;
+    int present;
+
+    if (dk_redis_command(redis, &reply, "EXISTS " DK_EPOCH_KEY) != DK_OK)
+        return DK_ERR;
+    present = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+    freeReplyObject(reply);
+    return present;
+}
+
+static long long
+dk_now_ms(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static int
+dk_recon_remember(dk_recon_t *r)
+{
+    if (r->nagain == r->capagain) {
+        size_t cap = r->capagain ? r->capagain * 2 : 16;
+        dk_day_t *p = realloc(r->again, cap * sizeof(*p));
+
+        if (p == NULL)
+            return dk_err_set(&r->job->err, "out of memory");
+        r->again = p;
+        r->capagain = cap;
+    }
+    memcpy(r->again[r->nagain].office, r->office, sizeof(r->office));
+    memcpy(r->again[r->nagain].date, r->date, sizeof(r->date));
+    r->nagain++;
+    return DK_OK;
+}
+
+/* One (office, date): one script call, atomic in Redis. */
+static int
+dk_recon_flush(dk_recon_t *r, int first_pass)
+{
+    dk_argv_t *c = &r->call;
+    redisReply *reply;
+    int i, rc = DK_OK;
+    long long v[4] = {0, 0, 0, 0};
+
+    if (r->office[0] == '\0')
+        return DK_OK;
+    dk_argv_reset(c);
+    dk_argv_addf(c, "dk:{%s:%s}:day", r->office, r->date);
+    dk_argv_addf(c, "dk:{%s:%s}:adm", r->office, r->date);
+    dk_argv_addf(c, "dk:{%s:%s}:nik", r->office, r->date);
+    dk_argv_addf(c, "dk:{%s:%s}:phone", r->office, r->date);
+    dk_argv_addf(c, "%lld", r->now_ms);
+    dk_argv_addf(c, "%lld", r->grace_ms);
+    dk_argv_addf(c, "%d", r->nservices);
+    for (i = 0; i < r->services.argc; i++)
+        dk_argv_add(c, r->services.buf + r->services.off[i],
+                    r->services.len[i]);
+    for (i = 0; i < r->appointments.argc; i++)
+        if (dk_argv_add(c, r->appointments.buf + r->appointments.off[i],
+                        r->appointments.len[i])
+            != DK_OK)
+            return dk_err_set(&r->job->err, "out of memory");
+
+    if (dk_redis_eval(r->job->redis, &reply, DK_LUA_RECONCILE, 4, c)
+        != DK_OK)
+        return dk_recon_redis_fail(r->job);
+    for (i = 0; i < 4 && (size_t)i < reply->elements; i++)
+        v[i] = reply->element[i]->integer;
+    freeReplyObject(reply);
+
+    /* the second pass may only take out what the first restored */
+    r->removed += v[1];
+    if (first_pass) {
+        r->days++;
+        r->kept += v[0];
+        r->restored += v[2];
+        r->active += v[3];
+    }
+    if (v[1] > 0 || v[2] > 0)
+        dk_log_info("reconcile_day",
+                    "office=%s date=%s removed=%lld restored=%lld "
+                    "in_flight=%lld active=%lld",
+                    r->office, r->date, v[1], v[2], v[0], v[3]);
+    if (first_pass && v[2] > 0)
+        rc = dk_recon_remember(r);
+
+    dk_crash_point("reconcile_mid");
+    dk_argv_reset(&r->services);
+    dk_argv_reset(&r->appointments);
+    r->nservices = 0;
+    return rc;
+}
+
+/*
+ * Streams, for each (office, date), first one row per service (the highest
+ * queue number ever given, whatever its status, and the quota override),
+ * then one row per active appointment. With $3/$4 only those days.
+ */
+static const char dk_recon_sql[] =
+    "WITH day AS ("
+    "  SELECT o.code AS office, d::date AS date"
+    "  FROM office o, generate_series($1::date, $2::date, '1 day') d"
+    "  WHERE $3::text[] IS NULL OR (o.code, d::date) IN"
+    "    (SELECT * FROM unnest($3::text[], $4::date[])))"
+    " SELECT day.office, day.date::text, 0 AS kind, s.code,"
+    "  COALESCE((SELECT max(a.queue_number) FROM appointment a"
+    "    WHERE a.office = day.office AND a.date = day.date"
+    "      AND a.service = s.code), 0)::text,"
+    "  COALESCE(q.quota::text, ''), NULL, NULL, NULL, NULL"
+    " FROM day CROSS JOIN service s"
+    " LEFT JOIN quota_override q ON q.office = day.office"
+    "  AND q.date = day.date AND q.service = s.code"
+    " UNION ALL"
+    " SELECT a.office, a.date::text, 1, a.service, NULL, NULL, a.code, a.nik,"
+    "  a.phone || '|' || a.queue_number,"
+    "  (extract(epoch FROM a.created_at) * 1000)::bigint::text"
+    " FROM appointment a JOIN day ON day.office = a.office"
+    "  AND day.date = a.date"
+    " WHERE a.status IN ('booked', 'checked_in')"
+    " ORDER BY 1, 2, 3";
+
+static int
+dk_recon_row(dk_recon_t *r, PGresult *row, int first_pass)
+{
+    const char *office = PQgetvalue(row, 0, 0);
+    const char *date = PQgetvalue(row, 0, 1);
+    const char *pq;
+    dk_argv_t *a;
+
+    if (strcmp(office, r->office) != 0 || strcmp(date, r->date) != 0) {
+        if (dk_recon_flush(r, first_pass) != DK_OK)
+            return DK_ERR;
+        if (dk_stop_requested && r->office[0] != '\0') {
+            r->job->interrupted = 1;
+            return DK_BUSY;
+        }
+        snprintf(r->office, sizeof(r->office), "%s", office);
+        snprintf(r->date, sizeof(r->date), "%s", date);
+    }
+    if (PQgetvalue(row, 0, 2)[0] == '0') {
+        a = &r->services;
+        dk_argv_add(a, PQgetvalue(row, 0, 3), PQgetlength(row, 0, 3));
+        dk_argv_add(a, PQgetvalue(row, 0, 4), PQgetlength(row, 0, 4));
+        dk_argv_add(a, PQgetvalue(row, 0, 5), PQgetlength(row, 0, 5));
+        r->nservices++;
+        return DK_OK;
+    }
+    a = &r->appointments;
+    pq = PQgetvalue(row, 0, 8);
+    dk_argv_add(a, PQgetvalue(row, 0, 6), PQgetlength(row, 0, 6));
+    dk_argv_add(a, PQgetvalue(row, 0, 3), PQgetlength(row, 0, 3));
+    dk_argv_add(a, PQgetvalue(row, 0, 7), PQgetlength(row, 0, 7));
+    dk_argv_add(a, pq, strchr(pq, '|') - pq);
+    dk_argv_add(a, strchr(pq, '|') + 1, strlen(strchr(pq, '|') + 1));
+    return dk_argv_add(a, PQgetvalue(row, 0, 9), PQgetlength(row, 0, 9))
+                == DK_OK
+             ? DK_OK
+             : dk_err_set(&r->job->err, "out of memory");
+}
+
+static int
+dk_recon_days(dk_recon_t *r, const char *from, const char *to,
+              const char *offices, const char *dates)
+{
+    const char *params[] = {from, to, offices, dates};
+    PGresult *row;
+    int rc, first_pass = offices == NULL;
+
+    r->office[0] = '\0';
+    r->date[0] = '\0';
+    if (dk_db_stream(r->job->db, dk_recon_sql, 4, params) != DK_OK)
+        return dk_recon_db_fail(r->job);
+    for (;;) {
+        rc = dk_db_stream_next(r->job->db, &row);
+        if (rc == DK_BUSY)
+            break;
+        if (rc == DK_ERR)
+            return dk_recon_db_fail(r->job);
+        rc = dk_recon_row(r, row, first_pass);
+        PQclear(row);
+        if (rc != DK_OK) {
+            /* DK_BUSY: stopped at a safe point, between two days */
+            dk_db_stream_cancel(r->job->db);
+            return rc == DK_BUSY ? DK_OK : DK_ERR;
+        }
+    }
+    return dk_recon_flush(r, first_pass);
+}
+
+static int
+dk_recon_append_array(char **buf, size_t *len, size_t *cap, const char *s)
+{
+    size_t n = strlen(s);
+
+    if (*len + n + 4 > *cap) {
+        size_t c = (*cap + n + 4) * 2;
+        char *p = realloc(*buf, c);
+
+        if (p == NULL)
+            return DK_ERR;
+        *buf = p;
+        *cap = c;
+    }
+    (*buf)[*len] = *len == 0 ? '{' : ',';
+    (*len)++;
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '}';
+    (*buf)[*len + 1] = '\0';
+    return DK_OK;
+}
+
+/* A cancellation that committed between our read and the script is
+ * restored by mistake; a second read of those days, after the script,
+ * sees it cancelled and takes it out again. */
+static int
+dk_recon_second_pass(dk_recon_t *r, const char *from, const char *to)
+{
+    char *offices = NULL, *dates = NULL;
+    size_t lo = 0, co = 0, ld = 0, cd = 0, i;
+    int rc = DK_OK;
+
+    if (r->nagain == 0)
+        return DK_OK;
+    for (i = 0; i < r->nagain && rc == DK_OK; i++) {
+        rc = dk_recon_append_array(&offices, &lo, &co, r->again[i].office);
+        if (rc == DK_OK)
+            rc = dk_recon_append_array(&dates, &ld, &cd, r->again[i].date);
+    }
+    if (rc != DK_OK)
+        rc = dk_err_set(&r->job->err, "out of memory");
+    else
+        rc = dk_recon_days(r, from, to, offices, dates);
+    free(offices);
+    free(dates);
+    return rc;
+}
+
+static int
+dk_recon_no_shows(dk_job_t *job, const char *today)
+{
+    char n[24];
+
+    if (dk_db_value(job->db, n, sizeof(n),
+                    "WITH marked AS (UPDATE appointment SET status = 'no_show'"
+                    " WHERE status = 'booked' AND date < $1::date"
+                    " RETURNING 1) SELECT count(*) FROM marked",
+                    1, &today)
+        != DK_OK)
+        return dk_recon_db_fail(job);
+    dk_job_count(job, "no_shows_marked", strtoll(n, NULL, 10));
+    return DK_OK;
+}
+
+static int
+dk_nik_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Deletes the bar keys of NIKs no longer barred; bars[] is sorted. */
+static int
+dk_recon_bars_prune(dk_job_t *job, char **bars, size_t n, long long *pruned)
+{
+    char cursor[32] = "0";
+    redisReply *reply;
+    size_t i;
+
+    do {
+        if (dk_redis_command(job->redis, &reply,
+                             "SCAN %s MATCH dk:bar:* COUNT 1000", cursor)
+            != DK_OK)
+            return dk_recon_redis_fail(job);
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        for (i = 0; i < reply->element[1]->elements; i++) {
+            const char *key = reply->element[1]->element[i]->str;
+            const char *nik = key + 7;
+
+            if (bsearch(&nik, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
+                continue;
+            if (dk_redis_command(job->redis, NULL, "DEL %s", key) != DK_OK) {
+                freeReplyObject(reply);
+                return dk_recon_redis_fail(job);
+            }
+            (*pruned)++;
+        }
+        freeReplyObject(reply);
+    } while (strcmp(cursor, "0") != 0);
+    return DK_OK;
+}
+
+/* A NIK with no_show.count no-shows within no_show.within_days is barred
+ * until bar_days after its last one; the key expires the day after. */
+static int
+dk_recon_bars(dk_job_t *job, int32_t today_day)
+{
+    const dk_config_t *cfg = job->cfg;
+    char today[DK_DATE_LEN + 1], within[16], count[16], bar[16];
+    const char *params[] = {today, within, count, bar};
+    char **bars = NULL;
+    size_t n = 0, i;
+    long long pruned = 0;
+    PGresult *res;
+    int32_t until;
+    int rc = DK_OK;
+
+    dk_date_format(today_day, today);
+    snprintf(within, sizeof(within), "%d", cfg->no_show_within_days);
+    snprintf(count, sizeof(count), "%d", cfg->no_show_count);
+    snprintf(bar, sizeof(bar), "%d", cfg->no_show_bar_days);
+    if (dk_db_query(job->db, &res,
+                    "SELECT nik, (max(date) + $4::int)::text FROM appointment"
+                    " WHERE status = 'no_show'"
+                    "   AND date >= $1::date - $2::int AND date < $1::date"
+                    " GROUP BY nik HAVING count(*) >= $3::int"
+                    "   AND max(date) + $4::int >= $1::date"
+                    " ORDER BY nik",
+                    4, params)
+        != DK_OK)
+        return dk_recon_db_fail(job);
+
+    n = PQntuples(res);
+    bars = calloc(n + 1, sizeof(*bars));
+    if (bars == NULL) {
+        PQclear(res);
+        return dk_err_set(&job->err, "out of memory");
+    }
+    for (i = 0; i < n && rc == DK_OK; i++) {
+        bars[i] = PQgetvalue(res, i, 0);
+        if (dk_date_parse(PQgetvalue(res, i, 1), DK_DATE_LEN, &until) != 0)
+            continue;
+        if (job->dry_run)
+            continue;
+        rc = dk_redis_command(job->redis, NULL, "SET dk:bar:%s %s EXAT %lld",
+                              bars[i], PQgetvalue(res, i, 1),
+                              (long long)(until + 1) * 86400 - DK_WIB_OFFSET);
+        if (rc != DK_OK)
+            rc = dk_recon_redis_fail(job);
+    }
+    if (rc == DK_OK && !job->dry_run)
+        rc = dk_recon_bars_prune(job, bars, n, &pruned);
+    dk_job_count(job, "bars", n);
+    dk_job_count(job, "bars_lifted", pruned);
+    free(bars);
+    PQclear(res);
+    return rc;
+}
+
+/* The keys of days before today: "dk:{office:YYYY-MM-DD}:..." */
+static int
+dk_recon_drop_past(dk_job_t *job, const char *today)
+{
+    char cursor[32] = "0";
+    redisReply *reply;
+    long long dropped = 0;
+    size_t i;
+
+    do {
+        if (dk_redis_command(job->redis, &reply,
+                             "SCAN %s MATCH dk:{* COUNT 1000", cursor)
+            != DK_OK)
+            return dk_recon_redis_fail(job);
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        for (i = 0; i < reply->element[1]->elements; i++) {
+            const char *key = reply->element[1]->element[i]->str;
+            const char *close = strchr(key, '}');
+
+            if (close == NULL || close - key < 4 + DK_DATE_LEN + 1
+                || strncmp(close - DK_DATE_LEN, today, DK_DATE_LEN) >= 0)
+                continue;
+            dropped++;
+            if (job->dry_run)
+                continue;
+            if (dk_redis_command(job->redis, NULL, "UNLINK %s", key)
+                != DK_OK) {
+                freeReplyObject(reply);
+                return dk_recon_redis_fail(job);
+            }
+        }
+        freeReplyObject(reply);
+    } while (strcmp(cursor, "0") != 0);
+    dk_job_count(job, "past_keys_dropped", dropped);
+    return DK_OK;
+}
+
+static int
+dk_recon_plan(dk_job_t *job, const char *today, const char *last,
+              int rebuilding)
+{
+    char n[24];
+
+    if (dk_db_value(job->db, n, sizeof(n),
+                    "SELECT count(*) FROM appointment"
+                    " WHERE status = 'booked' AND date < $1::date",
+                    1, &today)
+        != DK_OK)
+        return dk_recon_db_fail(job);
+    if (dk_recon_bars(job, dk_wib_today(dk_clock_now())) != DK_OK
+        || dk_recon_drop_past(job, today) != DK_OK)
+        return DK_ERR;
+    printf("reconcile plan (dry run, nothing written)\n"
+           "  redis state: %s\n"
+           "  days: %s .. %s, every office and service\n"
+           "  past appointments to mark no_show: %s\n"
+           "  no-show bars: %lld\n"
+           "  past-day redis keys to drop: %lld\n",
+           rebuilding ? "LOST (dk:epoch missing): full rebuild" : "present",
+           today, last, n,
+           json_integer_value(json_object_get(job->counts, "bars")),
+           json_integer_value(
+               json_object_get(job->counts, "past_keys_dropped")));
+    fflush(stdout);
+    return DK_OK;
+}
+
+/* Begins a rebuild: the marker that dk:epoch is set against at the end.
+ * While dk:epoch is missing nobody is admitted; a booking admitted just
+ * before the loss may still be writing its row, so PostgreSQL is read only
+ * once those have settled (rebuild_settle_seconds >= the module's
+ * dukcapil_postgres_timeout). */
+static int
+dk_recon_rebuild_begin(dk_job_t *job, char *token, size_t len)
+{
+    int tenths = job->cfg->redis_rebuild_settle_seconds * 10;
+
+    snprintf(token, len, "%d-%lld", (int)getpid(), dk_now_ms());
+    if (dk_redis_command(job->redis, NULL, "SET " DK_REBUILD_KEY " %s EX 3600",
+                         token)
+        != DK_OK)
+        return dk_recon_redis_fail(job);
+    dk_log_warn("rebuild_start", "reason=epoch_missing settle_seconds=%d",
+                job->cfg->redis_rebuild_settle_seconds);
+    while (tenths-- > 0 && !dk_stop_requested)
+        usleep(100000);
+    if (dk_stop_requested)
+        job->interrupted = 1;
+    return DK_OK;
+}
+
+static int
+dk_recon_rebuild_end(dk_job_t *job, const char *token)
+{
+    dk_argv_t a;
+    redisReply *reply;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    dk_argv_add(&a, DK_REBUILD_KEY, strlen(DK_REBUILD_KEY));
+    dk_argv_add(&a, DK_EPOCH_KEY, strlen(DK_EPOCH_KEY));
+    dk_argv_add(&a, token, strlen(token));
+    dk_argv_addf(&a, "%lld", (long long)time(NULL));
+    rc = dk_redis_eval(job->redis, &reply, DK_LUA_EPOCH, 2, &a);
+    dk_argv_free(&a);
+    if (rc != DK_OK)
+        return dk_recon_redis_fail(job);
+    rc = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+    freeReplyObject(reply);
+    if (!rc)
+        return dk_err_set(&job->err, "redis lost its state again during the "
+                                     "rebuild; dk:epoch left unset");
+    dk_log_info("rebuild_done", "epoch=set");
+    return DK_OK;
+}
+
+int
+dk_reconcile(dk_job_t *job)
+{
+    const dk_config_t *cfg = job->cfg;
+    int32_t today_day = dk_wib_today(dk_clock_now());
+    char today[DK_DATE_LEN + 1], last[DK_DATE_LEN + 1], token[64];
+    dk_recon_t r;
+    int present, rc;
+
+    dk_date_format(today_day, today);
+    dk_date_format(today_day + cfg->window_days, last);
+    present = dk_reconcile_epoch_present(job->redis);
+    if (present == DK_ERR)
+        return dk_recon_redis_fail(job);
+    dk_job_count(job, "rebuild", !present);
+    if (job->dry_run)
+        return dk_recon_plan(job, today, last, !present);
+
+    if (!present && dk_recon_rebuild_begin(job, token, sizeof(token)) != DK_OK)
+        return DK_ERR;
+    if (job->interrupted)
+        return DK_OK;
+    if (dk_recon_no_shows(job, today) != DK_OK
+        || dk_recon_bars(job, today_day) != DK_OK)
+        return DK_ERR;
+
+    memset(&r, 0, sizeof(r));
+    r.job = job;
+    r.now_ms = dk_now_ms();
+    r.grace_ms = (long long)cfg->admission_grace_seconds * 1000;
+    rc = dk_recon_days(&r, today, last, NULL, NULL);
+    if (rc == DK_OK && !job->interrupted)
+        rc = dk_recon_second_pass(&r, today, last);
+    dk_argv_free(&r.services);
+    dk_argv_free(&r.appointments);
+    dk_argv_free(&r.call);
+    free(r.again);
+    dk_job_count(job, "days", r.days);
+    dk_job_count(job, "admissions_active", r.active);
+    dk_job_count(job, "admissions_removed", r.removed);
+    dk_job_count(job, "admissions_restored", r.restored);
+    dk_job_count(job, "admissions_in_flight", r.kept);
+    if (rc != DK_OK || job->interrupted)
+        return rc;
+
+    if (dk_recon_drop_past(job, today) != DK_OK)
+        return DK_ERR;
+    if (!present)
+        return dk_recon_rebuild_end(job, token);
+    return DK_OK;
+}

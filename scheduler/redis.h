@@ -1,0 +1,51 @@
+/*
+ * Redis through hiredis's blocking API: one connection, the scheduler's Lua
+ * scripts loaded once (SCRIPT LOAD) and called by their SHA, reloaded when
+ * the server has forgotten them (a restart).
+ */
+#ifndef DK_REDIS_H
+#define DK_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+#include "status.h"
+
+typedef enum {
+    DK_LUA_RECONCILE,
+    DK_LUA_EPOCH,
+    DK_LUA_COUNT
+} dk_lua_t;
+
+typedef struct {
+    redisContext *ctx;
+    char sha[DK_LUA_COUNT][41];
+    dk_err_t err;
+} dk_redis_t;
+
+/* An argument vector that grows as it is filled; its strings are copies. */
+typedef struct {
+    char *buf;
+    size_t used, cap;
+    size_t *off, *len;
+    int argc, max;
+} dk_argv_t;
+
+int dk_redis_connect(dk_redis_t *r, const char *address);
+void dk_redis_close(dk_redis_t *r);
+
+/* A command from a hiredis format; an error reply is a DK_ERR. The reply
+ * is the caller's to freeReplyObject (NULL may be passed if unwanted). */
+int dk_redis_command(dk_redis_t *r, redisReply **reply, const char *fmt, ...);
+
+/* EVALSHA of a script with nkeys keys first in args. */
+int dk_redis_eval(dk_redis_t *r, redisReply **reply, dk_lua_t script,
+                  int nkeys, dk_argv_t *args);
+
+void dk_argv_reset(dk_argv_t *a);
+int dk_argv_add(dk_argv_t *a, const char *s, size_t len);
+int dk_argv_addf(dk_argv_t *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void dk_argv_free(dk_argv_t *a);
+
+#endif

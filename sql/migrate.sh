@@ -1,0 +1,76 @@
+#!/bin/bash
+# Apply the numbered migrations sql/NNN_name.sql in order.
+#
+#   sql/migrate.sh CONNINFO        e.g. "host=127.0.0.1 port=5433 dbname=dukcapil user=dukcapil"
+#
+# Each file runs in one transaction together with its row in schema_migration, so
+# a file is either applied and recorded, or neither. Applied versions are skipped,
+# so running the script again changes nothing. Any error stops it with exit 1.
+# A migration file must not contain its own BEGIN/COMMIT.
+
+set -euo pipefail
+
+if [ $# -ne 1 ] || [ -z "$1" ]; then
+    echo "usage: $0 CONNINFO" >&2
+    exit 2
+fi
+
+conninfo=$1
+sql_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
+psql_cmd=(psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d "$conninfo")
+
+fail() {
+    echo "migrate: $*" >&2
+    exit 1
+}
+
+"${psql_cmd[@]}" -c "
+    CREATE TABLE IF NOT EXISTS schema_migration (
+        version    int PRIMARY KEY,
+        name       text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+    )" || fail "cannot reach the database or create schema_migration"
+
+applied=$("${psql_cmd[@]}" -A -t -c "SELECT version FROM schema_migration ORDER BY 1") \
+    || fail "cannot read schema_migration"
+
+shopt -s nullglob
+files=("$sql_dir"/[0-9][0-9][0-9]_*.sql)
+[ ${#files[@]} -gt 0 ] || fail "no migrations in $sql_dir"
+
+declare -A seen=()
+count=0
+for file in "${files[@]}"; do
+    base=$(basename "$file" .sql)
+    version=$((10#${base:0:3}))
+    name=${base:4}
+
+    if [ -n "${seen[$version]:-}" ]; then
+        fail "two migrations with version $version: ${seen[$version]} and $base"
+    fi
+    seen[$version]=$base
+
+    if grep -qxF "$version" <<<"$applied"; then
+        continue
+    fi
+
+    if grep -qiE '^[[:space:]]*(BEGIN|START[[:space:]]+TRANSACTION|COMMIT|ROLLBACK)[[:space:]]*(WORK|TRANSACTION)?[[:space:]]*;' "$file"; then
+        fail "$base.sql has its own BEGIN/COMMIT; migrate.sh wraps each file in one transaction"
+    fi
+
+    # The advisory lock serialises concurrent migrate.sh runs; the primary key on
+    # schema_migration makes a second run of the same version fail, not repeat it.
+    if ! "${psql_cmd[@]}" --single-transaction \
+            -c "SELECT pg_advisory_xact_lock(7310001)" \
+            -c "INSERT INTO schema_migration (version, name) VALUES ($version, '$name')" \
+            -f "$file" >/dev/null; then
+        fail "$base.sql failed; nothing of it was applied"
+    fi
+    echo "migrate: applied $base"
+    count=$((count + 1))
+done
+
+echo "migrate: $count applied, schema at version $(
+    "${psql_cmd[@]}" -A -t -c "SELECT max(version) FROM schema_migration")"
