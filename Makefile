@@ -43,7 +43,8 @@ all: module scheduler
 
 module: $(MODULE)
 
-$(NGX_BUILD)/objs/Makefile: config ngx_dukcapil_module/lua/*.lua
+# the directories: a file added or removed changes the source list
+$(NGX_BUILD)/objs/Makefile: config ngx_dukcapil_module/lua/*.lua ngx_dukcapil_module domain
 	@test -f $(NGX_SRC)/conf_flags || { \
 	    echo "nginx source missing: apt-get install nginx-dev"; exit 1; }
 	rm -rf $(NGX_BUILD) && mkdir -p $(BUILD)

@@ -37,21 +37,20 @@ static const dk_conf_key_t dk_config_keys[] = {
     {"redis.rebuild_settle_seconds", DK_CONF_INT,
      DK_CONF_OFF(redis_rebuild_settle_seconds), 0, 60, 0},
     {"timezone", DK_CONF_TIMEZONE, DK_CONF_OFF(timezone), 0, 0, 0},
-    {"jobs.delivery_batch.at", DK_CONF_CLOCK, DK_CONF_OFF(delivery_batch_at),
-     0, 0, 0},
+    {"jobs.delivery_batch.at", DK_CONF_CLOCK, DK_CONF_OFF(delivery_batch_at), 0,
+     0, 0},
     {"jobs.reconcile.at", DK_CONF_CLOCK, DK_CONF_OFF(reconcile_at), 0, 0, 0},
     {"delivery.budget_total", DK_CONF_INT, DK_CONF_OFF(budget_total), 0,
      10000000, 0},
-    {"delivery.budget_period", DK_CONF_STRING, DK_CONF_OFF(budget_period), 0,
-     0, 1},
+    {"delivery.budget_period", DK_CONF_STRING, DK_CONF_OFF(budget_period), 0, 0,
+     1},
     {"delivery.per_night_cap", DK_CONF_INT, DK_CONF_OFF(per_night_cap), 1,
      10000000, 0},
-    {"delivery.batch_size", DK_CONF_INT, DK_CONF_OFF(batch_size), 1, 100000,
-     0},
+    {"delivery.batch_size", DK_CONF_INT, DK_CONF_OFF(batch_size), 1, 100000, 0},
     {"delivery.outbox_dir", DK_CONF_STRING, DK_CONF_OFF(outbox_dir), 0, 0, 1},
     {"delivery.city", DK_CONF_STRING, DK_CONF_OFF(city), 0, 0, 0},
-    {"appointments.window_days", DK_CONF_INT, DK_CONF_OFF(window_days), 1,
-     366, 0},
+    {"appointments.window_days", DK_CONF_INT, DK_CONF_OFF(window_days), 1, 366,
+     0},
     {"appointments.admission_grace_seconds", DK_CONF_INT,
      DK_CONF_OFF(admission_grace_seconds), 1, 86400, 0},
     {"no_show.count", DK_CONF_INT, DK_CONF_OFF(no_show_count), 1, 1000, 0},
@@ -135,9 +134,9 @@ dk_conf_parse_clock(const char *s, int *out)
 {
     int h, m;
 
-    if (strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2'
-        || s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '5' || s[4] < '0'
-        || s[4] > '9')
+    if (strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2' ||
+        s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '5' || s[4] < '0' ||
+        s[4] > '9')
         return DK_ERR;
     h = (s[0] - '0') * 10 + (s[1] - '0');
     m = (s[3] - '0') * 10 + (s[4] - '0');
@@ -151,8 +150,8 @@ dk_conf_parse_clock(const char *s, int *out)
 static int
 dk_conf_timezone_ok(const char *s)
 {
-    return strcmp(s, "Asia/Jakarta") == 0 || strcmp(s, "WIB") == 0
-        || strcmp(s, "+07:00") == 0;
+    return strcmp(s, "Asia/Jakarta") == 0 || strcmp(s, "WIB") == 0 ||
+           strcmp(s, "+07:00") == 0;
 }
 
 static int
@@ -171,9 +170,8 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
         if (*v == '\0')
             return dk_conf_error(w, node, "empty value for", k->key);
         if (k->type == DK_CONF_TIMEZONE && !dk_conf_timezone_ok(v))
-            return dk_conf_error(w, node,
-                                 "only Asia/Jakarta (WIB) is supported, not",
-                                 v);
+            return dk_conf_error(
+                w, node, "only Asia/Jakarta (WIB) is supported, not", v);
         free(*(char **)field);
         *(char **)field = strdup(v);
         if (*(char **)field == NULL)
@@ -182,8 +180,8 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
 
     case DK_CONF_INT:
         if (dk_conf_parse_int(v, k->min, k->max, field) != DK_OK) {
-            snprintf(reason, sizeof(reason),
-                     "expected an integer %d..%d for", k->min, k->max);
+            snprintf(reason, sizeof(reason), "expected an integer %d..%d for",
+                     k->min, k->max);
             return dk_conf_error(w, node, reason, k->key);
         }
         return DK_OK;
@@ -203,8 +201,8 @@ dk_conf_is_section(const char *path)
     size_t i, n = strlen(path);
 
     for (i = 0; i < DK_CONF_NKEYS; i++) {
-        if (strncmp(dk_config_keys[i].key, path, n) == 0
-            && dk_config_keys[i].key[n] == '.')
+        if (strncmp(dk_config_keys[i].key, path, n) == 0 &&
+            dk_config_keys[i].key[n] == '.')
             return 1;
     }
     return 0;

@@ -62,8 +62,8 @@ dk_signals_install(void)
 static int64_t
 dk_slot_latest(time_t now, int at_minutes)
 {
-    int64_t slot = (int64_t)dk_wib_today(now) * 86400 + at_minutes * 60
-                 - DK_WIB_OFFSET;
+    int64_t slot =
+        (int64_t)dk_wib_today(now) * 86400 + at_minutes * 60 - DK_WIB_OFFSET;
 
     return slot > now ? slot - 86400 : slot;
 }
@@ -89,14 +89,13 @@ dk_daemon_connect(dk_daemon_t *d)
     if (now < d->next_connect)
         return DK_ERR;
     d->next_connect = now + 5;
-    if (d->db.conn == NULL
-        && dk_db_connect(&d->db, d->cfg.conninfo) != DK_OK) {
+    if (d->db.conn == NULL && dk_db_connect(&d->db, d->cfg.conninfo) != DK_OK) {
         dk_log_error("postgres_unavailable", "error=%s",
                      dk_log_quote(d->db.err.str, q, sizeof(q)));
         return DK_ERR;
     }
-    if (d->redis.ctx == NULL
-        && dk_redis_connect(&d->redis, d->cfg.redis_address) != DK_OK) {
+    if (d->redis.ctx == NULL &&
+        dk_redis_connect(&d->redis, d->cfg.redis_address) != DK_OK) {
         dk_log_error("redis_unavailable", "error=%s",
                      dk_log_quote(d->redis.err.str, q, sizeof(q)));
         return DK_ERR;
@@ -111,8 +110,7 @@ dk_daemon_connect(dk_daemon_t *d)
 }
 
 static int
-dk_daemon_job(dk_daemon_t *d, dk_job_id_t id, const char *trigger,
-              int64_t slot)
+dk_daemon_job(dk_daemon_t *d, dk_job_id_t id, const char *trigger, int64_t slot)
 {
     dk_job_t job;
     int rc;
@@ -224,8 +222,8 @@ dk_daemon_run(const char *config_path, dk_config_t *cfg, dk_err_t *err)
         if (dk_daemon_connect(&d) == DK_OK) {
             dk_daemon_slots(&d);
             dk_daemon_epoch(&d);
-            if (d.redis.ctx == NULL || d.db.conn == NULL
-                || PQstatus(d.db.conn) != CONNECTION_OK)
+            if (d.redis.ctx == NULL || d.db.conn == NULL ||
+                PQstatus(d.db.conn) != CONNECTION_OK)
                 dk_daemon_disconnect(&d);
             else
                 sd_notify(0, "STATUS=waiting for the next slot");

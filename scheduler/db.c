@@ -56,11 +56,11 @@ dk_db_query_binary(dk_db_t *db, PGresult **res, const char *sql, int nparams,
 {
     ExecStatusType st;
 
-    *res = PQexecParams(db->conn, sql, nparams, NULL, params, lengths,
-                        formats, 0);
+    *res =
+        PQexecParams(db->conn, sql, nparams, NULL, params, lengths, formats, 0);
     st = PQresultStatus(*res);
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK
-        && st != PGRES_COPY_IN) {
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK &&
+        st != PGRES_COPY_IN) {
         dk_db_fail(db, *res);
         *res = NULL;
         return DK_ERR;
@@ -76,8 +76,7 @@ dk_db_query(dk_db_t *db, PGresult **res, const char *sql, int nparams,
 }
 
 int
-dk_db_exec(dk_db_t *db, const char *sql, int nparams,
-           const char *const *params)
+dk_db_exec(dk_db_t *db, const char *sql, int nparams, const char *const *params)
 {
     PGresult *res;
 
@@ -156,8 +155,7 @@ int
 dk_db_stream(dk_db_t *db, const char *sql, int nparams,
              const char *const *params)
 {
-    if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL,
-                           0))
+    if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0))
         return dk_db_fail(db, NULL);
     if (!PQsetSingleRowMode(db->conn)) {
         dk_db_stream_cancel(db);

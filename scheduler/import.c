@@ -55,12 +55,12 @@ dk_import_read(dk_import_t *im, const char *path)
     if (f == NULL)
         return dk_err_set(&im->job->err, "%s: %s", path, strerror(errno));
     im->data = malloc(cap);
-    while (im->data != NULL
-           && (n = fread(im->data + im->len, 1, cap - im->len, f)) > 0) {
+    while (im->data != NULL &&
+           (n = fread(im->data + im->len, 1, cap - im->len, f)) > 0) {
         im->len += n;
         if (im->len == cap) {
-            char *p = cap < DK_IMPORT_MAX_BYTES ? realloc(im->data, cap * 2)
-                                                : NULL;
+            char *p =
+                cap < DK_IMPORT_MAX_BYTES ? realloc(im->data, cap * 2) : NULL;
             if (p == NULL) {
                 fclose(f);
                 return dk_err_set(&im->job->err, "%s: larger than %d bytes",
@@ -259,8 +259,8 @@ dk_import_line(dk_import_t *im, const int col[NCOL])
         return dk_import_bad(im, im->line, "more than 64 columns");
     if (dk_code_normalize(code, strlen(code), 'P', canonical) != 0)
         return dk_import_bad(im, im->line, "tracking_code is not a code");
-    if (strcmp(status, "in_transit") != 0 && strcmp(status, "delivered") != 0
-        && strcmp(status, "failed") != 0 && strcmp(status, "returned") != 0)
+    if (strcmp(status, "in_transit") != 0 && strcmp(status, "delivered") != 0 &&
+        strcmp(status, "failed") != 0 && strcmp(status, "returned") != 0)
         return dk_import_bad(im, im->line,
                              "status must be in_transit, delivered, failed "
                              "or returned");
@@ -278,13 +278,13 @@ dk_import_line(dk_import_t *im, const int col[NCOL])
     gmtime_r(&t, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S+00", &tm);
     snprintf(line, sizeof(line), "%d", im->line);
-    if (dk_import_copy_field(im, line, 0) != DK_OK
-        || dk_import_copy_field(im, canonical, 0) != DK_OK
-        || dk_import_copy_field(im, resi, 0) != DK_OK
-        || dk_import_copy_field(im, status, 0) != DK_OK
-        || dk_import_copy_field(im, ts, 0) != DK_OK
-        || dk_import_copy_field(im, receiver, 0) != DK_OK
-        || dk_import_copy_field(im, note, 1) != DK_OK)
+    if (dk_import_copy_field(im, line, 0) != DK_OK ||
+        dk_import_copy_field(im, canonical, 0) != DK_OK ||
+        dk_import_copy_field(im, resi, 0) != DK_OK ||
+        dk_import_copy_field(im, status, 0) != DK_OK ||
+        dk_import_copy_field(im, ts, 0) != DK_OK ||
+        dk_import_copy_field(im, receiver, 0) != DK_OK ||
+        dk_import_copy_field(im, note, 1) != DK_OK)
         return DK_ERR;
     im->good++;
     return DK_OK;
@@ -303,8 +303,7 @@ dk_import_parse(dk_import_t *im)
         if (dk_import_line(im, col) != DK_OK)
             return dk_err_set(&im->job->err, "out of memory");
     }
-    if (rc < 0 && dk_import_bad(im, im->line, "unterminated quote")
-                      != DK_OK)
+    if (rc < 0 && dk_import_bad(im, im->line, "unterminated quote") != DK_OK)
         return dk_err_set(&im->job->err, "out of memory");
     return DK_OK;
 }
@@ -322,8 +321,7 @@ dk_import_seen(dk_import_t *im, char *sha, size_t len)
                            "SELECT h, EXISTS (SELECT 1 FROM delivery_import"
                            "  WHERE sha256 = h)"
                            " FROM encode(sha256($1::bytea), 'hex') h",
-                           1, params, lengths, formats)
-        != DK_OK)
+                           1, params, lengths, formats) != DK_OK)
         return dk_err_set(&im->job->err, "%s", im->job->db->err.str);
     snprintf(sha, len, "%s", PQgetvalue(res, 0, 0));
     seen = PQgetvalue(res, 0, 1)[0] == 't';
@@ -344,30 +342,25 @@ dk_import_apply(dk_import_t *im, const char *sha)
     if (dk_db_value(job->db, import_id, sizeof(import_id),
                     "INSERT INTO delivery_import (run_id, file_name, sha256)"
                     " VALUES (NULLIF($1, '0')::bigint, $2, $3) RETURNING id",
-                    3, params)
-            != DK_OK
-        || dk_db_exec(job->db,
-                      "CREATE TEMP TABLE import_line"
-                      " (LIKE delivery_import_line) ON COMMIT DROP",
-                      0, NULL)
-               != DK_OK
-        || dk_db_exec(job->db, "COPY import_line FROM STDIN", 0, NULL)
-               != DK_OK
-        || (im->copy_len > 0
-            && dk_db_copy(job->db, im->copy, im->copy_len) != DK_OK)
-        || dk_db_copy_end(job->db) != DK_OK)
+                    3, params) != DK_OK ||
+        dk_db_exec(job->db,
+                   "CREATE TEMP TABLE import_line"
+                   " (LIKE delivery_import_line) ON COMMIT DROP",
+                   0, NULL) != DK_OK ||
+        dk_db_exec(job->db, "COPY import_line FROM STDIN", 0, NULL) != DK_OK ||
+        (im->copy_len > 0 &&
+         dk_db_copy(job->db, im->copy, im->copy_len) != DK_OK) ||
+        dk_db_copy_end(job->db) != DK_OK)
         return dk_err_set(&job->err, "%s", job->db->err.str);
 
     params[0] = import_id;
     if (dk_db_query(job->db, &res,
-                    "SELECT bad_line, reason FROM delivery_import_apply($1)",
-                    1, params)
-        != DK_OK)
+                    "SELECT bad_line, reason FROM delivery_import_apply($1)", 1,
+                    params) != DK_OK)
         return dk_err_set(&job->err, "%s", job->db->err.str);
     for (i = 0; i < PQntuples(res); i++)
         if (dk_import_bad(im, atoi(PQgetvalue(res, i, 0)),
-                          PQgetvalue(res, i, 1))
-            != DK_OK) {
+                          PQgetvalue(res, i, 1)) != DK_OK) {
             PQclear(res);
             return dk_err_set(&job->err, "out of memory");
         }
@@ -376,8 +369,7 @@ dk_import_apply(dk_import_t *im, const char *sha)
     if (dk_db_query(job->db, &res,
                     "SELECT lines, applied, ignored FROM delivery_import"
                     " WHERE id = $1",
-                    1, params)
-        != DK_OK)
+                    1, params) != DK_OK)
         return dk_err_set(&job->err, "%s", job->db->err.str);
     dk_job_count(job, "applied", atoll(PQgetvalue(res, 0, 1)));
     dk_job_count(job, "ignored", atoll(PQgetvalue(res, 0, 2)));
@@ -400,8 +392,7 @@ dk_import_refuse(dk_import_t *im)
     qsort(im->bad, im->nbad, sizeof(*im->bad), dk_bad_cmp);
     for (i = 0; i < im->nbad; i++) {
         dk_log_warn("import_bad_line", "file=%s line=%d reason=%s",
-                    dk_log_quote(im->job->input, q, sizeof(q)),
-                    im->bad[i].line,
+                    dk_log_quote(im->job->input, q, sizeof(q)), im->bad[i].line,
                     dk_log_quote(im->bad[i].reason, r, sizeof(r)));
         printf("%s: line %d: %s\n", im->job->input, im->bad[i].line,
                im->bad[i].reason);
@@ -409,8 +400,8 @@ dk_import_refuse(dk_import_t *im)
     fflush(stdout);
     im->job->bad_input = 1;
     dk_job_count(im->job, "bad_lines", im->nbad);
-    return dk_err_set(&im->job->err,
-                      "%zu bad lines: the file was not imported", im->nbad);
+    return dk_err_set(&im->job->err, "%zu bad lines: the file was not imported",
+                      im->nbad);
 }
 
 static void
@@ -440,8 +431,8 @@ dk_import_delivery(dk_job_t *job)
     dk_job_count(job, "lines", im.good + (long long)im.nbad);
     if (rc == DK_OK && !job->dry_run)
         rc = dk_db_begin(job->db) == DK_OK
-               ? DK_OK
-               : dk_err_set(&job->err, "%s", job->db->err.str);
+                 ? DK_OK
+                 : dk_err_set(&job->err, "%s", job->db->err.str);
     if (rc == DK_OK) {
         seen = dk_import_seen(&im, sha, sizeof(sha));
         if (seen == DK_ERR) {

@@ -84,8 +84,7 @@ dk_job_lock(dk_job_t *job, int lock)
     if (dk_db_value(job->db, value, sizeof(value),
                     lock ? "SELECT pg_try_advisory_lock(" DK_LOCK_CLASS ", $1)"
                          : "SELECT pg_advisory_unlock(" DK_LOCK_CLASS ", $1)",
-                    1, params)
-        != DK_OK)
+                    1, params) != DK_OK)
         return dk_err_set(&job->err, "%s", job->db->err.str);
     return value[0] == 't' ? DK_OK : DK_BUSY;
 }
@@ -114,8 +113,7 @@ dk_job_claim(dk_job_t *job, int64_t slot)
                     "     host = EXCLUDED.host, pid = EXCLUDED.pid"
                     " WHERE scheduler_run.outcome IN ('failed', 'interrupted')"
                     " RETURNING id",
-                    5, params)
-        != DK_OK)
+                    5, params) != DK_OK)
         return dk_err_set(&job->err, "%s", job->db->err.str);
     if (PQntuples(res) == 0) {
         PQclear(res);
@@ -141,8 +139,7 @@ dk_job_finish(dk_job_t *job, const char *outcome)
     if (dk_db_exec(job->db,
                    "UPDATE scheduler_run SET outcome = $2, finished_at = now(),"
                    " counts = $3::jsonb, error = $4 WHERE id = $1",
-                   4, params)
-        != DK_OK)
+                   4, params) != DK_OK)
         dk_log_error("run_record_failed", "run=%s job=%s", id,
                      dk_job_name(job->id));
     free(counts);
@@ -241,8 +238,7 @@ dk_job_fail_stale(dk_db_t *db, dk_err_t *err)
                     "       WHEN 'reconcile' THEN 2 ELSE 3 END"
                     "     AND l.pid <> pg_backend_pid())"
                     " RETURNING 1) SELECT count(*) FROM stale",
-                    0, NULL)
-        != DK_OK)
+                    0, NULL) != DK_OK)
         return dk_err_set(err, "%s", db->err.str);
     if (atoi(n) > 0)
         dk_log_warn("stale_runs_failed", "count=%s", n);

@@ -20,7 +20,7 @@
 #include "wib.h"
 
 #define DK_MANIFEST_HEADER                                                     \
-    "batch_id,line,tracking_code,recipient_name,phone,street,rt_rw,"          \
+    "batch_id,line,tracking_code,recipient_name,phone,street,rt_rw,"           \
     "kelurahan,kecamatan,city,postal_code,document\r\n"
 
 /* what is eligible: completed, by post, not yet batched */
@@ -59,15 +59,14 @@ dk_delivery_budget(dk_job_t *job, dk_budget_t *b)
     const char *params[] = {cfg->budget_period};
     PGresult *res;
 
-    if (dk_db_query(job->db, &res,
-                    "SELECT (SELECT count(*) FROM delivery d"
-                    "        JOIN delivery_batch b ON b.id = d.batch_id"
-                    "        WHERE b.budget_period = $1),"
-                    " count(*) FILTER (WHERE a.kecamatan_code IS NOT NULL),"
-                    " count(*) FILTER (WHERE a.kecamatan_code IS NULL)"
-                    DK_ELIGIBLE,
-                    1, params)
-        != DK_OK)
+    if (dk_db_query(
+            job->db, &res,
+            "SELECT (SELECT count(*) FROM delivery d"
+            "        JOIN delivery_batch b ON b.id = d.batch_id"
+            "        WHERE b.budget_period = $1),"
+            " count(*) FILTER (WHERE a.kecamatan_code IS NOT NULL),"
+            " count(*) FILTER (WHERE a.kecamatan_code IS NULL)" DK_ELIGIBLE,
+            1, params) != DK_OK)
         return dk_delivery_fail(job);
     b->used = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     b->eligible = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -116,8 +115,7 @@ dk_delivery_claim(dk_job_t *job, const dk_budget_t *b, const char *night)
                    "     + n.i / $2::int + 1 AS seq,"
                    "   n.i % $2::int + 1 AS line"
                    " FROM n",
-                   3, pick_params)
-        != DK_OK)
+                   3, pick_params) != DK_OK)
         return dk_delivery_fail(job);
 
     if (dk_db_exec(job->db,
@@ -129,8 +127,7 @@ dk_delivery_claim(dk_job_t *job, const dk_budget_t *b, const char *night)
                    "   $1, $2::date, kecamatan_code, seq, $3, count(*)"
                    " FROM dk_pick GROUP BY kecamatan_code, seq"
                    " ORDER BY kecamatan_code, seq",
-                   3, params)
-        != DK_OK)
+                   3, params) != DK_OK)
         return dk_delivery_fail(job);
 
     if (dk_db_exec(job->db,
@@ -139,8 +136,7 @@ dk_delivery_claim(dk_job_t *job, const dk_budget_t *b, const char *night)
                    " JOIN delivery_batch b ON b.night = $1::date"
                    "  AND b.kecamatan_code = p.kecamatan_code"
                    "  AND b.seq = p.seq",
-                   1, &night)
-        != DK_OK)
+                   1, &night) != DK_OK)
         return dk_delivery_fail(job);
 
     if (dk_db_query(job->db, &res,
@@ -151,8 +147,7 @@ dk_delivery_claim(dk_job_t *job, const dk_budget_t *b, const char *night)
                     "  AND b.seq = p.seq,"
                     " LATERAL application_transition(p.code, 'batched',"
                     "   'scheduler', 'delivery batch ' || b.code) t",
-                    1, &night)
-        != DK_OK)
+                    1, &night) != DK_OK)
         return dk_delivery_fail(job);
     snprintf(n, sizeof(n), "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -284,12 +279,11 @@ dk_manifest_missing(dk_job_t *job, char **ids, long long *count)
     if (dk_db_stream(job->db,
                      "SELECT id, code, manifest_written_at IS NULL"
                      " FROM delivery_batch ORDER BY id",
-                     0, NULL)
-        != DK_OK)
+                     0, NULL) != DK_OK)
         return dk_delivery_fail(job);
     while ((rc = dk_db_stream_next(job->db, &row)) == DK_OK) {
-        snprintf(path, sizeof(path), "%s/manifest-%s.csv",
-                 job->cfg->outbox_dir, PQgetvalue(row, 0, 1));
+        snprintf(path, sizeof(path), "%s/manifest-%s.csv", job->cfg->outbox_dir,
+                 PQgetvalue(row, 0, 1));
         if (PQgetvalue(row, 0, 2)[0] == 't' || stat(path, &st) != 0) {
             const char *id = PQgetvalue(row, 0, 0);
             size_t n = strlen(id);
@@ -340,8 +334,7 @@ dk_manifest_write(dk_job_t *job, const char *ids, long long *written)
                      " LEFT JOIN kecamatan k ON k.code = b.kecamatan_code"
                      " WHERE b.id = ANY($1::bigint[])"
                      " ORDER BY b.code, d.line",
-                     2, params)
-        != DK_OK)
+                     2, params) != DK_OK)
         return dk_delivery_fail(job);
     while ((rc = dk_db_stream_next(job->db, &row)) == DK_OK) {
         rc = dk_manifest_row(&m, row);
@@ -364,8 +357,7 @@ dk_manifest_write(dk_job_t *job, const char *ids, long long *written)
                    "UPDATE delivery_batch SET manifest_written_at = now()"
                    " WHERE id = ANY($1::bigint[])"
                    "   AND manifest_written_at IS NULL",
-                   1, params)
-        != DK_OK)
+                   1, params) != DK_OK)
         return dk_delivery_fail(job);
     return DK_OK;
 }
@@ -384,10 +376,9 @@ dk_outbox_clean(const dk_config_t *cfg)
         return;
     while ((e = readdir(d)) != NULL) {
         n = strlen(e->d_name);
-        if (strncmp(e->d_name, ".manifest-", 10) == 0 && n > 4
-            && strcmp(e->d_name + n - 4, ".tmp") == 0) {
-            snprintf(path, sizeof(path), "%s/%s", cfg->outbox_dir,
-                     e->d_name);
+        if (strncmp(e->d_name, ".manifest-", 10) == 0 && n > 4 &&
+            strcmp(e->d_name + n - 4, ".tmp") == 0) {
+            snprintf(path, sizeof(path), "%s/%s", cfg->outbox_dir, e->d_name);
             unlink(path);
         }
     }
@@ -421,8 +412,7 @@ dk_delivery_plan(dk_job_t *job, const dk_budget_t *b, long long missing)
                     "   AND a.kecamatan_code IS NOT NULL"
                     "   ORDER BY a.completed_at, a.id LIMIT $1) p"
                     " GROUP BY 1 ORDER BY 1",
-                    2, params)
-        != DK_OK)
+                    2, params) != DK_OK)
         return dk_delivery_fail(job);
     for (i = 0; i < PQntuples(res); i++)
         printf("  kecamatan %s: %s documents in %s batches\n",

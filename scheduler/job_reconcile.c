@@ -114,12 +114,10 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
                     r->services.len[i]);
     for (i = 0; i < r->appointments.argc; i++)
         if (dk_argv_add(c, r->appointments.buf + r->appointments.off[i],
-                        r->appointments.len[i])
-            != DK_OK)
+                        r->appointments.len[i]) != DK_OK)
             return dk_err_set(&r->job->err, "out of memory");
 
-    if (dk_redis_eval(r->job->redis, &reply, DK_LUA_RECONCILE, 4, c)
-        != DK_OK)
+    if (dk_redis_eval(r->job->redis, &reply, DK_LUA_RECONCILE, 4, c) != DK_OK)
         return dk_recon_redis_fail(r->job);
     for (i = 0; i < 4 && (size_t)i < reply->elements; i++)
         v[i] = reply->element[i]->integer;
@@ -209,10 +207,10 @@ dk_recon_row(dk_recon_t *r, PGresult *row, int first_pass)
     dk_argv_add(a, PQgetvalue(row, 0, 7), PQgetlength(row, 0, 7));
     dk_argv_add(a, pq, strchr(pq, '|') - pq);
     dk_argv_add(a, strchr(pq, '|') + 1, strlen(strchr(pq, '|') + 1));
-    return dk_argv_add(a, PQgetvalue(row, 0, 9), PQgetlength(row, 0, 9))
-                == DK_OK
-             ? DK_OK
-             : dk_err_set(&r->job->err, "out of memory");
+    return dk_argv_add(a, PQgetvalue(row, 0, 9), PQgetlength(row, 0, 9)) ==
+                   DK_OK
+               ? DK_OK
+               : dk_err_set(&r->job->err, "out of memory");
 }
 
 static int
@@ -302,8 +300,7 @@ dk_recon_no_shows(dk_job_t *job, const char *today)
                     "WITH marked AS (UPDATE appointment SET status = 'no_show'"
                     " WHERE status = 'booked' AND date < $1::date"
                     " RETURNING 1) SELECT count(*) FROM marked",
-                    1, &today)
-        != DK_OK)
+                    1, &today) != DK_OK)
         return dk_recon_db_fail(job);
     dk_job_count(job, "no_shows_marked", strtoll(n, NULL, 10));
     return DK_OK;
@@ -325,8 +322,8 @@ dk_recon_bars_prune(dk_job_t *job, char **bars, size_t n, long long *pruned)
 
     do {
         if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH dk:bar:* COUNT 1000", cursor)
-            != DK_OK)
+                             "SCAN %s MATCH dk:bar:* COUNT 1000",
+                             cursor) != DK_OK)
             return dk_recon_redis_fail(job);
         snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
         for (i = 0; i < reply->element[1]->elements; i++) {
@@ -372,8 +369,7 @@ dk_recon_bars(dk_job_t *job, int32_t today_day)
                     " GROUP BY nik HAVING count(*) >= $3::int"
                     "   AND max(date) + $4::int >= $1::date"
                     " ORDER BY nik",
-                    4, params)
-        != DK_OK)
+                    4, params) != DK_OK)
         return dk_recon_db_fail(job);
 
     n = PQntuples(res);
@@ -414,22 +410,20 @@ dk_recon_drop_past(dk_job_t *job, const char *today)
 
     do {
         if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH dk:{* COUNT 1000", cursor)
-            != DK_OK)
+                             "SCAN %s MATCH dk:{* COUNT 1000", cursor) != DK_OK)
             return dk_recon_redis_fail(job);
         snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
         for (i = 0; i < reply->element[1]->elements; i++) {
             const char *key = reply->element[1]->element[i]->str;
             const char *close = strchr(key, '}');
 
-            if (close == NULL || close - key < 4 + DK_DATE_LEN + 1
-                || strncmp(close - DK_DATE_LEN, today, DK_DATE_LEN) >= 0)
+            if (close == NULL || close - key < 4 + DK_DATE_LEN + 1 ||
+                strncmp(close - DK_DATE_LEN, today, DK_DATE_LEN) >= 0)
                 continue;
             dropped++;
             if (job->dry_run)
                 continue;
-            if (dk_redis_command(job->redis, NULL, "UNLINK %s", key)
-                != DK_OK) {
+            if (dk_redis_command(job->redis, NULL, "UNLINK %s", key) != DK_OK) {
                 freeReplyObject(reply);
                 return dk_recon_redis_fail(job);
             }
@@ -449,23 +443,21 @@ dk_recon_plan(dk_job_t *job, const char *today, const char *last,
     if (dk_db_value(job->db, n, sizeof(n),
                     "SELECT count(*) FROM appointment"
                     " WHERE status = 'booked' AND date < $1::date",
-                    1, &today)
-        != DK_OK)
+                    1, &today) != DK_OK)
         return dk_recon_db_fail(job);
-    if (dk_recon_bars(job, dk_wib_today(dk_clock_now())) != DK_OK
-        || dk_recon_drop_past(job, today) != DK_OK)
+    if (dk_recon_bars(job, dk_wib_today(dk_clock_now())) != DK_OK ||
+        dk_recon_drop_past(job, today) != DK_OK)
         return DK_ERR;
-    printf("reconcile plan (dry run, nothing written)\n"
-           "  redis state: %s\n"
-           "  days: %s .. %s, every office and service\n"
-           "  past appointments to mark no_show: %s\n"
-           "  no-show bars: %lld\n"
-           "  past-day redis keys to drop: %lld\n",
-           rebuilding ? "LOST (dk:epoch missing): full rebuild" : "present",
-           today, last, n,
-           json_integer_value(json_object_get(job->counts, "bars")),
-           json_integer_value(
-               json_object_get(job->counts, "past_keys_dropped")));
+    printf(
+        "reconcile plan (dry run, nothing written)\n"
+        "  redis state: %s\n"
+        "  days: %s .. %s, every office and service\n"
+        "  past appointments to mark no_show: %s\n"
+        "  no-show bars: %lld\n"
+        "  past-day redis keys to drop: %lld\n",
+        rebuilding ? "LOST (dk:epoch missing): full rebuild" : "present", today,
+        last, n, json_integer_value(json_object_get(job->counts, "bars")),
+        json_integer_value(json_object_get(job->counts, "past_keys_dropped")));
     fflush(stdout);
     return DK_OK;
 }
@@ -482,8 +474,7 @@ dk_recon_rebuild_begin(dk_job_t *job, char *token, size_t len)
 
     snprintf(token, len, "%d-%lld", (int)getpid(), dk_now_ms());
     if (dk_redis_command(job->redis, NULL, "SET " DK_REBUILD_KEY " %s EX 3600",
-                         token)
-        != DK_OK)
+                         token) != DK_OK)
         return dk_recon_redis_fail(job);
     dk_log_warn("rebuild_start", "reason=epoch_missing settle_seconds=%d",
                 job->cfg->redis_rebuild_settle_seconds);
@@ -541,8 +532,8 @@ dk_reconcile(dk_job_t *job)
         return DK_ERR;
     if (job->interrupted)
         return DK_OK;
-    if (dk_recon_no_shows(job, today) != DK_OK
-        || dk_recon_bars(job, today_day) != DK_OK)
+    if (dk_recon_no_shows(job, today) != DK_OK ||
+        dk_recon_bars(job, today_day) != DK_OK)
         return DK_ERR;
 
     memset(&r, 0, sizeof(r));

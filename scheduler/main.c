@@ -29,14 +29,14 @@ enum {
 #define DK_SYNOPSIS                                                            \
     "usage: dukcapil-scheduler [-c FILE] run\n"                                \
     "       dukcapil-scheduler [-c FILE] once JOB [--dry-run]\n"               \
-    "       dukcapil-scheduler [-c FILE] import-delivery CSVFILE [--dry-run]\n" \
+    "       dukcapil-scheduler [-c FILE] import-delivery CSVFILE "             \
+    "[--dry-run]\n"                                                            \
     "       dukcapil-scheduler check-config FILE\n"                            \
     "       dukcapil-scheduler --help | --version\n"
 
 static const char dk_usage_short[] = DK_SYNOPSIS;
 
-static const char dk_usage[] =
-    DK_SYNOPSIS
+static const char dk_usage[] = DK_SYNOPSIS
     "\n"
     "The nightly scheduler of Layanan Online Disdukcapil Kota Pekanbaru.\n"
     "\n"
@@ -121,8 +121,8 @@ dk_main_job(dk_config_t *cfg, dk_job_id_t id, const char *input, int dry_run)
         return DK_EXIT_UNAVAILABLE;
     }
     memset(&redis, 0, sizeof(redis));
-    if (id == DK_JOB_RECONCILE
-        && dk_redis_connect(&redis, cfg->redis_address) != DK_OK) {
+    if (id == DK_JOB_RECONCILE &&
+        dk_redis_connect(&redis, cfg->redis_address) != DK_OK) {
         dk_log_error("redis_unavailable", "error=%s",
                      dk_log_quote(redis.err.str, q, sizeof(q)));
         dk_db_close(&db);
@@ -168,8 +168,8 @@ main(int argc, char **argv)
     dk_err_t err;
     int code;
 
-    if (argc == 2
-        && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    if (argc == 2 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         fputs(dk_usage, stdout);
         return DK_EXIT_OK;
     }
@@ -199,13 +199,12 @@ main(int argc, char **argv)
             return DK_EXIT_CONFIG;
         dk_signals_install();
         return dk_daemon_run(cli.config, &cfg, &err) == DK_OK
-                 ? DK_EXIT_OK
-                 : DK_EXIT_SOFTWARE;
+                   ? DK_EXIT_OK
+                   : DK_EXIT_SOFTWARE;
     }
 
-    if (strcmp(cli.command, "once") == 0 && cli.arg != NULL
-        && dk_job_parse(cli.arg, &id) == DK_OK
-        && id != DK_JOB_IMPORT_DELIVERY) {
+    if (strcmp(cli.command, "once") == 0 && cli.arg != NULL &&
+        dk_job_parse(cli.arg, &id) == DK_OK && id != DK_JOB_IMPORT_DELIVERY) {
         cli.arg = NULL;
     } else if (strcmp(cli.command, "import-delivery") == 0 && cli.arg != NULL) {
         id = DK_JOB_IMPORT_DELIVERY;

@@ -34,8 +34,8 @@ dk_redis_load_scripts(dk_redis_t *r)
     int i;
 
     for (i = 0; i < DK_LUA_COUNT; i++) {
-        if (dk_redis_command(r, &reply, "SCRIPT LOAD %s", dk_lua_source[i])
-            != DK_OK)
+        if (dk_redis_command(r, &reply, "SCRIPT LOAD %s", dk_lua_source[i]) !=
+            DK_OK)
             return DK_ERR;
         snprintf(r->sha[i], sizeof(r->sha[i]), "%s",
                  reply->type == REDIS_REPLY_STRING ? reply->str : "");
@@ -57,8 +57,8 @@ dk_redis_connect(dk_redis_t *r, const char *address)
         r->ctx = redisConnectUnixWithTimeout(address + 5, timeout);
     } else {
         colon = strrchr(address, ':');
-        if (colon == NULL || colon == address
-            || (size_t)(colon - address) >= sizeof(host))
+        if (colon == NULL || colon == address ||
+            (size_t)(colon - address) >= sizeof(host))
             return dk_err_set(&r->err, "redis: bad address '%s'", address);
         port = atoi(colon + 1);
         snprintf(host, sizeof(host), "%.*s", (int)(colon - address), address);
@@ -141,8 +141,8 @@ dk_redis_eval(dk_redis_t *r, redisReply **out, dk_lua_t script, int nkeys,
         argv[1] = r->sha[script];
         lens[1] = strlen(r->sha[script]);
         reply = redisCommandArgv(r->ctx, args->argc + 3, argv, lens);
-        if (reply != NULL && reply->type == REDIS_REPLY_ERROR
-            && strncmp(reply->str, "NOSCRIPT", 8) == 0 && attempt == 0) {
+        if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+            strncmp(reply->str, "NOSCRIPT", 8) == 0 && attempt == 0) {
             freeReplyObject(reply);
             if (dk_redis_load_scripts(r) != DK_OK)
                 break;

@@ -11,11 +11,7 @@
 
 #include "status.h"
 
-typedef enum {
-    DK_LUA_RECONCILE,
-    DK_LUA_EPOCH,
-    DK_LUA_COUNT
-} dk_lua_t;
+typedef enum { DK_LUA_RECONCILE, DK_LUA_EPOCH, DK_LUA_COUNT } dk_lua_t;
 
 typedef struct {
     redisContext *ctx;
@@ -39,8 +35,8 @@ void dk_redis_close(dk_redis_t *r);
 int dk_redis_command(dk_redis_t *r, redisReply **reply, const char *fmt, ...);
 
 /* EVALSHA of a script with nkeys keys first in args. */
-int dk_redis_eval(dk_redis_t *r, redisReply **reply, dk_lua_t script,
-                  int nkeys, dk_argv_t *args);
+int dk_redis_eval(dk_redis_t *r, redisReply **reply, dk_lua_t script, int nkeys,
+                  dk_argv_t *args);
 
 void dk_argv_reset(dk_argv_t *a);
 int dk_argv_add(dk_argv_t *a, const char *s, size_t len);

@@ -1,0 +1,538 @@
+
+/*
+ * The back office: operators move applications along, check citizens in
+ * and set a day's quota.  nginx authenticates them (auth_basic, allow and
+ * deny); $remote_user is the actor the audit trail records.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_dukcapil_module.h"
+#include "ngx_http_dukcapil_request.h"
+#include "ngx_http_dukcapil_reply.h"
+#include "ngx_http_dukcapil_sql.h"
+#include "name.h"
+#include "wib.h"
+
+
+typedef struct {
+    char                 code[DK_CODE_LEN + 1];
+    char                 today[DK_DATE_LEN + 1];
+    char                 date[DK_DATE_LEN + 1];
+    char                 quota[NGX_INT_T_LEN + 1];
+    ngx_str_t            office;
+    ngx_uint_t           service;
+    u_char               key[80];
+    u_char               field[16];
+    u_char               expire[NGX_TIME_T_LEN + 1];
+} ngx_http_dukcapil_ops_t;
+
+
+static void ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r);
+static void ngx_http_dukcapil_ops_status_send(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_ops_status_done(void *data, PGresult *res,
+    ngx_uint_t sent);
+static void ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res,
+    ngx_uint_t sent);
+static void ngx_http_dukcapil_ops_quota_body(ngx_http_request_t *r);
+static void ngx_http_dukcapil_ops_quota_send(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res,
+    ngx_uint_t sent);
+static void ngx_http_dukcapil_ops_quota_reply(void *data, ngx_uint_t index,
+    redisReply *reply);
+static void ngx_http_dukcapil_ops_quota_done(void *data, ngx_int_t rc);
+static const char *ngx_http_dukcapil_actor(ngx_http_dukcapil_job_t *job);
+
+
+static const char  *ngx_http_dukcapil_statuses[] = {
+    "submitted", "verified", "processing", "completed", "rejected",
+    "batched", "in_transit", "delivered", "returned", "awaiting_pickup",
+    "picked_up", NULL
+};
+
+
+/* POST /api/v1/ops/applications/{code}/status  {status, note?} */
+
+ngx_int_t
+ngx_http_dukcapil_ops_status_handler(ngx_http_request_t *r)
+{
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    return ngx_http_dukcapil_read_json(r, ngx_http_dukcapil_ops_status_body);
+}
+
+
+static void
+ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
+{
+    json_t                   *json;
+    ngx_int_t                 rc;
+    ngx_str_t                 raw, status, note;
+    ngx_uint_t                i;
+    ngx_http_dukcapil_ops_t  *ops;
+    ngx_http_dukcapil_job_t  *job;
+    char                      code[DK_CODE_LEN + 1];
+
+    json = ngx_http_dukcapil_body_json(r, &raw, &rc);
+    if (json == NULL) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    if (ngx_http_dukcapil_uri_code(r, 1, 'P', code) != NGX_OK) {
+        ngx_http_finalize_request(r,
+            ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                         NULL));
+        return;
+    }
+
+    if (ngx_http_dukcapil_json_string(json, "status", &status) != NGX_OK) {
+        goto invalid_status;
+    }
+
+    for (i = 0; ngx_http_dukcapil_statuses[i]; i++) {
+        if (ngx_strlen(ngx_http_dukcapil_statuses[i]) == status.len
+            && ngx_strncmp(ngx_http_dukcapil_statuses[i], status.data,
+                           status.len)
+               == 0)
+        {
+            break;
+        }
+    }
+
+    if (ngx_http_dukcapil_statuses[i] == NULL) {
+        goto invalid_status;
+    }
+
+    rc = ngx_http_dukcapil_json_string(json, "note", &note);
+
+    if (rc == NGX_ERROR
+        || (rc == NGX_OK && dk_text_valid((char *) note.data, note.len, 1000)
+                            != 0))
+    {
+        ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r,
+                                                                    "note"));
+        return;
+    }
+
+    job = ngx_http_dukcapil_job_create(r, 1);
+    if (job == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ops = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_ops_t));
+    if (ops == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    job->data = ops;
+    ngx_memcpy(ops->code, code, sizeof(code));
+
+    job->values[0] = ops->code;
+    job->values[1] = ngx_http_dukcapil_statuses[i];
+    job->values[2] = ngx_http_dukcapil_actor(job);
+    job->values[3] = (rc == NGX_OK && note.len)
+                     ? (char *) ngx_http_dukcapil_job_strdup(job, note.data,
+                                                             note.len)
+                     : NULL;
+
+    ngx_http_dukcapil_job_start(job, &raw, ngx_http_dukcapil_ops_status_send);
+    return;
+
+invalid_status:
+
+    ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r, "status"));
+}
+
+
+static void
+ngx_http_dukcapil_ops_status_send(ngx_http_dukcapil_job_t *job)
+{
+    job->pg = ngx_http_dukcapil_pg_query(
+                  NGX_HTTP_DUKCAPIL_SQL_APPLICATION_TRANSITION, 4,
+                  job->values, NULL, ngx_http_dukcapil_ops_status_done, job);
+
+    if (job->pg == NULL) {
+        ngx_http_dukcapil_ops_status_done(job, NULL, 0);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_ops_status_done(void *data, PGresult *res, ngx_uint_t sent)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    json_t                   *json;
+    const char               *outcome, *status;
+    ngx_http_dukcapil_ops_t  *ops;
+
+    job->pg = NULL;
+    ops = job->data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) != 1)
+    {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    outcome = PQgetvalue(res, 0, 0);
+    status = PQgetvalue(res, 0, 1);
+
+    if (ngx_strcmp(outcome, "not_found") == 0) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
+                                    NULL);
+        return;
+    }
+
+    if (ngx_strcmp(outcome, "conflict") == 0) {
+        json = ngx_http_dukcapil_error_json("invalid_transition", NULL);
+        json_object_set_new(json, "status", json_string(status));
+        ngx_http_dukcapil_job_reply(job, NGX_HTTP_CONFLICT, json);
+        return;
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
+                                json_pack("{s:s, s:s}", "code", ops->code,
+                                          "status", status));
+}
+
+
+/* POST /api/v1/ops/appointments/{code}/check-in, only on its date */
+
+ngx_int_t
+ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                 rc;
+    ngx_http_dukcapil_ops_t  *ops;
+    ngx_http_dukcapil_job_t  *job;
+    char                      code[DK_CODE_LEN + 1];
+
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_dukcapil_uri_code(r, 1, 'A', code) != NGX_OK) {
+        return ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND,
+                                            "not_found", NULL);
+    }
+
+    job = ngx_http_dukcapil_job_create(r, 1);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->main->count++;
+
+    ops = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_ops_t));
+    if (ops == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return NGX_DONE;
+    }
+
+    job->data = ops;
+    ngx_memcpy(ops->code, code, sizeof(code));
+    dk_date_format(ngx_http_dukcapil_today(), ops->today);
+
+    job->values[0] = ops->code;
+    job->values[1] = ops->today;
+    job->values[2] = ngx_http_dukcapil_actor(job);
+
+    job->pg = ngx_http_dukcapil_pg_query(
+                  NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_CHECK_IN, 3, job->values,
+                  NULL, ngx_http_dukcapil_ops_checked_in, job);
+    if (job->pg == NULL) {
+        ngx_http_dukcapil_ops_checked_in(job, NULL, 0);
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res, ngx_uint_t sent)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    json_t                   *json;
+    const char               *status;
+    ngx_http_dukcapil_ops_t  *ops;
+
+    job->pg = NULL;
+    ops = job->data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
+                                    NULL);
+        return;
+    }
+
+    status = PQgetvalue(res, 0, 0);
+
+    if (PQgetvalue(res, 0, 1)[0] == 't') {
+        ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
+                                    json_pack("{s:s, s:s}", "code", ops->code,
+                                              "status", "checked_in"));
+        return;
+    }
+
+    if (ngx_strcmp(status, "booked") == 0) {
+        json = ngx_http_dukcapil_error_json("not_today", NULL);
+        json_object_set_new(json, "date",
+                            json_string(PQgetvalue(res, 0, 2)));
+
+    } else {
+        json = ngx_http_dukcapil_error_json("appointment_closed", NULL);
+        json_object_set_new(json, "status", json_string(status));
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_CONFLICT, json);
+}
+
+
+/* PUT /api/v1/ops/quota  {office, service, date, quota} */
+
+ngx_int_t
+ngx_http_dukcapil_ops_quota_handler(ngx_http_request_t *r)
+{
+    if (r->method != NGX_HTTP_PUT) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    return ngx_http_dukcapil_read_json(r, ngx_http_dukcapil_ops_quota_body);
+}
+
+
+static void
+ngx_http_dukcapil_ops_quota_body(ngx_http_request_t *r)
+{
+    json_t                         *json, *q;
+    int32_t                         day;
+    ngx_int_t                       rc, s;
+    ngx_str_t                       raw, v;
+    const char                     *field;
+    ngx_http_dukcapil_job_t        *job;
+    ngx_http_dukcapil_ops_t        *ops;
+    ngx_http_dukcapil_office_t     *office;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+
+    json = ngx_http_dukcapil_body_json(r, &raw, &rc);
+    if (json == NULL) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
+
+    field = "office";
+    if (ngx_http_dukcapil_json_string(json, "office", &v) != NGX_OK
+        || (office = ngx_http_dukcapil_office(dmcf, &v)) == NULL)
+    {
+        goto invalid;
+    }
+
+    field = "service";
+    if (ngx_http_dukcapil_json_string(json, "service", &v) != NGX_OK
+        || (s = ngx_http_dukcapil_service_index(&v)) == NGX_ERROR
+        || !dmcf->services[s].enabled)
+    {
+        goto invalid;
+    }
+
+    /* today too: a quota lowered on the day admits no one new */
+    field = "date";
+    if (ngx_http_dukcapil_json_string(json, "date", &v) != NGX_OK
+        || dk_date_parse((char *) v.data, v.len, &day) != 0
+        || day < ngx_http_dukcapil_today())
+    {
+        goto invalid;
+    }
+
+    field = "quota";
+    q = json_object_get(json, "quota");
+    if (!json_is_integer(q) || json_integer_value(q) < 0
+        || json_integer_value(q) > 100000)
+    {
+        goto invalid;
+    }
+
+    job = ngx_http_dukcapil_job_create(r, 1);
+    if (job == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ops = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_ops_t));
+    if (ops == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    job->data = ops;
+    ops->office = office->code;
+    ops->service = s;
+    dk_date_format(day, ops->date);
+    ngx_snprintf((u_char *) ops->quota, sizeof(ops->quota), "%i%Z",
+                 (ngx_int_t) json_integer_value(q));
+    ngx_snprintf(ops->key, sizeof(ops->key), "dk:{%V:%s}:day%Z",
+                 &ops->office, ops->date);
+    ngx_snprintf(ops->field, sizeof(ops->field), "q:%V%Z",
+                 &ngx_http_dukcapil_service_codes[s]);
+    ngx_snprintf(ops->expire, sizeof(ops->expire), "%T%Z",
+                 (time_t) (day + 8) * 86400 - DK_WIB_OFFSET);
+
+    job->values[0] = (char *) ops->office.data;
+    job->values[1] = (char *) ngx_http_dukcapil_service_codes[s].data;
+    job->values[2] = ops->date;
+    job->values[3] = ops->quota;
+    job->values[4] = ngx_http_dukcapil_actor(job);
+
+    ngx_http_dukcapil_job_start(job, &raw, ngx_http_dukcapil_ops_quota_send);
+    return;
+
+invalid:
+
+    ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r, field));
+}
+
+
+/* PostgreSQL first: it is the record of truth that reconcile restores */
+
+static void
+ngx_http_dukcapil_ops_quota_send(ngx_http_dukcapil_job_t *job)
+{
+    job->pg = ngx_http_dukcapil_pg_query(NGX_HTTP_DUKCAPIL_SQL_QUOTA_SET, 5,
+                                         job->values, NULL,
+                                         ngx_http_dukcapil_ops_quota_stored,
+                                         job);
+    if (job->pg == NULL) {
+        ngx_http_dukcapil_ops_quota_stored(job, NULL, 0);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res, ngx_uint_t sent)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_ops_t       *ops;
+    ngx_http_dukcapil_redis_op_t  *op;
+
+    job->pg = NULL;
+    ops = job->data;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_ops_quota_reply,
+                                    ngx_http_dukcapil_ops_quota_done, job);
+    if (op == NULL) {
+        ngx_http_dukcapil_ops_quota_done(job, NGX_ERROR);
+        return;
+    }
+
+    job->argv[0] = "HSET";
+    job->argv[1] = (char *) ops->key;
+    job->argv[2] = (char *) ops->field;
+    job->argv[3] = ops->quota;
+    job->argv[4] = "EXPIREAT";
+    job->argv[5] = (char *) ops->key;
+    job->argv[6] = (char *) ops->expire;
+
+    (void) ngx_http_dukcapil_redis_command(op, 4, job->argv, NULL);
+    (void) ngx_http_dukcapil_redis_command(op, 3, job->argv + 4, NULL);
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        ngx_http_dukcapil_ops_quota_done(job, NGX_ERROR);
+        return;
+    }
+
+    job->redis = op;
+}
+
+
+static void
+ngx_http_dukcapil_ops_quota_reply(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: quota override: redis answered \"%s\"",
+                      reply->str);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_ops_quota_done(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_ops_t  *ops;
+
+    job->redis = NULL;
+    ops = job->data;
+
+    if (rc != NGX_OK) {
+        /* stored, not yet applied: reconcile applies it, a retry too */
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
+        json_pack("{s:s%, s:s, s:s, s:i}",
+                  "office", ops->office.data, ops->office.len,
+                  "service", ngx_http_dukcapil_service_codes[ops->service].data,
+                  "date", ops->date,
+                  "quota", atoi(ops->quota)));
+}
+
+
+/* the operator nginx authenticated, for the audit trail */
+
+static const char *
+ngx_http_dukcapil_actor(ngx_http_dukcapil_job_t *job)
+{
+    ngx_http_request_t  *r;
+
+    r = job->request;
+
+    if (ngx_http_auth_basic_user(r) != NGX_OK
+        || r->headers_in.user.len == 0 || r->headers_in.user.len > 100)
+    {
+        return "operator";
+    }
+
+    return (char *) ngx_http_dukcapil_job_strdup(job, r->headers_in.user.data,
+                                                 r->headers_in.user.len);
+}
