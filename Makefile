@@ -26,7 +26,7 @@ DOMAIN_HDR := $(wildcard domain/*.h)
 
 NGX_SRC    := /usr/share/nginx/src
 NGX_BUILD  := $(BUILD)/nginx$(if $(SANITIZE),-$(SANITIZE))
-MODULE     := $(BUILD)/ngx_http_dukcapil_module.so
+MODULE     := $(BUILD)/ngx_http_dukcapil_module$(if $(SANITIZE),-$(SANITIZE)).so
 MODULE_SRC := $(wildcard ngx_dukcapil_module/*.c ngx_dukcapil_module/*.h \
                          ngx_dukcapil_module/lua/*.lua) $(DOMAIN_SRC) $(DOMAIN_HDR)
 

@@ -51,6 +51,26 @@ typedef struct {
 } ngx_http_dukcapil_booking_t;
 
 
+/*
+ * The minute a day opens, nearly every answer is quota_full: the day
+ * offered instead is remembered for a second per worker, so that a full
+ * day costs one Redis script and nothing more.
+ */
+#define NGX_HTTP_DUKCAPIL_NEXT_CACHE  64
+#define NGX_HTTP_DUKCAPIL_NEXT_TTL    1000
+
+typedef struct {
+    u_char                       *office;     /* the configuration's code */
+    ngx_uint_t                    service;
+    int32_t                       day;
+    int32_t                       next;       /* -1: none */
+    ngx_msec_t                    expires;
+} ngx_http_dukcapil_next_t;
+
+static ngx_http_dukcapil_next_t
+    ngx_http_dukcapil_next_cache[NGX_HTTP_DUKCAPIL_NEXT_CACHE];
+
+
 static void ngx_http_dukcapil_availability_reply(void *data, ngx_uint_t index,
     redisReply *reply);
 static void ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc);
@@ -63,6 +83,10 @@ static void ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
 static void ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc);
 static void ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_full_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_book_full_reply(ngx_http_dukcapil_job_t *job,
+    int32_t next);
+static ngx_http_dukcapil_next_t *ngx_http_dukcapil_next_entry(
+    ngx_http_dukcapil_booking_t *b);
 static void ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
     ngx_uint_t sent);
 static void ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job);
@@ -357,12 +381,11 @@ ngx_http_dukcapil_book_body(ngx_http_request_t *r)
     *b = booking;
     job->data = b;
 
-    b->office.data = ngx_http_dukcapil_job_strdup(job, booking.office.data,
-                                                  booking.office.len);
+    /* b->office is the configuration's: it lives as long as the worker */
     b->name = ngx_http_dukcapil_job_strdup(job, booking.name,
                                            ngx_strlen(booking.name));
 
-    if (b->office.data == NULL || b->name == NULL
+    if (b->name == NULL
         || dk_code_generate('A', b->code) != 0)
     {
         ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -691,6 +714,7 @@ ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job)
     u_char                         *key;
     int32_t                         d, last;
     ngx_uint_t                      n;
+    ngx_http_dukcapil_next_t       *e;
     ngx_http_dukcapil_booking_t    *b;
     ngx_http_dukcapil_redis_op_t   *op;
     ngx_http_dukcapil_main_conf_t  *dmcf;
@@ -700,6 +724,15 @@ ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job)
 
     b = job->data;
     dmcf = job->dmcf;
+
+    e = ngx_http_dukcapil_next_entry(b);
+
+    if (e->office == b->office.data && e->service == b->service
+        && e->day == b->day && e->expires > ngx_current_msec)
+    {
+        ngx_http_dukcapil_book_full_reply(job, e->next);
+        return;
+    }
 
     last = ngx_http_dukcapil_today() + dmcf->booking_window;
     n = (last > b->day) ? last - b->day : 0;
@@ -789,17 +822,16 @@ ngx_http_dukcapil_book_full_done(void *data, ngx_int_t rc)
 {
     ngx_http_dukcapil_job_t *job = data;
 
-    int32_t                         d, last;
-    json_t                         *json, *next;
+    int32_t                         d, last, next;
     ngx_int_t                       quota, i;
+    ngx_http_dukcapil_next_t       *e;
     ngx_http_dukcapil_booking_t    *b;
     ngx_http_dukcapil_main_conf_t  *dmcf;
-    char                            date[DK_DATE_LEN + 1];
 
     job->redis = NULL;
     b = job->data;
     dmcf = job->dmcf;
-    next = json_null();
+    next = -1;
 
     last = ngx_http_dukcapil_today() + dmcf->booking_window;
 
@@ -813,16 +845,53 @@ ngx_http_dukcapil_book_full_done(void *data, ngx_int_t rc)
                                   : dmcf->services[b->service].quota;
 
         if (quota > b->booked[i]) {
-            dk_date_format(d, date);
-            next = json_string(date);
+            next = d;
             break;
         }
     }
 
+    if (rc == NGX_OK) {
+        e = ngx_http_dukcapil_next_entry(b);
+        e->office = b->office.data;
+        e->service = b->service;
+        e->day = b->day;
+        e->next = next;
+        e->expires = ngx_current_msec + NGX_HTTP_DUKCAPIL_NEXT_TTL;
+    }
+
+    ngx_http_dukcapil_book_full_reply(job, next);
+}
+
+
+static void
+ngx_http_dukcapil_book_full_reply(ngx_http_dukcapil_job_t *job, int32_t next)
+{
+    json_t  *json;
+    char     date[DK_DATE_LEN + 1];
+
     json = ngx_http_dukcapil_error_json("quota_full", NULL);
-    json_object_set_new(json, "next_available", next);
+
+    if (next >= 0) {
+        dk_date_format(next, date);
+        json_object_set_new(json, "next_available", json_string(date));
+
+    } else {
+        json_object_set_new(json, "next_available", json_null());
+    }
 
     ngx_http_dukcapil_job_reply(job, NGX_HTTP_CONFLICT, json);
+}
+
+
+static ngx_http_dukcapil_next_t *
+ngx_http_dukcapil_next_entry(ngx_http_dukcapil_booking_t *b)
+{
+    ngx_uint_t  h;
+
+    h = ngx_hash_key(b->office.data, b->office.len) + b->service * 31
+        + (ngx_uint_t) b->day * 7;
+
+    return &ngx_http_dukcapil_next_cache[h % NGX_HTTP_DUKCAPIL_NEXT_CACHE];
 }
 
 

@@ -47,6 +47,7 @@ static char *ngx_http_dukcapil_endpoint(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_dukcapil_positive_msec(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_dukcapil_bounds(ngx_conf_t *cf, void *post, void *data);
 
 static ngx_int_t ngx_http_dukcapil_handler(ngx_http_request_t *r);
 
@@ -54,16 +55,17 @@ static ngx_int_t ngx_http_dukcapil_handler(ngx_http_request_t *r);
 static ngx_conf_post_handler_pt  ngx_http_dukcapil_positive_msec_p =
     ngx_http_dukcapil_positive_msec;
 
+/* nginx's own bounds check does not name the directive: this one does */
 static ngx_conf_num_bounds_t  ngx_http_dukcapil_pool_bounds = {
-    ngx_conf_check_num_bounds, 1, 64
+    ngx_http_dukcapil_bounds, 1, 64
 };
 
 static ngx_conf_num_bounds_t  ngx_http_dukcapil_window_bounds = {
-    ngx_conf_check_num_bounds, 1, 90
+    ngx_http_dukcapil_bounds, 1, 90
 };
 
 static ngx_conf_num_bounds_t  ngx_http_dukcapil_phone_cap_bounds = {
-    ngx_conf_check_num_bounds, 1, 100
+    ngx_http_dukcapil_bounds, 1, 100
 };
 
 
@@ -794,6 +796,30 @@ ngx_http_dukcapil_positive_msec(ngx_conf_t *cf, void *post, void *data)
     }
 
     return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_dukcapil_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_conf_num_bounds_t *bounds = post;
+    ngx_int_t             *np = data;
+
+    u_char  *p;
+
+    if (*np >= bounds->low && *np <= bounds->high) {
+        return NGX_CONF_OK;
+    }
+
+    p = ngx_pnalloc(cf->pool, 64);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_snprintf(p, 64, "must be between %i and %i%Z", bounds->low,
+                 bounds->high);
+
+    return (char *) p;
 }
 
 

@@ -7,6 +7,8 @@
  * flight).  Its socket is registered level-triggered for exactly what libpq
  * waits for.  A statement that times out closes its connection, so the
  * server rolls back whatever had not committed, and a new one is opened.
+ * Connections are never marked idle: a worker that shuts down still
+ * answers the requests it has read, and closes them in exit_process.
  */
 
 
@@ -349,12 +351,6 @@ ngx_http_dukcapil_pg_event_handler(ngx_event_t *ev)
     c = ev->data;
     pc = c->data;
 
-    if (c->close) {
-        /* an idle connection while the worker shuts down */
-        ngx_http_dukcapil_pg_close(pc, 0);
-        return;
-    }
-
     switch (pc->state) {
 
     case NGX_HTTP_DUKCAPIL_PG_CONNECTING:
@@ -497,12 +493,11 @@ ngx_http_dukcapil_pg_idle(ngx_http_dukcapil_pg_conn_t *pc)
         }
     }
 
-    if (ngx_exiting || pool->exiting) {
+    if (pool->exiting) {
         ngx_http_dukcapil_pg_close(pc, 0);
         return;
     }
 
-    pc->connection->idle = 1;
     (void) ngx_http_dukcapil_pg_interest(pc, 1, 0);
 }
 
@@ -526,7 +521,6 @@ ngx_http_dukcapil_pg_send(ngx_http_dukcapil_pg_conn_t *pc,
     }
 
     pc->state = NGX_HTTP_DUKCAPIL_PG_BUSY;
-    pc->connection->idle = 0;
     pc->op = op;
     op->sent = 1;
 

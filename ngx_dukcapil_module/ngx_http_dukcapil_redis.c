@@ -7,6 +7,9 @@
  * until its output buffer is empty.  Commands added during one event loop
  * iteration leave in one write, so all requests of a worker share one
  * pipelined connection.
+ *
+ * The connection is never marked idle: a worker that shuts down still
+ * answers the requests it has read, and closes it in exit_process.
  */
 
 
@@ -240,7 +243,6 @@ ngx_http_dukcapil_redis_connected(const redisAsyncContext *ac, int status)
 
     rd->ready = 1;
     rd->backoff = NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MIN;
-    rd->connection->idle = 1;
 
     argv[0] = "SCRIPT";
     argv[1] = "LOAD";
@@ -329,15 +331,6 @@ ngx_http_dukcapil_redis_read_handler(ngx_event_t *ev)
 
     c = ev->data;
     rd = c->data;
-
-    if (c->close) {
-        /* the worker is shutting down: answer what is pending, then go */
-        c->close = 0;
-        c->idle = 0;
-        rd->exiting = 1;
-        redisAsyncDisconnect(rd->ac);
-        return;
-    }
 
     redisAsyncHandleRead(rd->ac);
 }

@@ -23,11 +23,12 @@ static void ngx_http_dukcapil_job_request_gone(void *data);
 static void ngx_http_dukcapil_job_idempotency_reply(void *data,
     ngx_uint_t index, redisReply *reply);
 static void ngx_http_dukcapil_job_idempotency_done(void *data, ngx_int_t rc);
-static void ngx_http_dukcapil_job_send(ngx_http_dukcapil_job_t *job,
+static void ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len);
+static void ngx_http_dukcapil_job_send(ngx_http_request_t *r,
+    ngx_str_t *location, ngx_uint_t status, u_char *body, size_t len);
 static void ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len);
-static void ngx_http_dukcapil_job_finish(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_forget_reply(void *data, ngx_uint_t index,
     redisReply *reply);
 static void ngx_http_dukcapil_forget_done(void *data, ngx_int_t rc);
@@ -595,8 +596,7 @@ ngx_http_dukcapil_job_idempotency_done(void *data, ngx_int_t rc)
 
     p += 4;
 
-    ngx_http_dukcapil_job_send(job, status, p, last - p);
-    ngx_http_dukcapil_job_finish(job);
+    ngx_http_dukcapil_job_end(job, status, p, last - p);
 }
 
 
@@ -638,32 +638,58 @@ ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
     }
 
     ngx_http_dukcapil_job_remember(job, status, body, len);
-    ngx_http_dukcapil_job_send(job, status, body, len);
-    ngx_http_dukcapil_job_finish(job);
+    ngx_http_dukcapil_job_end(job, status, body, len);
 }
 
 
+/*
+ * The job is over: it lets go of its request and its ops, answers the
+ * client if one is still there, and frees itself.  A read's job lives in
+ * the request's pool, so nothing of it is touched after the answer.
+ */
 static void
-ngx_http_dukcapil_job_send(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
+ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
     u_char *body, size_t len)
 {
-    u_char              *p;
-    ngx_int_t            rc;
-    ngx_table_elt_t     *h;
+    ngx_pool_t          *pool;
     ngx_http_request_t  *r;
 
+    pool = job->pool;
     r = job->request;
-
-    if (r == NULL) {
-        return;
-    }
+    job->request = NULL;
 
     if (job->cleanup) {
         job->cleanup->handler = NULL;
         job->cleanup = NULL;
     }
 
-    job->request = NULL;
+    if (job->redis) {
+        ngx_http_dukcapil_redis_cancel(job->redis);
+        job->redis = NULL;
+    }
+
+    if (job->pg) {
+        ngx_http_dukcapil_pg_cancel(job->pg);
+        job->pg = NULL;
+    }
+
+    if (r) {
+        ngx_http_dukcapil_job_send(r, &job->location, status, body, len);
+    }
+
+    if (pool) {
+        ngx_destroy_pool(pool);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *location,
+    ngx_uint_t status, u_char *body, size_t len)
+{
+    u_char           *p;
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
 
     /* the answer must outlive the job: it is sent from the request's pool */
 
@@ -675,7 +701,7 @@ ngx_http_dukcapil_job_send(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
 
     ngx_memcpy(p, body, len);
 
-    if (status == NGX_HTTP_CREATED && job->location.len) {
+    if (status == NGX_HTTP_CREATED && location->len) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
             ngx_http_dukcapil_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
@@ -684,8 +710,8 @@ ngx_http_dukcapil_job_send(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
 
         h->hash = 1;
         ngx_str_set(&h->key, "Location");
-        h->value.len = job->location.len;
-        h->value.data = ngx_pstrdup(r->pool, &job->location);
+        h->value.len = location->len;
+        h->value.data = ngx_pstrdup(r->pool, location);
         if (h->value.data == NULL) {
             ngx_http_dukcapil_finalize(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
@@ -764,30 +790,6 @@ ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
 
     (void) ngx_http_dukcapil_redis_command(op, 5, job->argv, job->argvlen);
     (void) ngx_http_dukcapil_redis_wait(op);
-}
-
-
-static void
-ngx_http_dukcapil_job_finish(ngx_http_dukcapil_job_t *job)
-{
-    if (job->cleanup) {
-        job->cleanup->handler = NULL;
-        job->cleanup = NULL;
-    }
-
-    if (job->redis) {
-        ngx_http_dukcapil_redis_cancel(job->redis);
-        job->redis = NULL;
-    }
-
-    if (job->pg) {
-        ngx_http_dukcapil_pg_cancel(job->pg);
-        job->pg = NULL;
-    }
-
-    if (job->pool) {
-        ngx_destroy_pool(job->pool);
-    }
 }
 
 

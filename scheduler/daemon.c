@@ -75,6 +75,8 @@ dk_daemon_disconnect(dk_daemon_t *d)
     dk_redis_close(&d->redis);
 }
 
+/* PostgreSQL is needed for everything; Redis only for reconcile, so a
+ * Redis that is down holds up no delivery batch. */
 static int
 dk_daemon_connect(dk_daemon_t *d)
 {
@@ -84,29 +86,40 @@ dk_daemon_connect(dk_daemon_t *d)
 
     if (d->db.conn != NULL && PQstatus(d->db.conn) != CONNECTION_OK)
         dk_db_close(&d->db);
-    if (d->db.conn != NULL && d->redis.ctx != NULL)
-        return DK_OK;
-    if (now < d->next_connect)
-        return DK_ERR;
+    if ((d->db.conn != NULL && d->redis.ctx != NULL) || now < d->next_connect)
+        return d->db.conn != NULL ? DK_OK : DK_ERR;
     d->next_connect = now + 5;
-    if (d->db.conn == NULL && dk_db_connect(&d->db, d->cfg.conninfo) != DK_OK) {
-        dk_log_error("postgres_unavailable", "error=%s",
-                     dk_log_quote(d->db.err.str, q, sizeof(q)));
-        return DK_ERR;
-    }
-    if (d->redis.ctx == NULL &&
-        dk_redis_connect(&d->redis, d->cfg.redis_address) != DK_OK) {
-        dk_log_error("redis_unavailable", "error=%s",
-                     dk_log_quote(d->redis.err.str, q, sizeof(q)));
-        return DK_ERR;
+    if (d->db.conn == NULL) {
+        if (dk_db_connect(&d->db, d->cfg.conninfo) != DK_OK) {
+            dk_log_error("postgres_unavailable", "error=%s",
+                         dk_log_quote(d->db.err.str, q, sizeof(q)));
+            return DK_ERR;
+        }
+        dk_log_info("connected", "to=postgres");
     }
     if (!d->stale_checked) {
         if (dk_job_fail_stale(&d->db, &err) != DK_OK)
             return DK_ERR;
         d->stale_checked = 1;
     }
-    dk_log_info("connected", "redis=%s", d->cfg.redis_address);
+    if (d->redis.ctx != NULL)
+        return DK_OK;
+    if (dk_redis_connect(&d->redis, d->cfg.redis_address) != DK_OK)
+        dk_log_error("redis_unavailable", "error=%s",
+                     dk_log_quote(d->redis.err.str, q, sizeof(q)));
+    else
+        dk_log_info("connected", "to=redis address=%s", d->cfg.redis_address);
     return DK_OK;
+}
+
+/* A job that failed because a server went away is run again once the
+ * connection is back (the failed slot is taken over); any other failure
+ * waits for the next slot or a restart. */
+static int
+dk_daemon_lost_connection(dk_daemon_t *d)
+{
+    return d->db.conn == NULL || PQstatus(d->db.conn) != CONNECTION_OK ||
+           d->redis.ctx == NULL;
 }
 
 static int
@@ -150,13 +163,16 @@ dk_daemon_slots(dk_daemon_t *d)
 
         if (dk_stop_requested || slot == d->last_slot[id])
             continue;
+        if (id == DK_JOB_RECONCILE && d->redis.ctx == NULL)
+            continue;
         rc = dk_daemon_job(d, id, "slot", slot);
         if (rc == DK_DONE)
             dk_log_info("slot_skipped", "job=%s slot=%lld reason=already_run",
                         dk_job_name(id), (long long)slot);
         /* busy: another instance holds the job; ask again next tick */
-        if (rc != DK_BUSY)
-            d->last_slot[id] = slot;
+        if (rc == DK_BUSY || (rc == DK_ERR && dk_daemon_lost_connection(d)))
+            continue;
+        d->last_slot[id] = slot;
     }
 }
 
@@ -166,7 +182,7 @@ dk_daemon_epoch(dk_daemon_t *d)
     time_t now = time(NULL);
     int present;
 
-    if (now < d->next_epoch_check || dk_stop_requested)
+    if (now < d->next_epoch_check || dk_stop_requested || d->redis.ctx == NULL)
         return;
     d->next_epoch_check = now + d->cfg.redis_epoch_check_seconds;
     present = dk_reconcile_epoch_present(&d->redis);
@@ -215,18 +231,13 @@ dk_daemon_run(const char *config_path, dk_config_t *cfg, dk_err_t *err)
         d.last_slot[i] = -1;
 
     dk_log_info("daemon_start", "pid=%d", (int)getpid());
-    sd_notify(0, "READY=1\nSTATUS=starting");
+    sd_notify(0, "READY=1\nSTATUS=waiting for the next slot");
     while (!dk_stop_requested) {
         if (dk_reload_requested)
             dk_daemon_reload(&d);
         if (dk_daemon_connect(&d) == DK_OK) {
             dk_daemon_slots(&d);
             dk_daemon_epoch(&d);
-            if (d.redis.ctx == NULL || d.db.conn == NULL ||
-                PQstatus(d.db.conn) != CONNECTION_OK)
-                dk_daemon_disconnect(&d);
-            else
-                sd_notify(0, "STATUS=waiting for the next slot");
         }
         if (!dk_stop_requested && !dk_reload_requested)
             sleep(1); /* a signal ends it early */

@@ -244,12 +244,8 @@ dk_manifest_row(dk_manifest_t *m, PGresult *row)
 {
     int i, n = PQnfields(row);
 
-    if (m->f == NULL || strcmp(m->code, PQgetvalue(row, 0, 0)) != 0) {
-        if (m->f != NULL && dk_manifest_close(m) != DK_OK)
-            return DK_ERR;
-        if (dk_manifest_open(m, PQgetvalue(row, 0, 0)) != DK_OK)
-            return DK_ERR;
-    }
+    if (m->f == NULL && dk_manifest_open(m, PQgetvalue(row, 0, 0)) != DK_OK)
+        return DK_ERR;
     for (i = 0; i < n; i++)
         dk_csv_field(m->f, PQgetvalue(row, 0, i), i == n - 1);
     m->lines++;
@@ -261,67 +257,57 @@ dk_manifest_row(dk_manifest_t *m, PGresult *row)
 }
 
 /* The batches whose manifest is not in the outbox: never written (a crash
- * between the commit and the file), or lost since. Answers "{id,id,...}". */
+ * between the commit and the file), or lost since. */
 static int
-dk_manifest_missing(dk_job_t *job, char **ids, long long *count)
+dk_manifest_missing(dk_job_t *job, long long **ids, size_t *count)
 {
     char path[4096];
     struct stat st;
-    size_t len = 0, cap = 64;
+    size_t cap = 0;
     PGresult *row;
     int rc;
 
+    *ids = NULL;
     *count = 0;
-    *ids = malloc(cap);
-    if (*ids == NULL)
-        return dk_err_set(&job->err, "out of memory");
-    (*ids)[len++] = '{';
     if (dk_db_stream(job->db,
                      "SELECT id, code, manifest_written_at IS NULL"
-                     " FROM delivery_batch ORDER BY id",
+                     " FROM delivery_batch ORDER BY code",
                      0, NULL) != DK_OK)
         return dk_delivery_fail(job);
     while ((rc = dk_db_stream_next(job->db, &row)) == DK_OK) {
         snprintf(path, sizeof(path), "%s/manifest-%s.csv", job->cfg->outbox_dir,
                  PQgetvalue(row, 0, 1));
         if (PQgetvalue(row, 0, 2)[0] == 't' || stat(path, &st) != 0) {
-            const char *id = PQgetvalue(row, 0, 0);
-            size_t n = strlen(id);
+            if (*count == cap) {
+                long long *p;
 
-            if (len + n + 3 > cap) {
-                char *p = realloc(*ids, cap * 2 + n);
-
+                cap = cap ? cap * 2 : 64;
+                p = realloc(*ids, cap * sizeof(*p));
                 if (p == NULL) {
                     PQclear(row);
                     dk_db_stream_cancel(job->db);
                     return dk_err_set(&job->err, "out of memory");
                 }
                 *ids = p;
-                cap = cap * 2 + n;
             }
-            if (len > 1)
-                (*ids)[len++] = ',';
-            memcpy(*ids + len, id, n);
-            len += n;
-            (*count)++;
+            (*ids)[(*count)++] = strtoll(PQgetvalue(row, 0, 0), NULL, 10);
         }
         PQclear(row);
     }
-    (*ids)[len++] = '}';
-    (*ids)[len] = '\0';
     return rc == DK_ERR ? dk_delivery_fail(job) : DK_OK;
 }
 
+/* One manifest from its rows, streamed in line order. */
 static int
-dk_manifest_write(dk_job_t *job, const char *ids, long long *written)
+dk_manifest_write_one(dk_manifest_t *m, long long id)
 {
-    const char *params[] = {ids, job->cfg->city};
-    dk_manifest_t m;
+    dk_job_t *job = m->job;
+    char id_s[24];
+    const char *params[] = {id_s, job->cfg->city};
     PGresult *row;
     int rc;
 
-    memset(&m, 0, sizeof(m));
-    m.job = job;
+    snprintf(id_s, sizeof(id_s), "%lld", id);
     if (dk_db_stream(job->db,
                      "SELECT b.code, d.line, a.code, a.name, a.phone,"
                      " a.street, a.rt || '/' || a.rw, a.kelurahan,"
@@ -332,34 +318,53 @@ dk_manifest_write(dk_job_t *job, const char *ids, long long *written)
                      " JOIN application a ON a.id = d.application_id"
                      " JOIN service s ON s.code = a.service"
                      " LEFT JOIN kecamatan k ON k.code = b.kecamatan_code"
-                     " WHERE b.id = ANY($1::bigint[])"
-                     " ORDER BY b.code, d.line",
+                     " WHERE b.id = $1 ORDER BY d.line",
                      2, params) != DK_OK)
         return dk_delivery_fail(job);
     while ((rc = dk_db_stream_next(job->db, &row)) == DK_OK) {
-        rc = dk_manifest_row(&m, row);
+        rc = dk_manifest_row(m, row);
         PQclear(row);
-        if (rc != DK_OK)
-            break;
+        if (rc != DK_OK) {
+            dk_db_stream_cancel(job->db);
+            dk_manifest_abandon(m);
+            return DK_ERR;
+        }
     }
     if (rc == DK_ERR) {
-        dk_db_stream_cancel(job->db);
-        dk_manifest_abandon(&m);
-        if (job->db->err.str[0] != '\0' && job->err.str[0] == '\0')
-            return dk_delivery_fail(job);
-        return DK_ERR;
+        dk_manifest_abandon(m);
+        return dk_delivery_fail(job);
     }
-    if (m.f != NULL && dk_manifest_close(&m) != DK_OK)
+    if (m->f != NULL && dk_manifest_close(m) != DK_OK)
         return DK_ERR;
-    *written = m.files;
 
     if (dk_db_exec(job->db,
                    "UPDATE delivery_batch SET manifest_written_at = now()"
-                   " WHERE id = ANY($1::bigint[])"
-                   "   AND manifest_written_at IS NULL",
+                   " WHERE id = $1 AND manifest_written_at IS NULL",
                    1, params) != DK_OK)
         return dk_delivery_fail(job);
     return DK_OK;
+}
+
+static int
+dk_manifest_write(dk_job_t *job, const long long *ids, size_t count,
+                  long long *written)
+{
+    dk_manifest_t m;
+    size_t i;
+    int rc = DK_OK;
+
+    memset(&m, 0, sizeof(m));
+    m.job = job;
+    for (i = 0; i < count && rc == DK_OK; i++) {
+        if (dk_stop_requested) {
+            /* the rest are written again by the next run */
+            m.job->interrupted = 1;
+            break;
+        }
+        rc = dk_manifest_write_one(&m, ids[i]);
+    }
+    *written = m.files;
+    return rc;
 }
 
 /* Temporary files are left only by a run that died while writing one; the
@@ -386,7 +391,7 @@ dk_outbox_clean(const dk_config_t *cfg)
 }
 
 static int
-dk_delivery_plan(dk_job_t *job, const dk_budget_t *b, long long missing)
+dk_delivery_plan(dk_job_t *job, const dk_budget_t *b, size_t missing)
 {
     const dk_config_t *cfg = job->cfg;
     char take[24], size[16];
@@ -398,7 +403,7 @@ dk_delivery_plan(dk_job_t *job, const dk_budget_t *b, long long missing)
            "  budget %s: %d total, %lld used, %lld left; per-night cap %d\n"
            "  eligible %lld (and %lld waiting for a confirmed kecamatan)\n"
            "  would batch %lld, leaving %lld waiting\n"
-           "  manifests to (re)write: %lld\n",
+           "  manifests to (re)write: %zu\n",
            cfg->budget_period, cfg->budget_total, b->used, b->left,
            cfg->per_night_cap, b->eligible, b->unconfirmed, b->take,
            b->eligible - b->take, missing);
@@ -436,8 +441,9 @@ dk_delivery_counts(dk_job_t *job, const dk_budget_t *b)
 int
 dk_delivery_batch(dk_job_t *job)
 {
-    char night[DK_DATE_LEN + 1], *ids = NULL;
-    long long missing = 0, written = 0;
+    char night[DK_DATE_LEN + 1];
+    long long *ids = NULL, written = 0;
+    size_t missing = 0;
     dk_budget_t b;
     int rc;
 
@@ -483,8 +489,8 @@ dk_delivery_batch(dk_job_t *job)
     }
 
     rc = dk_manifest_missing(job, &ids, &missing);
-    if (rc == DK_OK && missing > 0)
-        rc = dk_manifest_write(job, ids, &written);
+    if (rc == DK_OK)
+        rc = dk_manifest_write(job, ids, missing, &written);
     free(ids);
     dk_job_count(job, "manifests_written", written);
     dk_crash_point("after_manifests");

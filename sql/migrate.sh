@@ -26,12 +26,15 @@ fail() {
     exit 1
 }
 
-"${psql_cmd[@]}" -c "
+# The advisory lock serialises concurrent migrate.sh runs (two deploys at once).
+lock="SELECT pg_advisory_xact_lock(7310001)"
+
+"${psql_cmd[@]}" --single-transaction -c "$lock" -c "
     CREATE TABLE IF NOT EXISTS schema_migration (
         version    int PRIMARY KEY,
         name       text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now()
-    )" || fail "cannot reach the database or create schema_migration"
+    )" >/dev/null || fail "cannot reach the database or create schema_migration"
 
 applied=$("${psql_cmd[@]}" -A -t -c "SELECT version FROM schema_migration ORDER BY 1") \
     || fail "cannot read schema_migration"
@@ -41,9 +44,11 @@ files=("$sql_dir"/[0-9][0-9][0-9]_*.sql)
 [ ${#files[@]} -gt 0 ] || fail "no migrations in $sql_dir"
 
 declare -A seen=()
-count=0
+
 for file in "${files[@]}"; do
     base=$(basename "$file" .sql)
+    [[ $base =~ ^[0-9]{3}_[a-z0-9_]+$ ]] \
+        || fail "$base.sql: a migration is named NNN_lower_case_name.sql"
     version=$((10#${base:0:3}))
     name=${base:4}
 
@@ -60,17 +65,22 @@ for file in "${files[@]}"; do
         fail "$base.sql has its own BEGIN/COMMIT; migrate.sh wraps each file in one transaction"
     fi
 
-    # The advisory lock serialises concurrent migrate.sh runs; the primary key on
-    # schema_migration makes a second run of the same version fail, not repeat it.
-    if ! "${psql_cmd[@]}" --single-transaction \
-            -c "SELECT pg_advisory_xact_lock(7310001)" \
-            -c "INSERT INTO schema_migration (version, name) VALUES ($version, '$name')" \
-            -f "$file" >/dev/null; then
+    # Under the lock, check again: another run may have applied it meanwhile.
+    if ! "${psql_cmd[@]}" --single-transaction -f - >/dev/null <<SQL; then
+$lock;
+SELECT EXISTS (SELECT FROM schema_migration WHERE version = $version) AS already \\gset
+\\if :already
+\\warn 'migrate: $base already applied by another run'
+\\else
+INSERT INTO schema_migration (version, name) VALUES ($version, '$name');
+\\i '$file'
+\\warn 'migrate: applied $base'
+\\endif
+SQL
         fail "$base.sql failed; nothing of it was applied"
     fi
-    echo "migrate: applied $base"
-    count=$((count + 1))
+
 done
 
-echo "migrate: $count applied, schema at version $(
+echo "migrate: schema at version $(
     "${psql_cmd[@]}" -A -t -c "SELECT max(version) FROM schema_migration")"

@@ -227,6 +227,7 @@ class Stack:
         self.nginx_wrapper = None
         self.nginx_env = None
         self.scheduler_proc = None
+        self.nginx_launcher = None
 
         self._choose_port("http_port", http_port)
         self._choose_port("redis_port", redis_port)
@@ -256,7 +257,8 @@ class Stack:
 
     def _save_state(self):
         write_if_changed(self.state_path,
-                         json.dumps(self.state, indent=2, sort_keys=True) + "\n")
+                         json.dumps(self.state, indent=2, sort_keys=True) + "\n",
+                         0o600)
 
     def _choose_port(self, key, wanted):
         if wanted and self.state.get(key) not in (None, wanted):
@@ -501,7 +503,8 @@ class Stack:
             "REDIS_DIR": self.redis_dir,
             "APPENDONLY": "yes" if self.persistence else "no",
             "SAVE": '""',
-            "DEBUG_COMMAND": "local",
+            # tests make Redis slow on purpose (DEBUG SLEEP); make run: no
+            "DEBUG_COMMAND": "local" if self.fast else "no",
         })
         conf_path = os.path.join(self.redis_dir, "redis.conf")
         write_if_changed(conf_path, conf)
@@ -713,15 +716,32 @@ class Stack:
         self.nginx_wrapper = wrapper
         self.say("nginx: start on 127.0.0.1:%d" % self.http_port)
         mark = self.error_log_size()
-        r = subprocess.run((wrapper or []) + self.nginx_cmd(), text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           env=self._nginx_env(env))
-        if r.returncode != 0:
-            raise StackError("nginx did not start (exit %d):\n%s%s"
-                             % (r.returncode, r.stdout,
-                                "".join(self.error_log_lines(since=mark)[-20:])))
-        wait_until(lambda: self.nginx_pid() and port_open(self.http_port),
-                   30, what="nginx to listen on %d" % self.http_port)
+        # Not subprocess.run: a wrapper such as faketime stays alive (holding
+        # its pipes) for as long as the daemonized nginx runs.
+        start_log = os.path.join(self.nginx_dir, "start.log")
+        with open(start_log, "w") as log:
+            self.nginx_launcher = subprocess.Popen(
+                (wrapper or []) + self.nginx_cmd(), stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, env=self._nginx_env(env),
+                start_new_session=True)
+
+        def failed(rc):
+            with open(start_log, errors="replace") as f:
+                out = f.read()
+            return StackError("nginx did not start (%s):\n%s%s" % (
+                rc, out, "".join(self.error_log_lines(since=mark)[-20:])))
+
+        def started():
+            rc = self.nginx_launcher.poll()
+            if rc not in (None, 0):
+                raise failed("exit %d" % rc)
+            return self.nginx_pid() and port_open(self.http_port)
+        try:
+            wait_until(started, 60, what="nginx")
+        except StackError as e:
+            if "timed out" in str(e):
+                raise failed("not listening on %d after 60 s" % self.http_port)
+            raise
 
     def reload_nginx(self, wait=True, timeout=30):
         """nginx -s reload; with wait, until the old workers have exited and
@@ -748,6 +768,9 @@ class Stack:
         except StackError:
             os.kill(pid, signal.SIGTERM)
             wait_until(lambda: not pid_alive(pid), 10, what="nginx to stop")
+        if self.nginx_launcher:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.nginx_launcher.wait(5)
 
     def error_log_size(self):
         try:
@@ -864,7 +887,11 @@ class Stack:
         for d in (self.state.get("pg_root"), self.state.get("pg_socket_dir")):
             if d and not d.startswith(self.root + "/"):
                 shutil.rmtree(d, ignore_errors=True)
-        shutil.rmtree(self.root, ignore_errors=True)
+        for _ in range(3):      # a process that just exited may still write
+            shutil.rmtree(self.root, ignore_errors=True)
+            if not os.path.exists(self.root):
+                break
+            time.sleep(0.5)
         if errors:
             raise errors[0]
 
@@ -896,6 +923,7 @@ class Stack:
 
 
 def main(argv=None):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     p = argparse.ArgumentParser(description="local Disdukcapil stack")
     p.add_argument("command", choices=["start", "stop", "status"])
     p.add_argument("dir")
