@@ -109,7 +109,12 @@ ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
         goto invalid_status;
     }
 
+    /* an empty note is no note */
     rc = ngx_http_dukcapil_json_string(json, "note", &note);
+
+    if (rc == NGX_OK && note.len == 0) {
+        rc = NGX_DECLINED;
+    }
 
     if (rc == NGX_ERROR
         || (rc == NGX_OK && dk_text_valid((char *) note.data, note.len, 1000)

@@ -66,7 +66,8 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "invalid_transition", "Perubahan status ini tidak diizinkan dari "
                             "status saat ini." },
     { "invalid_status", "Status tidak dikenal." },
-    { "invalid_note", "Catatan terlalu panjang (maksimal 1000 karakter)." },
+    { "invalid_note", "Catatan harus teks satu baris, paling banyak 1000 "
+                     "karakter." },
     { "invalid_quota", "Kuota harus bilangan bulat 0 sampai 100000." },
     { "invalid_delivery", "Cara penerimaan dokumen harus \"pickup\" atau "
                           "\"post\"." },

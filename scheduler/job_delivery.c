@@ -29,6 +29,9 @@
     " AND a.delivery_method = 'post'"                                          \
     " AND NOT EXISTS (SELECT 1 FROM delivery d WHERE d.application_id = a.id)"
 
+/* manifests written between two folder fsyncs */
+#define DK_MANIFEST_RECORD_EVERY 100
+
 typedef struct {
     long long used, left, take;
     long long eligible, unconfirmed;
@@ -205,8 +208,10 @@ dk_manifest_open(dk_manifest_t *m, const char *code)
     return DK_OK;
 }
 
-/* temporary file, fsync, rename, fsync of the folder: the manifest is
- * either absent or whole, also across a power cut */
+/* temporary file, fsync, rename: the manifest is either absent or whole.
+ * The folder is fsynced by dk_manifest_record before the database says the
+ * manifest is written, so that a power cut cannot lose a rename that the
+ * database counts on. */
 static int
 dk_manifest_close(dk_manifest_t *m)
 {
@@ -221,9 +226,6 @@ dk_manifest_close(dk_manifest_t *m)
     if (rename(m->tmp, m->path) != 0)
         return dk_err_set(&m->job->err, "%s: %s", m->path, strerror(errno));
     dk_crash_point("after_rename");
-    if (dk_fsync_dir(m->job->cfg->outbox_dir) != 0)
-        return dk_err_set(&m->job->err, "%s: %s", m->job->cfg->outbox_dir,
-                          strerror(errno));
     dk_log_info("manifest_written", "batch=%s lines=%lld", m->code, m->lines);
     m->files++;
     return DK_OK;
@@ -336,13 +338,40 @@ dk_manifest_write_one(dk_manifest_t *m, long long id)
     }
     if (m->f != NULL && dk_manifest_close(m) != DK_OK)
         return DK_ERR;
-
-    if (dk_db_exec(job->db,
-                   "UPDATE delivery_batch SET manifest_written_at = now()"
-                   " WHERE id = $1 AND manifest_written_at IS NULL",
-                   1, params) != DK_OK)
-        return dk_delivery_fail(job);
     return DK_OK;
+}
+
+/* Makes the renames of ids[0..n) durable, then records them written: one
+ * folder fsync and one statement for many manifests. */
+static int
+dk_manifest_record(dk_job_t *job, const long long *ids, size_t n)
+{
+    char *list;
+    const char *params[1];
+    size_t i, len = 0;
+    int rc;
+
+    if (n == 0)
+        return DK_OK;
+    if (dk_fsync_dir(job->cfg->outbox_dir) != 0)
+        return dk_err_set(&job->err, "%s: %s", job->cfg->outbox_dir,
+                          strerror(errno));
+    list = malloc(n * 21 + 3);
+    if (list == NULL)
+        return dk_err_set(&job->err, "out of memory");
+    list[len++] = '{';
+    for (i = 0; i < n; i++)
+        len += sprintf(list + len, "%s%lld", i ? "," : "", ids[i]);
+    list[len++] = '}';
+    list[len] = '\0';
+    params[0] = list;
+    rc = dk_db_exec(job->db,
+                    "UPDATE delivery_batch SET manifest_written_at = now()"
+                    " WHERE id = ANY($1::bigint[])"
+                    " AND manifest_written_at IS NULL",
+                    1, params);
+    free(list);
+    return rc == DK_OK ? DK_OK : dk_delivery_fail(job);
 }
 
 static int
@@ -350,19 +379,25 @@ dk_manifest_write(dk_job_t *job, const long long *ids, size_t count,
                   long long *written)
 {
     dk_manifest_t m;
-    size_t i;
+    size_t i, done = 0;
     int rc = DK_OK;
 
     memset(&m, 0, sizeof(m));
     m.job = job;
     for (i = 0; i < count && rc == DK_OK; i++) {
         if (dk_stop_requested) {
-            /* the rest are written again by the next run */
+            /* the rest are written by the next run */
             m.job->interrupted = 1;
             break;
         }
         rc = dk_manifest_write_one(&m, ids[i]);
+        if (rc == DK_OK && (i + 1) % DK_MANIFEST_RECORD_EVERY == 0) {
+            rc = dk_manifest_record(job, ids + done, i + 1 - done);
+            done = i + 1;
+        }
     }
+    if (rc == DK_OK)
+        rc = dk_manifest_record(job, ids + done, i - done);
     *written = m.files;
     return rc;
 }
@@ -475,6 +510,8 @@ dk_delivery_batch(dk_job_t *job)
     if (dk_db_commit(job->db) != DK_OK)
         return dk_delivery_fail(job);
     dk_crash_point("after_commit");
+    dk_log_info("claim_committed", "batched=%lld budget_period=%s", b.take,
+                job->cfg->budget_period);
     dk_delivery_counts(job, &b);
     if (b.eligible > b.take)
         dk_log_warn("delivery_waiting",

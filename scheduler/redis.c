@@ -69,7 +69,11 @@ dk_redis_connect(dk_redis_t *r, const char *address)
     /* a reply slower than this is a Redis in trouble: fail the job */
     timeout.tv_sec = 30;
     redisSetTimeout(r->ctx, timeout);
-    return dk_redis_load_scripts(r);
+    if (dk_redis_load_scripts(r) != DK_OK) {
+        dk_redis_close(r);
+        return DK_ERR;
+    }
+    return DK_OK;
 }
 
 void

@@ -1,0 +1,409 @@
+#!/usr/bin/python3
+"""Benchmark of the appointment path (issue 3; a benchmark, not a test).
+
+wrk on loopback against nginx + ngx_dukcapil_module, each scenario printed as
+requests/s, p50, p99 and as a ratio against baselines measured in the same
+run:
+
+  ceiling   wrk on `location = /ceiling { return 200 }` of the same nginx
+  redis     redis-benchmark running the same EVALSHA (book.lua, SCRIPT LOAD)
+            on a full day with a fresh NIK per call
+  pgbench   pgbench running the same INSERT INTO appointment (prepared)
+
+  (a) full day, fresh NIK every request (all 409 quota_full), 256 conns
+      target >= 0.45 x ceiling and p99 <= 20 ms
+  (b) availability reads (one day; and the whole 14-day window)
+      target >= 0.5 x ceiling
+  (c) successful bookings, quota raised high (all 201)
+      target >= 0.5 x pgbench's insert rate
+  memory: RSS of the nginx workers before and after 1,000,000 requests of
+      the mixed scenarios (a)+(b)+(c); target: within 5 MB
+
+    /usr/bin/python3 tests/bench/bench_appointments.py [--duration 8]
+                                                       [--mixed 1000000]
+    (or: make bench)
+
+Starts its own PostgreSQL, Redis and nginx (tests/stack.py, fsync off like
+the tests) in a folder under /tmp and removes it afterwards. wrk, nginx,
+Redis and PostgreSQL share the machine's cores: figures are for this box.
+"""
+
+import argparse
+import datetime
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from stack import REPO, Stack  # noqa: E402
+
+BOOK_LUA = os.path.join(REPO, "ngx_dukcapil_module", "lua", "book.lua")
+WIB = datetime.timezone(datetime.timedelta(hours=7))
+CONNS = 256
+
+# wrk: a booking per request with a fresh NIK and phone (make_nik of
+# tests/e2e/appointments_helpers.py, in Lua). BASE separates runs.
+BOOK_WRK = r"""
+local counter = 0
+local threads = {}
+local base = %(base)d
+function setup(thread)
+    thread:set("tid", #threads + 1)
+    table.insert(threads, thread)
+end
+local floor = math.floor
+local function nik(i)
+    local serial = i %% 9999 + 1
+    local j = floor(i / 9999)
+    local day = j %% 28 + 1
+    j = floor(j / 28)
+    local month = j %% 12 + 1
+    j = floor(j / 12)
+    local year = j %% 100
+    local kec = floor(j / 100) %% 15 + 1
+    return string.format("1471%%02d%%02d%%02d%%02d%%04d", kec, day, month,
+                         year, serial)
+end
+local headers = {["Content-Type"] = "application/json"}
+%(extra)s
+function request()
+    counter = counter + 1
+    local i = base + (tid or 1) * 20000000 + counter
+    %(pick)s
+end
+"""
+
+BOOK_PICK = """
+    return wrk.format("POST", "/api/v1/appointments", headers,
+        string.format('{"nik":"%s","name":"Warga Bench","phone":"0812%08d",' ..
+                      '"service":"ktp","office":"mpp","date":"%s"}',
+                      nik(i), i % 100000000, DATE))
+"""
+
+MIXED_EXTRA = """
+local avail = "/api/v1/availability?office=mpp&from=" .. DATE .. "&to=" .. DATE
+"""
+
+# mixed: 45 % full-day bookings, 45 % availability, 10 % successful bookings
+MIXED_PICK = """
+    local k = counter % 20
+    if k < 9 then
+        return wrk.format("POST", "/api/v1/appointments", headers,
+            string.format('{"nik":"%s","name":"Warga Bench","phone":"0812%08d",' ..
+                          '"service":"ktp","office":"mpp","date":"%s"}',
+                          nik(i), i % 100000000, DATE))
+    elseif k < 18 then
+        return wrk.format("GET", avail)
+    else
+        return wrk.format("POST", "/api/v1/appointments", headers,
+            string.format('{"nik":"%s","name":"Warga Bench","phone":"0812%08d",' ..
+                          '"service":"kk","office":"mpp","date":"%s"}',
+                          nik(i), i % 100000000, DATE2))
+    end
+"""
+
+STOP_AFTER = """
+local limit = %d
+function response(status, headers, body)
+    if counter >= limit then wrk.thread:stop() end
+end
+"""
+
+
+def wib_today():
+    return datetime.datetime.now(datetime.timezone.utc).astimezone(WIB).date()
+
+
+def open_dates():
+    today = wib_today()
+    days = [today + datetime.timedelta(days=k) for k in range(1, 15)]
+    return [d for d in days if d.weekday() != 6]
+
+
+def to_ms(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def parse_wrk(out):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {}
+    for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$",
+                                       out, re.M):
+        lat[pct] = to_ms(value, unit)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    non2xx = int(m.group(1)) if m else 0
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
+            "requests": total, "non2xx": non2xx,
+            "socket_errors": errors.group(1) if errors else None}
+
+
+def wrk(url, duration, script=None, conns=CONNS, threads=2, timeout="5s"):
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
+           "--latency", "--timeout", timeout]
+    path = None
+    if script:
+        fd, path = tempfile.mkstemp(suffix=".lua", prefix="dk-bench-")
+        with os.fdopen(fd, "w") as f:
+            f.write(script)
+        cmd += ["-s", path]
+    cmd.append(url)
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True,
+                             check=True).stdout
+    finally:
+        if path:
+            os.unlink(path)
+    r = parse_wrk(out)
+    r["cmd"] = " ".join(cmd[:-1] + ([] if not script else []) + [url])
+    return r, out
+
+
+def book_script(base, date, extra="", pick=BOOK_PICK, date2=None):
+    text = BOOK_WRK % {"base": base, "extra": extra, "pick": pick}
+    return ('local DATE = "%s"\nlocal DATE2 = "%s"\n' % (date, date2 or date)
+            + text)
+
+
+def redis_baseline(st, date, duration):
+    """redis-benchmark: the booking EVALSHA on a full day, fresh NIK
+    (random 12 digits after 1471) per call; 256 connections; the module
+    pipelines, so a pipelined run (-P 16) is shown as well."""
+    r = st.redis()
+    with open(BOOK_LUA, "rb") as f:
+        sha = r.script_load(f.read())
+    assert sha == hashlib.sha1(open(BOOK_LUA, "rb").read()).hexdigest()
+    r.close()
+    keys = ["dk:epoch", "dk:bar:1471__rand_int__",
+            "dk:{mpp:%s}:day" % date, "dk:{mpp:%s}:adm" % date,
+            "dk:{mpp:%s}:nik" % date, "dk:{mpp:%s}:phone" % date]
+    expire = int(time.time()) + 30 * 86400
+    args = ["ktp", "150", "1471__rand_int__", "+6281200000000", "5",
+            "A-BENC-HBEN-CHXX", str(int(time.time() * 1000)), str(expire)]
+    results = {}
+    for pipeline in (1, 16):
+        n = 400000 if pipeline == 1 else 2000000
+        cmd = ["redis-benchmark", "-p", str(st.redis_port), "-c", str(CONNS),
+               "-n", str(n), "-r", "1000000000000", "-P", str(pipeline),
+               "--csv", "EVALSHA", sha, "6"] + keys + args
+        out = subprocess.run(cmd, capture_output=True, text=True,
+                             check=True).stdout
+        line = [l for l in out.strip().split("\n") if l.startswith('"EVALSHA')]
+        fields = [x.strip('"') for x in line[-1].split('","')]
+        # "test","rps","avg","min","p50","p95","p99","max"
+        results[pipeline] = {"rps": float(fields[1]), "p50": float(fields[4]),
+                             "p99": float(fields[6]),
+                             "cmd": " ".join(cmd[:4] + ["..."] + cmd[6:12])
+                             + " EVALSHA <sha> 6 ..."}
+    return results
+
+
+PGBENCH_SQL = r"""
+\set n random(1, 999999999999)
+INSERT INTO appointment (code, nik, name, phone, office, service, date,
+                         queue_number)
+VALUES ('A-' || substr(lpad(:n::text, 12, '0'), 1, 4) || '-'
+             || substr(lpad(:n::text, 12, '0'), 5, 4) || '-'
+             || substr(lpad(:n::text, 12, '0'), 9, 4),
+        lpad(:n::text, 16, '1'), 'Warga Bench', '+62812' || lpad((:n::bigint % 100000000)::text, 8, '0'),
+        'mpp', 'akta_mati', '{date}'::date, (:n::bigint % 2000000000)::integer + 1)
+ON CONFLICT DO NOTHING;
+"""
+
+
+def pgbench_baseline(st, date, duration):
+    """pgbench: the module's prepared INSERT INTO appointment (8 values),
+    strings composed from a random number; ON CONFLICT DO NOTHING so that a
+    rare random collision does not abort a client. 16 clients (the module:
+    2 workers x pool 4, per nginx)."""
+    fd, path = tempfile.mkstemp(suffix=".sql", prefix="dk-pgbench-")
+    with os.fdopen(fd, "w") as f:
+        f.write(PGBENCH_SQL.replace("{date}", str(date)))
+    os.chmod(path, 0o644)
+    results = {}
+    try:
+        for clients in (8,):
+            cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(clients),
+                   "-j", "2", "-T", str(duration),
+                   "-f", path, st.pg_conninfo]
+            p = subprocess.run(cmd, capture_output=True, text=True)
+            if p.returncode != 0:
+                raise SystemExit("pgbench failed:\n" + p.stdout + p.stderr)
+            out = p.stdout
+            tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+            lat = float(re.search(r"latency average = ([\d.]+) ms",
+                                  out).group(1))
+            results[clients] = {"rps": tps, "avg": lat,
+                                "cmd": " ".join(cmd[:-2]) + " -f <insert.sql> <conninfo>"}
+    finally:
+        os.unlink(path)
+    st.psql("DELETE FROM appointment WHERE service = 'akta_mati'")
+    return results
+
+
+def worker_rss_kb(st):
+    total = 0
+    for pid in st.worker_pids():
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+def fmt(r, ceiling=None):
+    s = "%10.0f req/s  p50 %7.2f ms  p99 %7.2f ms" % (
+        r["rps"], r["p50"] or -1, r["p99"] or -1)
+    if ceiling:
+        s += "  = %.2f x" % (r["rps"] / ceiling)
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=8)
+    ap.add_argument("--mixed", type=int, default=1000000,
+                    help="requests of the memory run (0: skip)")
+    ap.add_argument("--keep", action="store_true")
+    a = ap.parse_args()
+    for tool in ("wrk", "redis-benchmark", "pgbench"):
+        if not shutil.which(tool):
+            raise SystemExit("bench: %s missing" % tool)
+
+    st = Stack(tempfile.mkdtemp(prefix="dukcapil-bench-appt-", dir="/tmp"),
+               fast=True, persistence=False, workers=2)
+    try:
+        st.start(scheduler=False)
+        url = st.nginx_url
+        days = open_dates()
+        full, bookday, mixday, mixday2 = days[0], days[1], days[2], days[3]
+        r = st.redis()
+        # (a) a full day: quota 1, taken
+        r.hset("dk:{mpp:%s}:day" % full, "q:ktp", 1)
+        r.close()
+        import json
+        import urllib.request
+        req = urllib.request.Request(
+            url + "/api/v1/appointments", method="POST",
+            headers={"Content-Type": "application/json"},
+            data=json.dumps({"nik": "1471010101900001", "name": "Pertama",
+                             "phone": "081200000001", "service": "ktp",
+                             "office": "mpp", "date": str(full)}).encode())
+        assert urllib.request.urlopen(req).status == 201
+        r = st.redis()
+        for d, svc in ((bookday, "ktp"), (mixday, "kk"), (mixday2, "kk")):
+            r.hset("dk:{mpp:%s}:day" % d, "q:" + svc, 100000000)
+        r.hset("dk:{mpp:%s}:day" % mixday, "q:ktp", 1)
+        r.hset("dk:{mpp:%s}:day" % mixday, "n:ktp", 1)   # a full ktp day
+        r.close()
+
+        d = a.duration
+        print("machine: %d cores, %s" % (os.cpu_count(), os.uname().release))
+        print("nginx workers 2, %d connections, wrk -t2, %d s per run\n"
+              % (CONNS, d))
+        ceiling, _ = wrk(url + "/ceiling", d)
+        print("ceiling   return 200           " + fmt(ceiling))
+        redis = redis_baseline(st, full, d)
+        for p, x in redis.items():
+            print("redis     EVALSHA book.lua -P%-2d " % p + fmt(x))
+        pg = pgbench_baseline(st, bookday, d)
+        for c, x in pg.items():
+            print("pgbench   INSERT, %2d clients    %10.0f tps  avg %.2f ms"
+                  % (c, x["rps"], x["avg"]))
+        print()
+
+        a_res, a_out = wrk(url + "/api/v1/appointments", d,
+                           book_script(0, full))
+        b1, _ = wrk(url + "/api/v1/availability?office=mpp&from=%s&to=%s"
+                    % (days[0], days[0]), d)
+        b14, _ = wrk(url + "/api/v1/availability?office=mpp&from=%s&to=%s"
+                     % (wib_today() + datetime.timedelta(days=1),
+                        wib_today() + datetime.timedelta(days=14)), d)
+        before_rows = int(st.psql("SELECT count(*) FROM appointment"))
+        c_res, _ = wrk(url + "/api/v1/appointments", d,
+                       book_script(100000000, bookday))
+        c_rows = int(st.psql("SELECT count(*) FROM appointment")) - before_rows
+        c_conn = wrk(url + "/api/v1/appointments", d,
+                     book_script(200000000, bookday), conns=32)[0]
+
+        ceil = ceiling["rps"]
+        pgr = pg[8]["rps"]
+        print("(a) full day, fresh NIKs   " + fmt(a_res, ceil)
+              + "   [target >= 0.45 x, p99 <= 20 ms]  409s: %d/%d"
+              % (a_res["non2xx"], a_res["requests"]))
+        print("    vs redis EVALSHA -P1    %.2f x" % (a_res["rps"]
+                                                     / redis[1]["rps"]))
+        print("(b) availability, 1 day    " + fmt(b1, ceil)
+              + "   [target >= 0.5 x]  non-2xx: %d" % b1["non2xx"])
+        print("(b) availability, 14 days  " + fmt(b14, ceil)
+              + "   non-2xx: %d" % b14["non2xx"])
+        print("(c) bookings, 256 conns    " + fmt(c_res)
+              + "  = %.2f x pgbench   [target >= 0.5 x]  non-2xx: %d, "
+              "rows +%d" % (c_res["rps"] / pgr, c_res["non2xx"], c_rows))
+        print("(c) bookings,  32 conns    " + fmt(c_conn)
+              + "  = %.2f x pgbench   non-2xx: %d"
+              % (c_conn["rps"] / pgr, c_conn["non2xx"]))
+        for name, x in (("a", a_res), ("b1", b1), ("b14", b14),
+                        ("c", c_res), ("c32", c_conn)):
+            if x["socket_errors"]:
+                print("    socket errors in %s: %s" % (name, x["socket_errors"]))
+
+        verdict = [
+            ("(a) >= 0.45 x ceiling", a_res["rps"] >= 0.45 * ceil),
+            ("(a) p99 <= 20 ms", (a_res["p99"] or 1e9) <= 20),
+            ("(a) all 409", a_res["non2xx"] == a_res["requests"]),
+            ("(b) >= 0.5 x ceiling", b1["rps"] >= 0.5 * ceil),
+            ("(c) >= 0.5 x pgbench", c_res["rps"] >= 0.5 * pgr),
+            ("(c) all 201", c_res["non2xx"] == 0),
+        ]
+
+        if a.mixed:
+            # warm up the workers (pools, caches), then measure
+            wrk(url + "/api/v1/appointments", 3,
+                book_script(300000000, mixday, MIXED_EXTRA, MIXED_PICK,
+                            mixday2))
+            rss0 = worker_rss_kb(st)
+            per_thread = a.mixed // 2
+            t0 = time.monotonic()
+            m, _ = wrk(url + "/api/v1/appointments", 3600,
+                       book_script(400000000, mixday,
+                                   MIXED_EXTRA + STOP_AFTER % per_thread,
+                                   MIXED_PICK, mixday2))
+            took = time.monotonic() - t0
+            rss1 = worker_rss_kb(st)
+            grew = (rss1 - rss0) / 1024.0
+            print("\nmemory: %d mixed requests in %.0f s (%.0f req/s): worker "
+                  "RSS %.1f MB -> %.1f MB (%+.1f MB)   [target within 5 MB]"
+                  % (m["requests"], took, m["rps"], rss0 / 1024.0,
+                     rss1 / 1024.0, grew))
+            verdict.append(("memory within 5 MB", abs(grew) <= 5.0))
+
+        print()
+        for what, ok in verdict:
+            print("%-26s %s" % (what, "met" if ok else "MISSED"))
+        print("\ncommands: %s\n          %s -s <book.lua> ..." %
+              (ceiling["cmd"], a_res["cmd"]))
+        print("          %s\n          %s"
+              % (redis[1]["cmd"], pg[8]["cmd"]))
+        sev = [l for l in st.error_log_lines()
+               if "[alert]" in l or "[crit]" in l or "[emerg]" in l]
+        if sev:
+            print("\nnginx error.log severe lines:\n" + "".join(sev[:10]))
+    finally:
+        if a.keep:
+            st.stop()
+            print("kept %s" % st.root)
+        else:
+            st.destroy()
+
+
+if __name__ == "__main__":
+    main()
