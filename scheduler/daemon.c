@@ -218,12 +218,11 @@ dk_daemon_reload(dk_daemon_t *d)
 }
 
 int
-dk_daemon_run(const char *config_path, dk_config_t *cfg, dk_err_t *err)
+dk_daemon_run(const char *config_path, dk_config_t *cfg)
 {
     dk_daemon_t d;
     int i;
 
-    (void)err;
     memset(&d, 0, sizeof(d));
     d.config_path = config_path;
     d.cfg = *cfg;

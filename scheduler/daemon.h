@@ -10,7 +10,7 @@
 #include "status.h"
 
 /* Takes cfg over. Returns DK_OK after a SIGTERM, DK_ERR if it cannot run. */
-int dk_daemon_run(const char *config_path, dk_config_t *cfg, dk_err_t *err);
+int dk_daemon_run(const char *config_path, dk_config_t *cfg);
 
 /* SIGTERM/SIGINT stop at the next safe point; a second one kills at once. */
 void dk_signals_install(void);

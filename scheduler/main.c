@@ -165,7 +165,6 @@ main(int argc, char **argv)
     dk_config_t cfg;
     dk_cli_t cli;
     dk_job_id_t id;
-    dk_err_t err;
     int code;
 
     if (argc == 2 &&
@@ -198,9 +197,8 @@ main(int argc, char **argv)
         if (dk_load(&cfg, cli.config) != DK_OK)
             return DK_EXIT_CONFIG;
         dk_signals_install();
-        return dk_daemon_run(cli.config, &cfg, &err) == DK_OK
-                   ? DK_EXIT_OK
-                   : DK_EXIT_SOFTWARE;
+        return dk_daemon_run(cli.config, &cfg) == DK_OK ? DK_EXIT_OK
+                                                        : DK_EXIT_SOFTWARE;
     }
 
     if (strcmp(cli.command, "once") == 0 && cli.arg != NULL &&

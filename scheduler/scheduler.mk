@@ -25,6 +25,6 @@ $(SCHED_GEN): $(SCHED_LUA) scheduler/scheduler.mk
 
 $(SCHED_BIN): $(SCHED_SRC) $(SCHED_HDR) $(SCHED_GEN) $(DOMAIN_SRC) $(wildcard domain/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Idomain -Ischeduler -I$(BUILD)/scheduler \
+	$(CC) $(CFLAGS) -Ischeduler -I$(BUILD)/scheduler \
 	    -I$$(pg_config --includedir) \
 	    -o $@ $(SCHED_SRC) $(DOMAIN_SRC) $(LDFLAGS) $(SCHED_LIBS)

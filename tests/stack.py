@@ -241,7 +241,10 @@ class Stack:
         self.nginx_dir = os.path.join(self.root, "nginx")
         self.nginx_conf = os.path.join(self.nginx_dir, "nginx.conf")
         self.error_log = os.path.join(self.nginx_dir, "error.log")
-        self.htpasswd = os.path.join(self.root, "ops.htpasswd")
+        # beside nginx.conf, where conf/dukcapil-api.conf looks for them
+        self.htpasswd = os.path.join(self.nginx_dir, "dukcapil-ops.htpasswd")
+        self.ops_access = os.path.join(self.nginx_dir,
+                                       "dukcapil-ops-access.conf")
         self.scheduler_yaml = os.path.join(self.root, "scheduler.yaml")
         self.scheduler_log = os.path.join(self.root, "scheduler.log")
         self.scheduler_pidfile = os.path.join(self.root, "scheduler.pid")
@@ -638,7 +641,7 @@ class Stack:
             "REDIS_PORT": self.redis_port,
             "PG_PORT": self.pg_port,
             "HTTP_PORT": self.http_port,
-            "HTPASSWD": self.htpasswd,
+            "API_CONF": os.path.join(REPO, "conf", "dukcapil-api.conf"),
             "OFFICES": "\n".join('    dukcapil_office  %s "%s";' % o
                                  for o in offices),
             "SERVICES": "\n".join('    dukcapil_service %s "%s" %d;' % s
@@ -658,6 +661,10 @@ class Stack:
         for sub in ("", "tmp", "tmp/body", "tmp/proxy", "tmp/fastcgi",
                     "tmp/uwsgi", "tmp/scgi"):
             os.makedirs(os.path.join(self.nginx_dir, sub), exist_ok=True)
+        # the local stack's operators are on this machine
+        write_if_changed(self.ops_access,
+                         "# local stack: operators on this machine only\n"
+                         "allow 127.0.0.1;\ndeny  all;\n")
 
     def nginx_cmd(self, *args, conf=None):
         return [NGINX, "-p", self.nginx_dir + "/", "-c", conf or self.nginx_conf,
