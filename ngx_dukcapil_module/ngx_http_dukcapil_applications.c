@@ -367,7 +367,7 @@ ngx_http_dukcapil_application_inserted(void *data, PGresult *res,
         if (res) {
             ngx_log_error(NGX_LOG_ERR, job->log, 0,
                           "dukcapil: application %s refused by postgres: %s",
-                          app->code, PQresultErrorMessage(res));
+                          app->code, ngx_http_dukcapil_pg_error(res));
         }
 
         ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,

@@ -961,7 +961,7 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res, ngx_uint_t sent)
     if (res) {
         ngx_log_error(NGX_LOG_ERR, job->log, 0,
                       "dukcapil: booking %s refused by postgres: %s",
-                      b->code, PQresultErrorMessage(res));
+                      b->code, ngx_http_dukcapil_pg_error(res));
     }
 
     ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);

@@ -798,6 +798,21 @@ ngx_http_dukcapil_pg_unique_violation(PGresult *res, const char *constraint)
 }
 
 
+/*
+ * What may be logged of an error: its primary message names the constraint
+ * but, unlike its detail, never the row's values (a NIK, a phone).
+ */
+const char *
+ngx_http_dukcapil_pg_error(PGresult *res)
+{
+    const char  *message;
+
+    message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+
+    return message ? message : "unknown error";
+}
+
+
 static void
 ngx_http_dukcapil_pg_notice(void *arg, const char *message)
 {

@@ -66,6 +66,7 @@ void ngx_http_dukcapil_pg_cancel(ngx_http_dukcapil_pg_op_t *op);
 
 ngx_uint_t ngx_http_dukcapil_pg_unique_violation(PGresult *res,
     const char *constraint);
+const char *ngx_http_dukcapil_pg_error(PGresult *res);
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_PG_H_INCLUDED_ */
