@@ -1047,6 +1047,8 @@ ngx_http_dukcapil_appointment_handler(ngx_http_request_t *r)
 }
 
 
+/* *jobp is NULL when the answer has been given already: rc is its own */
+
 static ngx_int_t
 ngx_http_dukcapil_appointment_lookup(ngx_http_request_t *r, ngx_uint_t write,
     ngx_http_dukcapil_job_t **jobp)
@@ -1056,6 +1058,8 @@ ngx_http_dukcapil_appointment_lookup(ngx_http_request_t *r, ngx_uint_t write,
     ngx_http_dukcapil_booking_t  *b;
     char                          code[DK_CODE_LEN + 1];
     u_char                        nik[16];
+
+    *jobp = NULL;
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
@@ -1104,7 +1108,7 @@ ngx_http_dukcapil_appointment_get(ngx_http_request_t *r)
     ngx_http_dukcapil_job_t  *job;
 
     rc = ngx_http_dukcapil_appointment_lookup(r, 0, &job);
-    if (rc != NGX_OK) {
+    if (job == NULL) {
         return rc;
     }
 
@@ -1160,7 +1164,7 @@ ngx_http_dukcapil_appointment_cancel(ngx_http_request_t *r)
     ngx_http_dukcapil_booking_t  *b;
 
     rc = ngx_http_dukcapil_appointment_lookup(r, 1, &job);
-    if (rc != NGX_OK) {
+    if (job == NULL) {
         return rc;
     }
 

@@ -144,12 +144,11 @@ ngx_http_dukcapil_health_handler(ngx_http_request_t *r)
         health->pending--;
     }
 
+    r->main->count++;
+
     if (health->pending == 0) {
         ngx_http_dukcapil_health_reply(job);
-        return NGX_DONE;
     }
-
-    r->main->count++;
 
     return NGX_DONE;
 }

@@ -682,6 +682,7 @@ ngx_http_dukcapil_pg_finish(ngx_http_dukcapil_pg_op_t *op, PGresult *res)
 static void
 ngx_http_dukcapil_pg_close(ngx_http_dukcapil_pg_conn_t *pc, ngx_msec_t retry)
 {
+    PGresult                     *res;
     ngx_connection_t             *c;
     ngx_http_dukcapil_pg_op_t    *op;
     ngx_http_dukcapil_pg_pool_t  *pool;
@@ -714,9 +715,17 @@ ngx_http_dukcapil_pg_close(ngx_http_dukcapil_pg_conn_t *pc, ngx_msec_t retry)
         pc->pg = NULL;
     }
 
-    if (pc->result) {
-        PQclear(pc->result);
-        pc->result = NULL;
+    /*
+     * An error the server sent before it went away (a shutdown, say) is a
+     * definite answer: the statement did not commit.  One that libpq made
+     * up for the lost connection has no SQLSTATE, and says nothing.
+     */
+    res = pc->result;
+    pc->result = NULL;
+
+    if (res && PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL) {
+        PQclear(res);
+        res = NULL;
     }
 
     if (pc->timer.timer_set) {
@@ -738,7 +747,11 @@ ngx_http_dukcapil_pg_close(ngx_http_dukcapil_pg_conn_t *pc, ngx_msec_t retry)
     }
 
     if (op) {
-        ngx_http_dukcapil_pg_finish(op, NULL);
+        ngx_http_dukcapil_pg_finish(op, res);
+    }
+
+    if (res) {
+        PQclear(res);
     }
 }
 

@@ -142,8 +142,12 @@ ngx_http_dukcapil_body_json(ngx_http_request_t *r, ngx_str_t *raw,
         p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
     }
 
-    json = json_loadb((char *) raw->data, raw->len, JSON_REJECT_DUPLICATES,
-                      &err);
+    /*
+     * "\u0000" is valid JSON: it is let through to the field's own check,
+     * which refuses it, since every value is handled with its length.
+     */
+    json = json_loadb((char *) raw->data, raw->len,
+                      JSON_REJECT_DUPLICATES|JSON_ALLOW_NUL, &err);
 
     if (json == NULL || !json_is_object(json)) {
         if (json) {

@@ -1,6 +1,6 @@
 /*
  * Claim in one transaction (batch rows, delivery rows, application status
- * "batched" through application_transition()), then write each manifest
+ * "batched" through application_transition_many()), then write each manifest
  * atomically. The rows are the truth and the files are derived from them: a
  * manifest that a crash kept from being written, or that was lost, is
  * written again by the next run, byte for byte the same.
@@ -95,7 +95,7 @@ dk_delivery_claim(dk_job_t *job, const dk_budget_t *b, const char *night)
     char take[24], size[16], run[24];
     const char *pick_params[] = {take, size, night};
     const char *params[] = {run, night, job->cfg->budget_period};
-    char n[24];
+    char n[24], first[24];
     PGresult *res;
 
     snprintf(take, sizeof(take), "%lld", b->take);
@@ -142,21 +142,29 @@ dk_delivery_claim(dk_job_t *job, const dk_budget_t *b, const char *night)
                    1, &night) != DK_OK)
         return dk_delivery_fail(job);
 
+    /* one application_transition_many() per batch, whose code is the note
+     * of its history rows; all of them in this one statement */
     if (dk_db_query(job->db, &res,
-                    "SELECT count(*) FILTER (WHERE t.outcome <> 'ok')"
-                    " FROM dk_pick p JOIN delivery_batch b"
-                    "   ON b.night = $1::date"
-                    "  AND b.kecamatan_code = p.kecamatan_code"
-                    "  AND b.seq = p.seq,"
-                    " LATERAL application_transition(p.code, 'batched',"
-                    "   'scheduler', 'delivery batch ' || b.code) t",
+                    "SELECT COALESCE(sum(cardinality(t.refused)), 0),"
+                    "   min(t.refused[1])"
+                    " FROM (SELECT b.code, array_agg(p.id ORDER BY p.id) ids"
+                    "   FROM dk_pick p JOIN delivery_batch b"
+                    "     ON b.night = $1::date"
+                    "    AND b.kecamatan_code = p.kecamatan_code"
+                    "    AND b.seq = p.seq"
+                    "   GROUP BY b.code) g,"
+                    " LATERAL application_transition_many(g.ids, 'batched',"
+                    "   'scheduler', 'delivery batch ' || g.code) t",
                     1, &night) != DK_OK)
         return dk_delivery_fail(job);
     snprintf(n, sizeof(n), "%s", PQgetvalue(res, 0, 0));
+    snprintf(first, sizeof(first), "%s", PQgetvalue(res, 0, 1));
     PQclear(res);
     if (strcmp(n, "0") != 0)
         return dk_err_set(&job->err,
-                          "%s applications refused the step to batched", n);
+                          "%s applications refused the step to batched"
+                          " (application id %s first)",
+                          n, first);
     return DK_OK;
 }
 
