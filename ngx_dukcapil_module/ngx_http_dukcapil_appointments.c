@@ -45,6 +45,12 @@ typedef struct {
     ngx_str_t                     outcome;
     ngx_str_t                     until;
 
+    /* a booking whose answer was lost, until it is settled */
+    ngx_event_t                   settle;
+    ngx_uint_t                    backend;
+    ngx_uint_t                    attempts;
+    char                          pid[NGX_INT_T_LEN + 1];
+
     /* availability and next_available: one reply per day */
     ngx_int_t                    *quotas;
     ngx_int_t                    *booked;
@@ -56,6 +62,9 @@ typedef struct {
  * offered instead is remembered for a second per worker, so that a full
  * day costs one Redis script and nothing more.
  */
+#define NGX_HTTP_DUKCAPIL_SETTLE_EVERY  1000
+#define NGX_HTTP_DUKCAPIL_SETTLE_TRIES  120
+
 #define NGX_HTTP_DUKCAPIL_NEXT_CACHE  64
 #define NGX_HTTP_DUKCAPIL_NEXT_TTL    1000
 
@@ -88,6 +97,9 @@ static void ngx_http_dukcapil_book_full_reply(ngx_http_dukcapil_job_t *job,
 static ngx_http_dukcapil_next_t *ngx_http_dukcapil_next_entry(
     ngx_http_dukcapil_booking_t *b);
 static void ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
+    ngx_uint_t sent);
+static void ngx_http_dukcapil_book_settle(ngx_event_t *ev);
+static void ngx_http_dukcapil_book_settled(void *data, PGresult *res,
     ngx_uint_t sent);
 static void ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_release_done(void *data, ngx_int_t rc);
@@ -934,15 +946,24 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res, ngx_uint_t sent)
     if (res == NULL && sent) {
         /*
          * The INSERT reached PostgreSQL but no answer came: it may have
-         * committed.  The admission stays; reconcile keeps it if the row
-         * is there and removes it after the grace period if not.
+         * committed.  The citizen hears 503 now; the admission stays until
+         * the booking is settled (or, failing that, reconcile settles it).
          */
-        ngx_log_error(NGX_LOG_ERR, job->log, 0,
-                      "dukcapil: booking %s: outcome unknown, "
-                      "left to reconcile", b->code);
+        ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                      "dukcapil: booking %s: outcome unknown, settling",
+                      b->code);
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
+
+        job->keep = 1;
         ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", NULL);
+
+        b->backend = sent;
+        b->settle.handler = ngx_http_dukcapil_book_settle;
+        b->settle.data = job;
+        b->settle.log = job->log;
+        b->settle.cancelable = 1;
+        ngx_add_timer(&b->settle, NGX_HTTP_DUKCAPIL_SETTLE_EVERY);
         return;
     }
 
@@ -967,6 +988,74 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res, ngx_uint_t sent)
     ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
     ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
                                 "unavailable", NULL);
+}
+
+
+/*
+ * Settling a booking whose answer was lost: once the backend that ran the
+ * INSERT is gone, the row is there or it never will be.
+ */
+static void
+ngx_http_dukcapil_book_settle(ngx_event_t *ev)
+{
+    ngx_http_dukcapil_job_t *job = ev->data;
+
+    ngx_http_dukcapil_booking_t  *b;
+
+    b = job->data;
+
+    ngx_snprintf((u_char *) b->pid, sizeof(b->pid), "%ui%Z", b->backend);
+
+    job->values[0] = b->code;
+    job->values[1] = b->pid;
+
+    job->pg = ngx_http_dukcapil_pg_query(
+                  NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_SETTLE, 2, job->values,
+                  NULL, ngx_http_dukcapil_book_settled, job);
+    if (job->pg == NULL) {
+        ngx_http_dukcapil_book_settled(job, NULL, 0);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_book_settled(void *data, PGresult *res, ngx_uint_t sent)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_booking_t  *b;
+
+    job->pg = NULL;
+    b = job->data;
+
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+        && PQgetvalue(res, 0, 1)[0] == 'f')
+    {
+        if (PQgetvalue(res, 0, 0)[0] == 't') {
+            ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                          "dukcapil: booking %s settled: committed",
+                          b->code);
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                          "dukcapil: booking %s settled: not committed, "
+                          "slot given back", b->code);
+            ngx_http_dukcapil_release(job);
+        }
+
+        ngx_http_dukcapil_job_free(job);
+        return;
+    }
+
+    if (++b->attempts >= NGX_HTTP_DUKCAPIL_SETTLE_TRIES || ngx_exiting) {
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: booking %s not settled, left to reconcile",
+                      b->code);
+        ngx_http_dukcapil_job_free(job);
+        return;
+    }
+
+    ngx_add_timer(&b->settle, NGX_HTTP_DUKCAPIL_SETTLE_EVERY);
 }
 
 

@@ -388,12 +388,24 @@ ngx_http_dukcapil_pg_event_handler(ngx_event_t *ev)
 static void
 ngx_http_dukcapil_pg_receive(ngx_http_dukcapil_pg_conn_t *pc)
 {
-    PGresult  *res;
+    PGresult    *res;
+    ngx_uint_t   n;
 
     if (!PQconsumeInput(pc->pg)) {
         ngx_log_error(NGX_LOG_ERR, ngx_http_dukcapil_pg_pool.log, 0,
                       "dukcapil: postgres connection lost: %s",
                       PQerrorMessage(pc->pg));
+
+        /* what the server said before it went away was read: keep it */
+        for (n = 0; n < 4 && (res = PQgetResult(pc->pg)) != NULL; n++) {
+            if (pc->result == NULL) {
+                pc->result = res;
+
+            } else {
+                PQclear(res);
+            }
+        }
+
         ngx_http_dukcapil_pg_close(pc, 0);
         return;
     }
@@ -522,7 +534,7 @@ ngx_http_dukcapil_pg_send(ngx_http_dukcapil_pg_conn_t *pc,
 
     pc->state = NGX_HTTP_DUKCAPIL_PG_BUSY;
     pc->op = op;
-    op->sent = 1;
+    op->sent = PQbackendPID(pc->pg);
 
     if (ngx_http_dukcapil_pg_flush(pc) != NGX_OK) {
         pc->op = NULL;

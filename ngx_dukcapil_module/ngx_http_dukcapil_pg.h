@@ -29,8 +29,9 @@ typedef struct {
 /*
  * res is NULL when no answer came (no connection, timeout, connection
  * lost); otherwise it is the statement's result, freed after the call.
- * sent: the statement had reached the server, so with no answer its
- * outcome is unknown.
+ * sent: the process id of the server backend that got the statement, 0 if
+ * it was never sent; with no answer, the statement's outcome is unknown
+ * until that backend is gone.
  */
 typedef void (*ngx_http_dukcapil_pg_done_pt)(void *data, PGresult *res,
     ngx_uint_t sent);
@@ -48,8 +49,9 @@ struct ngx_http_dukcapil_pg_op_s {
     ngx_http_dukcapil_pg_done_pt  done;
     void                         *data;
 
+    ngx_uint_t                    sent;       /* the server's backend pid */
+
     unsigned                      queued:1;
-    unsigned                      sent:1;
     unsigned                      finished:1;
 };
 

@@ -662,6 +662,8 @@ ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
     r = job->request;
     job->request = NULL;
 
+    /* job->location outlives the answer only in a kept job's pool */
+
     if (job->cleanup) {
         job->cleanup->handler = NULL;
         job->cleanup = NULL;
@@ -681,9 +683,18 @@ ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
         ngx_http_dukcapil_job_send(r, &job->location, status, body, len);
     }
 
-    if (pool) {
+    if (pool && !job->keep) {
         ngx_destroy_pool(pool);
     }
+}
+
+
+/* a write's job kept after its answer ends here */
+
+void
+ngx_http_dukcapil_job_free(ngx_http_dukcapil_job_t *job)
+{
+    ngx_destroy_pool(job->pool);
 }
 
 

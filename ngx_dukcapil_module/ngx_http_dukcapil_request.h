@@ -51,6 +51,9 @@ struct ngx_http_dukcapil_job_s {
     /* the endpoint's own state */
     void                            *data;
 
+    /* the answer does not end the job: its owner frees it later */
+    unsigned                         keep:1;
+
     /* up to 16 statement parameters, alive as long as the job */
     const char                      *values[16];
     int                              lengths[16];
@@ -83,6 +86,7 @@ void ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, json_t *json);
 void ngx_http_dukcapil_job_error(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, const char *error, const char *field);
+void ngx_http_dukcapil_job_free(ngx_http_dukcapil_job_t *job);
 u_char *ngx_http_dukcapil_job_strdup(ngx_http_dukcapil_job_t *job,
     const u_char *s, size_t len);
 

@@ -27,6 +27,16 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "  FROM appointment WHERE code = $1 AND nik = $2",
       2 },
 
+    /*
+     * Whether a booking whose answer was lost committed: known once the
+     * backend that ran it ($2) is gone, for then it finished either way.
+     */
+    { "dk_appointment_settle",
+      "SELECT EXISTS (SELECT 1 FROM appointment WHERE code = $1),"
+      "       EXISTS (SELECT 1 FROM pg_stat_activity"
+      "                WHERE pid = $2::integer)",
+      2 },
+
     /* $3: today in WIB; a past appointment is no longer cancelled */
     { "dk_appointment_cancel",
       "WITH target AS ("

@@ -156,7 +156,7 @@ def wrk(url, duration, script=None, conns=CONNS, threads=2, timeout="5s"):
         if path:
             os.unlink(path)
     r = parse_wrk(out)
-    r["cmd"] = " ".join(cmd[:-1] + ([] if not script else []) + [url])
+    r["cmd"] = " ".join(c if c != path else "<generated.lua>" for c in cmd)
     return r, out
 
 
@@ -194,8 +194,9 @@ def redis_baseline(st, date, duration):
         # "test","rps","avg","min","p50","p95","p99","max"
         results[pipeline] = {"rps": float(fields[1]), "p50": float(fields[4]),
                              "p99": float(fields[6]),
-                             "cmd": " ".join(cmd[:4] + ["..."] + cmd[6:12])
-                             + " EVALSHA <sha> 6 ..."}
+                             "cmd": " ".join(cmd[:cmd.index("EVALSHA")])
+                             + " EVALSHA <sha1 of book.lua> 6 "
+                             + " ".join(cmd[cmd.index("EVALSHA") + 3:])}
     return results
 
 
@@ -235,7 +236,7 @@ def pgbench_baseline(st, date, duration):
             lat = float(re.search(r"latency average = ([\d.]+) ms",
                                   out).group(1))
             results[clients] = {"rps": tps, "avg": lat,
-                                "cmd": " ".join(cmd[:-2]) + " -f <insert.sql> <conninfo>"}
+                                "cmd": " ".join(cmd[:-3]) + " -f <insert.sql> <conninfo>"}
     finally:
         os.unlink(path)
     st.psql("DELETE FROM appointment WHERE service = 'akta_mati'")
@@ -386,10 +387,9 @@ def main():
         print()
         for what, ok in verdict:
             print("%-26s %s" % (what, "met" if ok else "MISSED"))
-        print("\ncommands: %s\n          %s -s <book.lua> ..." %
-              (ceiling["cmd"], a_res["cmd"]))
-        print("          %s\n          %s"
-              % (redis[1]["cmd"], pg[8]["cmd"]))
+        print("\ncommands:")
+        for x in (ceiling, a_res, b1, c_res, redis[1], redis[16], pg[8]):
+            print("  " + x["cmd"])
         sev = [l for l in st.error_log_lines()
                if "[alert]" in l or "[crit]" in l or "[emerg]" in l]
         if sev:
