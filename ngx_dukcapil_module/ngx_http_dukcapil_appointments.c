@@ -101,8 +101,10 @@ static void ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
 static void ngx_http_dukcapil_book_settle(ngx_event_t *ev);
 static void ngx_http_dukcapil_book_settled(void *data, PGresult *res,
     ngx_uint_t sent);
-static void ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job,
+    ngx_http_dukcapil_redis_done_pt done);
 static void ngx_http_dukcapil_release_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_cancel_released(void *data, ngx_int_t rc);
 static void ngx_http_dukcapil_day_reply(void *data, ngx_uint_t index,
     redisReply *reply);
 static ngx_int_t ngx_http_dukcapil_appointment_get(ngx_http_request_t *r);
@@ -273,15 +275,20 @@ ngx_http_dukcapil_availability_reply(void *data, ngx_uint_t index,
 }
 
 
+/*
+ * The answer is written directly: every value in it is a number, a date, or
+ * a code the configuration checked, so there is nothing to escape, and the
+ * busiest read of the portal builds no JSON tree.
+ */
 static void
 ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
 {
     ngx_http_dukcapil_job_t *job = data;
 
+    u_char                         *body, *p;
     int32_t                         d;
-    json_t                         *days, *services;
     ngx_int_t                       quota, booked, remaining, open, i;
-    ngx_uint_t                      s;
+    ngx_uint_t                      s, first;
     ngx_http_dukcapil_booking_t    *b;
     ngx_http_dukcapil_main_conf_t  *dmcf;
     char                            date[DK_DATE_LEN + 1];
@@ -296,11 +303,27 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
         return;
     }
 
-    days = json_array();
+    body = ngx_pnalloc(job->request->pool,
+                       64 + b->office.len
+                       + (b->to - b->day + 1)
+                         * (48 + NGX_HTTP_DUKCAPIL_SERVICES
+                                 * (96 + 4 * NGX_INT_T_LEN)));
+    if (body == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    p = ngx_sprintf(body, "{\"office\":\"%V\",\"days\":[", &b->office);
 
     for (d = b->day; d <= b->to; d++) {
-        services = json_array();
         dk_date_format(d, date);
+
+        p = ngx_sprintf(p, "%s{\"date\":\"%s\",\"services\":[",
+                        d == b->day ? "" : ",", date);
+
+        open = ngx_http_dukcapil_day_open(dmcf, d);
+        first = 1;
 
         for (s = 0; s < NGX_HTTP_DUKCAPIL_SERVICES; s++) {
             if (!dmcf->services[s].enabled) {
@@ -309,7 +332,6 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
 
             i = (d - b->day) * NGX_HTTP_DUKCAPIL_SERVICES + s;
 
-            open = ngx_http_dukcapil_day_open(dmcf, d);
             quota = b->quotas[i] >= 0 ? b->quotas[i] : dmcf->services[s].quota;
 
             if (dmcf->closed_weekdays & (1 << dk_date_weekday(d))
@@ -321,23 +343,21 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
             booked = b->booked[i];
             remaining = quota > booked ? quota - booked : 0;
 
-            json_array_append_new(services,
-                json_pack("{s:s, s:I, s:I, s:I, s:b}",
-                          "service", dmcf->services[s].code.data,
-                          "quota", (json_int_t) quota,
-                          "booked", (json_int_t) booked,
-                          "remaining", (json_int_t) remaining,
-                          "open", open && remaining > 0));
+            p = ngx_sprintf(p, "%s{\"service\":\"%V\",\"quota\":%i,"
+                            "\"booked\":%i,\"remaining\":%i,\"open\":%s}",
+                            first ? "" : ",", &dmcf->services[s].code,
+                            quota, booked, remaining,
+                            open && remaining > 0 ? "true" : "false");
+            first = 0;
         }
 
-        json_array_append_new(days, json_pack("{s:s, s:o}", "date", date,
-                                              "services", services));
+        *p++ = ']';
+        *p++ = '}';
     }
 
-    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
-                                json_pack("{s:s%, s:o}",
-                                          "office", b->office.data,
-                                          b->office.len, "days", days));
+    p = ngx_cpymem(p, "]}\n", 3);
+
+    ngx_http_dukcapil_job_reply_raw(job, NGX_HTTP_OK, body, p - body);
 }
 
 
@@ -878,20 +898,34 @@ ngx_http_dukcapil_book_full_done(void *data, ngx_int_t rc)
 static void
 ngx_http_dukcapil_book_full_reply(ngx_http_dukcapil_job_t *job, int32_t next)
 {
-    json_t  *json;
+    u_char  *body, *p;
     char     date[DK_DATE_LEN + 1];
 
-    json = ngx_http_dukcapil_error_json("quota_full", NULL);
+    static u_char  head[] =
+        "{\"error\":\"quota_full\","
+        "\"message\":\"Kuota layanan pada tanggal tersebut sudah penuh.\","
+        "\"next_available\":";
+
+    /* the answer of the minute a day opens: no JSON tree for it */
+
+    body = ngx_pnalloc(job->pool, sizeof(head) + DK_DATE_LEN + 8);
+    if (body == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    p = ngx_cpymem(body, head, sizeof(head) - 1);
 
     if (next >= 0) {
         dk_date_format(next, date);
-        json_object_set_new(json, "next_available", json_string(date));
+        p = ngx_sprintf(p, "\"%s\"}\n", date);
 
     } else {
-        json_object_set_new(json, "next_available", json_null());
+        p = ngx_cpymem(p, "null}\n", 6);
     }
 
-    ngx_http_dukcapil_job_reply(job, NGX_HTTP_CONFLICT, json);
+    ngx_http_dukcapil_job_reply_raw(job, NGX_HTTP_CONFLICT, body, p - body);
 }
 
 
@@ -967,7 +1001,7 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res, ngx_uint_t sent)
         return;
     }
 
-    ngx_http_dukcapil_release(job);
+    ngx_http_dukcapil_release(job, NULL);
 
     if (res && ngx_http_dukcapil_pg_unique_violation(res,
                                      "appointment_one_active_per_nik_date"))
@@ -1040,7 +1074,7 @@ ngx_http_dukcapil_book_settled(void *data, PGresult *res, ngx_uint_t sent)
             ngx_log_error(NGX_LOG_WARN, job->log, 0,
                           "dukcapil: booking %s settled: not committed, "
                           "slot given back", b->code);
-            ngx_http_dukcapil_release(job);
+            ngx_http_dukcapil_release(job, NULL);
         }
 
         ngx_http_dukcapil_job_free(job);
@@ -1059,10 +1093,14 @@ ngx_http_dukcapil_book_settled(void *data, PGresult *res, ngx_uint_t sent)
 }
 
 
-/* gives the admission back; fire and forget, reconcile backs it up */
-
+/*
+ * Gives the admission back.  With no done handler it is fire and forget
+ * (reconcile backs it up); a cancellation waits for it, so that the slot
+ * is free before the citizen hears so.
+ */
 static void
-ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job)
+ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job,
+    ngx_http_dukcapil_redis_done_pt done)
 {
     const char                    *argv[8];
     size_t                         argvlen[8];
@@ -1075,8 +1113,13 @@ ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job)
     ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_RELEASED);
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_no_op,
-                                    ngx_http_dukcapil_release_done, NULL);
+                                    done ? done
+                                         : ngx_http_dukcapil_release_done,
+                                    done ? job : NULL);
     if (op == NULL) {
+        if (done) {
+            done(job, NGX_ERROR);
+        }
         return;
     }
 
@@ -1095,7 +1138,39 @@ ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job)
                                           8, argv, argvlen);
     op->script = NGX_HTTP_DUKCAPIL_LUA_N;
 
-    (void) ngx_http_dukcapil_redis_wait(op);
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        if (done) {
+            done(job, NGX_ERROR);
+        }
+        return;
+    }
+
+    if (done) {
+        job->redis = op;
+    }
+}
+
+
+static void
+ngx_http_dukcapil_cancel_released(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_booking_t  *b;
+
+    job->redis = NULL;
+    b = job->data;
+
+    if (rc != NGX_OK) {
+        /* cancelled all the same: reconcile frees the slot */
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: cancellation %s: release failed, "
+                      "left to reconcile", b->code);
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
+                                json_pack("{s:s, s:s}", "code", b->code,
+                                          "status", "cancelled"));
 }
 
 
@@ -1315,7 +1390,8 @@ ngx_http_dukcapil_appointment_cancelled(void *data, PGresult *res,
 
         if (b->office.data) {
             ngx_http_dukcapil_day_keys(job);
-            ngx_http_dukcapil_release(job);
+            ngx_http_dukcapil_release(job, ngx_http_dukcapil_cancel_released);
+            return;
         }
 
         status = "cancelled";

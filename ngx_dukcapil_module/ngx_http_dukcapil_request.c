@@ -613,6 +613,17 @@ ngx_http_dukcapil_job_error(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
 }
 
 
+/* an answer already in JSON, in memory that lives as long as the job */
+
+void
+ngx_http_dukcapil_job_reply_raw(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t status, u_char *body, size_t len)
+{
+    ngx_http_dukcapil_job_remember(job, status, body, len);
+    ngx_http_dukcapil_job_end(job, status, body, len);
+}
+
+
 /* the job's answer: sent if the client is still there, kept for retries */
 
 void

@@ -84,6 +84,8 @@ void ngx_http_dukcapil_job_start(ngx_http_dukcapil_job_t *job,
     ngx_str_t *body, ngx_http_dukcapil_job_pt next);
 void ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, json_t *json);
+void ngx_http_dukcapil_job_reply_raw(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t status, u_char *body, size_t len);
 void ngx_http_dukcapil_job_error(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, const char *error, const char *field);
 void ngx_http_dukcapil_job_free(ngx_http_dukcapil_job_t *job);
