@@ -455,15 +455,7 @@ ngx_http_dukcapil_application_got(void *data, PGresult *res, ngx_uint_t sent)
 
     job->pg = NULL;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    if (PQntuples(res) != 1) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
-                                    NULL);
+    if (ngx_http_dukcapil_job_row(job, res) != NGX_OK) {
         return;
     }
 

@@ -212,10 +212,10 @@ ngx_http_dukcapil_json_string(json_t *obj, const char *key, ngx_str_t *value)
 }
 
 
-/* NGX_OK with the 16 digits, NGX_DECLINED when absent, NGX_ERROR if bad */
+/* a request header by name, or NULL */
 
-ngx_int_t
-ngx_http_dukcapil_header_nik(ngx_http_request_t *r, u_char nik[16])
+static ngx_table_elt_t *
+ngx_http_dukcapil_header(ngx_http_request_t *r, const char *name, size_t len)
 {
     ngx_uint_t        i;
     ngx_list_part_t  *part;
@@ -228,7 +228,7 @@ ngx_http_dukcapil_header_nik(ngx_http_request_t *r, u_char nik[16])
 
         if (i >= part->nelts) {
             if (part->next == NULL) {
-                return NGX_DECLINED;
+                return NULL;
             }
 
             part = part->next;
@@ -236,20 +236,33 @@ ngx_http_dukcapil_header_nik(ngx_http_request_t *r, u_char nik[16])
             i = 0;
         }
 
-        if (h[i].key.len == sizeof("X-NIK") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "X-NIK",
-                               sizeof("X-NIK") - 1)
-               == 0)
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
         {
-            break;
+            return &h[i];
         }
     }
+}
 
-    if (dk_nik_valid((char *) h[i].value.data, h[i].value.len) != 0) {
+
+/* NGX_OK with the 16 digits, NGX_DECLINED when absent, NGX_ERROR if bad */
+
+ngx_int_t
+ngx_http_dukcapil_header_nik(ngx_http_request_t *r, u_char nik[16])
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_dukcapil_header(r, "X-NIK", sizeof("X-NIK") - 1);
+
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    if (dk_nik_valid((char *) h->value.data, h->value.len) != 0) {
         return NGX_ERROR;
     }
 
-    ngx_memcpy(nik, h[i].value.data, 16);
+    ngx_memcpy(nik, h->value.data, 16);
 
     return NGX_OK;
 }
@@ -412,35 +425,15 @@ ngx_http_dukcapil_job_start(ngx_http_dukcapil_job_t *job, ngx_str_t *body,
 {
     u_char                        *p, *value, hash[64];
     ngx_str_t                      key;
-    ngx_uint_t                     i;
-    ngx_list_part_t               *part;
     ngx_table_elt_t               *h;
     ngx_http_dukcapil_redis_op_t  *op;
 
     ngx_str_null(&key);
-    part = &job->request->headers_in.headers.part;
-    h = part->elts;
 
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Idempotency-Key") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Idempotency-Key",
-                               sizeof("Idempotency-Key") - 1)
-               == 0)
-        {
-            key = h[i].value;
-            break;
-        }
+    h = ngx_http_dukcapil_header(job->request, "Idempotency-Key",
+                                 sizeof("Idempotency-Key") - 1);
+    if (h) {
+        key = h->value;
     }
 
     if (key.data == NULL) {
@@ -601,6 +594,29 @@ ngx_http_dukcapil_job_idempotency_done(void *data, ngx_int_t rc)
     p += 4;
 
     ngx_http_dukcapil_job_end(job, status, p, last - p);
+}
+
+
+/*
+ * A statement that reads one row: NGX_OK when it is there; otherwise the
+ * job has answered (503 without an answer, 404 without the row).
+ */
+ngx_int_t
+ngx_http_dukcapil_job_row(ngx_http_dukcapil_job_t *job, PGresult *res)
+{
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return NGX_DONE;
+    }
+
+    if (PQntuples(res) != 1) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
+                                    NULL);
+        return NGX_DONE;
+    }
+
+    return NGX_OK;
 }
 
 
