@@ -70,17 +70,27 @@ fill_random(unsigned char *buf, size_t len)
 int
 dk_code_generate(char prefix, char out[DK_CODE_LEN + 1])
 {
-    unsigned char buf[8];
+    unsigned char buf[DK_CODE_RANDOM];
+
+    if (fill_random(buf, sizeof(buf)) != 0)
+        return -1;
+    return dk_code_encode(prefix, buf, out);
+}
+
+int
+dk_code_encode(char prefix, const unsigned char random[DK_CODE_RANDOM],
+               char out[DK_CODE_LEN + 1])
+{
     unsigned long long bits = 0;
     char sym[SYMBOLS];
     size_t i;
 
     prefix = upper(prefix);
-    if (prefix < 'A' || prefix > 'Z' || fill_random(buf, sizeof(buf)) != 0)
+    if (prefix < 'A' || prefix > 'Z')
         return -1;
 
-    for (i = 0; i < sizeof(buf); i++)
-        bits = bits << 8 | buf[i];
+    for (i = 0; i < DK_CODE_RANDOM; i++)
+        bits = bits << 8 | random[i];
     for (i = 0; i < SYMBOLS; i++) {
         sym[i] = alphabet[bits & 31];
         bits >>= 5;

@@ -16,6 +16,14 @@
  * the kernel gave no randomness. */
 int dk_code_generate(char prefix, char out[DK_CODE_LEN + 1]);
 
+/* The bytes a code is made of: 60 of their 64 bits are used. */
+#define DK_CODE_RANDOM 8
+
+/* The code of these random bytes (from the OS CSPRNG, read by the caller,
+ * e.g. in larger blocks); -1 if prefix is not a letter. */
+int dk_code_encode(char prefix, const unsigned char random[DK_CODE_RANDOM],
+                   char out[DK_CODE_LEN + 1]);
+
 /* Reads a code as a citizen types it: any case, dashes anywhere (at most
  * DK_CODE_MAX_DASHES), O for 0, I and L for 1. Writes the canonical form
  * and returns 0 if the prefix letter is prefix and 12 symbols follow; -1

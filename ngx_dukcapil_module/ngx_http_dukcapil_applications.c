@@ -127,7 +127,7 @@ ngx_http_dukcapil_application_body(ngx_http_request_t *r)
         }
     }
 
-    if (dk_code_generate('P', app->code) != 0) {
+    if (ngx_http_dukcapil_code('P', app->code) != NGX_OK) {
         ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", NULL);
         return;

@@ -418,7 +418,7 @@ ngx_http_dukcapil_book_body(ngx_http_request_t *r)
                                            ngx_strlen(booking.name));
 
     if (b->name == NULL
-        || dk_code_generate('A', b->code) != 0)
+        || ngx_http_dukcapil_code('A', b->code) != NGX_OK)
     {
         ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", NULL);

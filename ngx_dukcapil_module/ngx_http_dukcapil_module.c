@@ -9,6 +9,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include <sys/random.h>
 #include <libpq-fe.h>
 
 #include "ngx_http_dukcapil_module.h"
@@ -894,4 +895,39 @@ int32_t
 ngx_http_dukcapil_today(void)
 {
     return dk_wib_today(ngx_time());
+}
+
+
+/*
+ * A code for a citizen, from the OS CSPRNG: read a block at a time, so
+ * that the 07:00 rush does not make one getrandom() call per request.
+ */
+ngx_int_t
+ngx_http_dukcapil_code(char prefix, char code[DK_CODE_LEN + 1])
+{
+    ssize_t  n;
+
+    static u_char  random[4096];
+    static size_t  left;
+
+    if (left < DK_CODE_RANDOM) {
+        n = getrandom(random, sizeof(random), 0);
+
+        if (n < (ssize_t) DK_CODE_RANDOM) {
+            return NGX_ERROR;
+        }
+
+        left = n;
+    }
+
+    left -= DK_CODE_RANDOM;
+
+    if (dk_code_encode(prefix, random + left, code) != 0) {
+        return NGX_ERROR;
+    }
+
+    /* a byte used is a byte forgotten */
+    ngx_memzero(random + left, DK_CODE_RANDOM);
+
+    return NGX_OK;
 }

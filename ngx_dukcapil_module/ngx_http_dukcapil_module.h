@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "wib.h"
+#include "code.h"
 
 
 #define NGX_HTTP_DUKCAPIL_SERVICES     7
@@ -84,6 +85,7 @@ ngx_http_dukcapil_office_t *ngx_http_dukcapil_office(
 ngx_int_t ngx_http_dukcapil_day_open(ngx_http_dukcapil_main_conf_t *dmcf,
     int32_t day);
 int32_t ngx_http_dukcapil_today(void);
+ngx_int_t ngx_http_dukcapil_code(char prefix, char code[DK_CODE_LEN + 1]);
 
 /* endpoints */
 ngx_int_t ngx_http_dukcapil_services_handler(ngx_http_request_t *r);

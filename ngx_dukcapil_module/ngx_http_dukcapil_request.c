@@ -16,6 +16,7 @@
 
 
 #define NGX_HTTP_DUKCAPIL_IDEMPOTENCY_PENDING  60
+#define NGX_HTTP_DUKCAPIL_SPARE_POOLS          64
 
 
 static void ngx_http_dukcapil_json_free(void *data);
@@ -37,6 +38,10 @@ static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
 
 
 static ngx_str_t  ngx_http_dukcapil_json_type = ngx_string("application/json");
+
+/* pools of finished writes, kept for the next ones */
+static ngx_pool_t  *ngx_http_dukcapil_spare[NGX_HTTP_DUKCAPIL_SPARE_POOLS];
+static ngx_uint_t   ngx_http_dukcapil_nspare;
 
 
 ngx_int_t
@@ -336,7 +341,9 @@ ngx_http_dukcapil_job_create(ngx_http_request_t *r, ngx_uint_t write)
     pool = NULL;
 
     if (write) {
-        pool = ngx_create_pool(2048, ngx_cycle->log);
+        pool = ngx_http_dukcapil_nspare
+               ? ngx_http_dukcapil_spare[--ngx_http_dukcapil_nspare]
+               : ngx_create_pool(2048, ngx_cycle->log);
         if (pool == NULL) {
             return NULL;
         }
@@ -711,17 +718,27 @@ ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
     }
 
     if (pool && !job->keep) {
-        ngx_destroy_pool(pool);
+        ngx_http_dukcapil_job_free(job);
     }
 }
 
 
-/* a write's job kept after its answer ends here */
+/* a write's job ends here: its pool is kept for the next one */
 
 void
 ngx_http_dukcapil_job_free(ngx_http_dukcapil_job_t *job)
 {
-    ngx_destroy_pool(job->pool);
+    ngx_pool_t  *pool;
+
+    pool = job->pool;
+
+    if (ngx_http_dukcapil_nspare == NGX_HTTP_DUKCAPIL_SPARE_POOLS) {
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_reset_pool(pool);
+    ngx_http_dukcapil_spare[ngx_http_dukcapil_nspare++] = pool;
 }
 
 

@@ -126,6 +126,26 @@ generate_refuses_a_prefix_that_is_not_a_letter(void **state)
     assert_int_equal(dk_code_generate('\0', code), -1);
 }
 
+static void
+encode_uses_60_bits_of_the_given_bytes(void **state)
+{
+    static const unsigned char zeros[DK_CODE_RANDOM] = {0};
+    static const unsigned char ones[DK_CODE_RANDOM] = {
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    /* the lowest 5 bits come first: 1 then 0 ... */
+    static const unsigned char one[DK_CODE_RANDOM] = {0, 0, 0, 0, 0, 0, 0, 1};
+    char out[DK_CODE_LEN + 1];
+
+    (void)state;
+    assert_int_equal(dk_code_encode('a', zeros, out), 0);
+    assert_string_equal(out, "A-0000-0000-0000");
+    assert_int_equal(dk_code_encode('P', ones, out), 0);
+    assert_string_equal(out, "P-ZZZZ-ZZZZ-ZZZZ");
+    assert_int_equal(dk_code_encode('A', one, out), 0);
+    assert_string_equal(out, "A-1000-0000-0000");
+    assert_int_equal(dk_code_encode('1', zeros, out), -1);
+}
+
 int
 main(void)
 {
@@ -134,6 +154,7 @@ main(void)
         cmocka_unit_test(generated_codes_are_canonical),
         cmocka_unit_test(generated_codes_differ_and_use_every_position),
         cmocka_unit_test(generate_refuses_a_prefix_that_is_not_a_letter),
+        cmocka_unit_test(encode_uses_60_bits_of_the_given_bytes),
     };
 
     return cmocka_run_group_tests_name("code", tests, NULL, NULL);
