@@ -130,8 +130,8 @@ static void
 encode_uses_60_bits_of_the_given_bytes(void **state)
 {
     static const unsigned char zeros[DK_CODE_RANDOM] = {0};
-    static const unsigned char ones[DK_CODE_RANDOM] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const unsigned char ones[DK_CODE_RANDOM] = {0xff, 0xff, 0xff, 0xff,
+                                                       0xff, 0xff, 0xff, 0xff};
     /* the lowest 5 bits come first: 1 then 0 ... */
     static const unsigned char one[DK_CODE_RANDOM] = {0, 0, 0, 0, 0, 0, 0, 1};
     char out[DK_CODE_LEN + 1];
