@@ -65,3 +65,10 @@ clean:
 -include domain/domain.mk
 -include scheduler/scheduler.mk
 -include tests/tests.mk
+
+# the scheduler and the shared code follow .clang-format (14); the module
+# follows nginx's own layout by hand
+.PHONY: format-check
+format-check:
+	clang-format-14 --dry-run --Werror domain/*.c domain/*.h scheduler/*.c \
+	    scheduler/*.h tests/unit/*.c tests/unit/*.h
