@@ -16,6 +16,7 @@
 #include "ngx_http_dukcapil_redis.h"
 #include "ngx_http_dukcapil_pg.h"
 #include "ngx_http_dukcapil_reply.h"
+#include "ngx_http_dukcapil_request.h"
 #include "ngx_http_dukcapil_metrics.h"
 
 
@@ -393,6 +394,9 @@ ngx_http_dukcapil_init_process(ngx_cycle_t *cycle)
     if (dmcf == NULL || !dmcf->enabled) {
         return NGX_OK;
     }
+
+    json_set_alloc_funcs(ngx_http_dukcapil_json_malloc,
+                         ngx_http_dukcapil_json_free);
 
     if (ngx_http_dukcapil_redis_init_process(cycle, dmcf) != NGX_OK) {
         return NGX_ERROR;

@@ -64,6 +64,8 @@ struct ngx_http_dukcapil_job_s {
 };
 
 
+void *ngx_http_dukcapil_json_malloc(size_t size);
+void ngx_http_dukcapil_json_free(void *ptr);
 ngx_int_t ngx_http_dukcapil_read_json(ngx_http_request_t *r,
     ngx_http_client_body_handler_pt post);
 json_t *ngx_http_dukcapil_body_json(ngx_http_request_t *r, ngx_str_t *raw,
