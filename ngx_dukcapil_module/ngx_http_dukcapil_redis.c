@@ -140,13 +140,6 @@ ngx_http_dukcapil_redis_exit_process(ngx_cycle_t *cycle)
 }
 
 
-ngx_uint_t
-ngx_http_dukcapil_redis_ready(void)
-{
-    return ngx_http_dukcapil_redis.ready;
-}
-
-
 static void
 ngx_http_dukcapil_redis_connect(void)
 {

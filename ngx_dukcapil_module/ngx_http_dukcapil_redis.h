@@ -64,7 +64,6 @@ struct ngx_http_dukcapil_redis_op_s {
 ngx_int_t ngx_http_dukcapil_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_dukcapil_main_conf_t *dmcf);
 void ngx_http_dukcapil_redis_exit_process(ngx_cycle_t *cycle);
-ngx_uint_t ngx_http_dukcapil_redis_ready(void);
 
 ngx_http_dukcapil_redis_op_t *ngx_http_dukcapil_redis_op(
     ngx_http_dukcapil_redis_reply_pt reply,
