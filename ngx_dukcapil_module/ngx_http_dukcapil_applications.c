@@ -340,14 +340,9 @@ ngx_http_dukcapil_text(json_t *obj, const char *key, ngx_str_t *value)
 static void
 ngx_http_dukcapil_application_submit(ngx_http_dukcapil_job_t *job)
 {
-    job->pg = ngx_http_dukcapil_pg_query(
-                  NGX_HTTP_DUKCAPIL_SQL_APPLICATION_INSERT,
-                  NGX_HTTP_DUKCAPIL_APP_PARAMS, job->values, NULL,
-                  ngx_http_dukcapil_application_inserted, job);
-
-    if (job->pg == NULL) {
-        ngx_http_dukcapil_application_inserted(job, NULL, 0);
-    }
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPLICATION_INSERT,
+                                NGX_HTTP_DUKCAPIL_APP_PARAMS,
+                                ngx_http_dukcapil_application_inserted);
 }
 
 
@@ -434,13 +429,8 @@ ngx_http_dukcapil_application_handler(ngx_http_request_t *r)
 
     r->main->count++;
 
-    job->pg = ngx_http_dukcapil_pg_query(NGX_HTTP_DUKCAPIL_SQL_APPLICATION_GET,
-                                         2, job->values, NULL,
-                                         ngx_http_dukcapil_application_got,
-                                         job);
-    if (job->pg == NULL) {
-        ngx_http_dukcapil_application_got(job, NULL, 0);
-    }
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPLICATION_GET, 2,
+                                ngx_http_dukcapil_application_got);
 
     return NGX_DONE;
 }

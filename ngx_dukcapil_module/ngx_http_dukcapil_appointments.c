@@ -677,14 +677,9 @@ ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc)
         job->values[6] = b->date;
         job->values[7] = b->queue;
 
-        job->pg = ngx_http_dukcapil_pg_query(
-                      NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT, 8,
-                      job->values, NULL, ngx_http_dukcapil_book_inserted,
-                      job);
-
-        if (job->pg == NULL) {
-            ngx_http_dukcapil_book_inserted(job, NULL, 0);
-        }
+        ngx_http_dukcapil_job_query(job,
+                                    NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT,
+                                    8, ngx_http_dukcapil_book_inserted);
 
         return;
     }
@@ -1043,12 +1038,8 @@ ngx_http_dukcapil_book_settle(ngx_event_t *ev)
     job->values[0] = b->code;
     job->values[1] = b->pid;
 
-    job->pg = ngx_http_dukcapil_pg_query(
-                  NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_SETTLE, 2, job->values,
-                  NULL, ngx_http_dukcapil_book_settled, job);
-    if (job->pg == NULL) {
-        ngx_http_dukcapil_book_settled(job, NULL, 0);
-    }
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_SETTLE,
+                                2, ngx_http_dukcapil_book_settled);
 }
 
 
@@ -1278,13 +1269,8 @@ ngx_http_dukcapil_appointment_get(ngx_http_request_t *r)
 
     r->main->count++;
 
-    job->pg = ngx_http_dukcapil_pg_query(NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_GET,
-                                         2, job->values, NULL,
-                                         ngx_http_dukcapil_appointment_got,
-                                         job);
-    if (job->pg == NULL) {
-        ngx_http_dukcapil_appointment_got(job, NULL, 0);
-    }
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_GET, 2,
+                                ngx_http_dukcapil_appointment_got);
 
     return NGX_DONE;
 }
@@ -1330,12 +1316,8 @@ ngx_http_dukcapil_appointment_cancel(ngx_http_request_t *r)
 
     r->main->count++;
 
-    job->pg = ngx_http_dukcapil_pg_query(
-                  NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_CANCEL, 3, job->values,
-                  NULL, ngx_http_dukcapil_appointment_cancelled, job);
-    if (job->pg == NULL) {
-        ngx_http_dukcapil_appointment_cancelled(job, NULL, 0);
-    }
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_CANCEL,
+                                3, ngx_http_dukcapil_appointment_cancelled);
 
     return NGX_DONE;
 }

@@ -161,13 +161,9 @@ invalid_status:
 static void
 ngx_http_dukcapil_ops_status_send(ngx_http_dukcapil_job_t *job)
 {
-    job->pg = ngx_http_dukcapil_pg_query(
-                  NGX_HTTP_DUKCAPIL_SQL_APPLICATION_TRANSITION, 4,
-                  job->values, NULL, ngx_http_dukcapil_ops_status_done, job);
-
-    if (job->pg == NULL) {
-        ngx_http_dukcapil_ops_status_done(job, NULL, 0);
-    }
+    ngx_http_dukcapil_job_query(job,
+                                NGX_HTTP_DUKCAPIL_SQL_APPLICATION_TRANSITION,
+                                4, ngx_http_dukcapil_ops_status_done);
 }
 
 
@@ -259,12 +255,8 @@ ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r)
     job->values[1] = ops->today;
     job->values[2] = ngx_http_dukcapil_actor(job);
 
-    job->pg = ngx_http_dukcapil_pg_query(
-                  NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_CHECK_IN, 3, job->values,
-                  NULL, ngx_http_dukcapil_ops_checked_in, job);
-    if (job->pg == NULL) {
-        ngx_http_dukcapil_ops_checked_in(job, NULL, 0);
-    }
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_CHECK_IN,
+                                3, ngx_http_dukcapil_ops_checked_in);
 
     return NGX_DONE;
 }
@@ -421,13 +413,8 @@ invalid:
 static void
 ngx_http_dukcapil_ops_quota_send(ngx_http_dukcapil_job_t *job)
 {
-    job->pg = ngx_http_dukcapil_pg_query(NGX_HTTP_DUKCAPIL_SQL_QUOTA_SET, 5,
-                                         job->values, NULL,
-                                         ngx_http_dukcapil_ops_quota_stored,
-                                         job);
-    if (job->pg == NULL) {
-        ngx_http_dukcapil_ops_quota_stored(job, NULL, 0);
-    }
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_QUOTA_SET, 5,
+                                ngx_http_dukcapil_ops_quota_stored);
 }
 
 

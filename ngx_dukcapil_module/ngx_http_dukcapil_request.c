@@ -639,6 +639,20 @@ ngx_http_dukcapil_job_idempotency_done(void *data, ngx_int_t rc)
 }
 
 
+/* sends a statement with the job's values; done hears of a failure too */
+
+void
+ngx_http_dukcapil_job_query(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t statement, int nparams, ngx_http_dukcapil_pg_done_pt done)
+{
+    job->pg = ngx_http_dukcapil_pg_query(statement, nparams, job->values,
+                                         NULL, done, job);
+    if (job->pg == NULL) {
+        done(job, NULL, 0);
+    }
+}
+
+
 /*
  * A statement that reads one row: NGX_OK when it is there; otherwise the
  * job has answered (503 without an answer, 404 without the row).

@@ -88,6 +88,8 @@ void ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, json_t *json);
 void ngx_http_dukcapil_job_reply_raw(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len);
+void ngx_http_dukcapil_job_query(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t statement, int nparams, ngx_http_dukcapil_pg_done_pt done);
 ngx_int_t ngx_http_dukcapil_job_row(ngx_http_dukcapil_job_t *job,
     PGresult *res);
 void ngx_http_dukcapil_job_error(ngx_http_dukcapil_job_t *job,
