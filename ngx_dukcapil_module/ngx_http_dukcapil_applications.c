@@ -94,16 +94,10 @@ ngx_http_dukcapil_application_body(ngx_http_request_t *r)
         return;
     }
 
-    job = ngx_http_dukcapil_job_create(r, 1);
+    job = ngx_http_dukcapil_job_create(r, 1,
+                                       sizeof(ngx_http_dukcapil_application_t));
     if (job == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    job->data = ngx_palloc(job->pool, sizeof(ngx_http_dukcapil_application_t));
-    if (job->data == NULL) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "unavailable", NULL);
         return;
     }
 
@@ -418,7 +412,7 @@ ngx_http_dukcapil_application_handler(ngx_http_request_t *r)
                                             "not_found", NULL);
     }
 
-    job = ngx_http_dukcapil_job_create(r, 0);
+    job = ngx_http_dukcapil_job_create(r, 0, 0);
     if (job == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

@@ -165,13 +165,13 @@ ngx_http_dukcapil_availability_handler(ngx_http_request_t *r)
         return ngx_http_dukcapil_send_invalid(r, "to");
     }
 
-    job = ngx_http_dukcapil_job_create(r, 0);
-    b = ngx_pcalloc(r->pool, sizeof(ngx_http_dukcapil_booking_t));
-    if (job == NULL || b == NULL) {
+    job = ngx_http_dukcapil_job_create(r, 0,
+                                       sizeof(ngx_http_dukcapil_booking_t));
+    if (job == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    job->data = b;
+    b = job->data;
     b->office = office;
     b->day = from;
     b->to = to;
@@ -397,21 +397,15 @@ ngx_http_dukcapil_book_body(ngx_http_request_t *r)
         return;
     }
 
-    job = ngx_http_dukcapil_job_create(r, 1);
+    job = ngx_http_dukcapil_job_create(r, 1,
+                                       sizeof(ngx_http_dukcapil_booking_t));
     if (job == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    b = ngx_palloc(job->pool, sizeof(ngx_http_dukcapil_booking_t));
-    if (b == NULL) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "unavailable", NULL);
-        return;
-    }
-
+    b = job->data;
     *b = booking;
-    job->data = b;
 
     /* b->office is the configuration's: it lives as long as the worker */
     b->name = ngx_http_dukcapil_job_strdup(job, booking.name,
@@ -1232,18 +1226,13 @@ ngx_http_dukcapil_appointment_lookup(ngx_http_request_t *r, ngx_uint_t write,
                                             "not_found", NULL);
     }
 
-    job = ngx_http_dukcapil_job_create(r, write);
+    job = ngx_http_dukcapil_job_create(r, write,
+                                       sizeof(ngx_http_dukcapil_booking_t));
     if (job == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b = ngx_pcalloc(job->pool ? job->pool : r->pool,
-                    sizeof(ngx_http_dukcapil_booking_t));
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    job->data = b;
+    b = job->data;
     ngx_memcpy(b->code, code, sizeof(code));
     ngx_memcpy(b->nik, nik, 16);
 

@@ -107,14 +107,13 @@ ngx_http_dukcapil_health_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    job = ngx_http_dukcapil_job_create(r, 0);
-    health = ngx_pcalloc(r->pool, sizeof(ngx_http_dukcapil_health_t));
-
-    if (job == NULL || health == NULL) {
+    job = ngx_http_dukcapil_job_create(r, 0,
+                                       sizeof(ngx_http_dukcapil_health_t));
+    if (job == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    job->data = health;
+    health = job->data;
     health->redis = "ok";
     health->postgres = "ok";
     health->pending = 2;

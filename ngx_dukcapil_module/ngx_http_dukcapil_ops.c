@@ -125,20 +125,13 @@ ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
         return;
     }
 
-    job = ngx_http_dukcapil_job_create(r, 1);
+    job = ngx_http_dukcapil_job_create(r, 1, sizeof(ngx_http_dukcapil_ops_t));
     if (job == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ops = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_ops_t));
-    if (ops == NULL) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    job->data = ops;
+    ops = job->data;
     ngx_memcpy(ops->code, code, sizeof(code));
 
     job->values[0] = ops->code;
@@ -233,21 +226,14 @@ ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r)
                                             "not_found", NULL);
     }
 
-    job = ngx_http_dukcapil_job_create(r, 1);
+    job = ngx_http_dukcapil_job_create(r, 1, sizeof(ngx_http_dukcapil_ops_t));
     if (job == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     r->main->count++;
 
-    ops = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_ops_t));
-    if (ops == NULL) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "unavailable", NULL);
-        return NGX_DONE;
-    }
-
-    job->data = ops;
+    ops = job->data;
     ngx_memcpy(ops->code, code, sizeof(code));
     dk_date_format(ngx_http_dukcapil_today(), ops->today);
 
@@ -367,20 +353,13 @@ ngx_http_dukcapil_ops_quota_body(ngx_http_request_t *r)
         goto invalid;
     }
 
-    job = ngx_http_dukcapil_job_create(r, 1);
+    job = ngx_http_dukcapil_job_create(r, 1, sizeof(ngx_http_dukcapil_ops_t));
     if (job == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
-    ops = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_ops_t));
-    if (ops == NULL) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    job->data = ops;
+    ops = job->data;
     ops->office = office->code;
     ops->service = s;
     dk_date_format(day, ops->date);

@@ -366,8 +366,13 @@ ngx_http_dukcapil_arg_date(ngx_http_request_t *r, char *name, size_t len,
 }
 
 
+/*
+ * A job with size bytes of zeroed state in job->data: in the request's
+ * pool for a read, in a pool of its own for a write.
+ */
 ngx_http_dukcapil_job_t *
-ngx_http_dukcapil_job_create(ngx_http_request_t *r, ngx_uint_t write)
+ngx_http_dukcapil_job_create(ngx_http_request_t *r, ngx_uint_t write,
+    size_t size)
 {
     ngx_pool_t               *pool;
     ngx_http_cleanup_t       *cln;
@@ -382,12 +387,10 @@ ngx_http_dukcapil_job_create(ngx_http_request_t *r, ngx_uint_t write)
         if (pool == NULL) {
             return NULL;
         }
-
-        job = ngx_pcalloc(pool, sizeof(ngx_http_dukcapil_job_t));
-
-    } else {
-        job = ngx_pcalloc(r->pool, sizeof(ngx_http_dukcapil_job_t));
     }
+
+    job = ngx_pcalloc(pool ? pool : r->pool,
+                      sizeof(ngx_http_dukcapil_job_t) + size);
 
     cln = job ? ngx_http_cleanup_add(r, 0) : NULL;
 
@@ -403,6 +406,8 @@ ngx_http_dukcapil_job_create(ngx_http_request_t *r, ngx_uint_t write)
     job->log = ngx_cycle->log;
     job->dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
     job->cleanup = cln;
+    job->data = size ? (u_char *) job + sizeof(ngx_http_dukcapil_job_t)
+                     : NULL;
 
     cln->handler = ngx_http_dukcapil_job_request_gone;
     cln->data = job;

@@ -81,7 +81,7 @@ ngx_int_t ngx_http_dukcapil_arg_date(ngx_http_request_t *r, char *name,
     size_t len, int32_t *day);
 
 ngx_http_dukcapil_job_t *ngx_http_dukcapil_job_create(ngx_http_request_t *r,
-    ngx_uint_t write);
+    ngx_uint_t write, size_t size);
 void ngx_http_dukcapil_job_start(ngx_http_dukcapil_job_t *job,
     ngx_str_t *body, ngx_http_dukcapil_job_pt next);
 void ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job,
