@@ -49,14 +49,20 @@ days_in_month(int month)
     return days[month - 1];
 }
 
+/* What a NIK and a KK number share: 16 digits, a region, a serial. */
+static int
+shape_valid(const char *s, size_t len)
+{
+    return s != NULL && len == DK_NIK_LEN && all_digits(s, len) &&
+           region_valid(s) && serial_valid(s);
+}
+
 int
 dk_nik_valid(const char *s, size_t len)
 {
     int day, month;
 
-    if (s == NULL || len != DK_NIK_LEN || !all_digits(s, len))
-        return -1;
-    if (!region_valid(s) || !serial_valid(s))
+    if (!shape_valid(s, len))
         return -1;
 
     day = two(s + 6);
@@ -73,9 +79,7 @@ dk_kk_valid(const char *s, size_t len)
 {
     int day, month;
 
-    if (s == NULL || len != DK_NIK_LEN || !all_digits(s, len))
-        return -1;
-    if (!region_valid(s) || !serial_valid(s))
+    if (!shape_valid(s, len))
         return -1;
 
     day = two(s + 6);
