@@ -591,13 +591,18 @@ unavailable:
 }
 
 
+#define ngx_http_dukcapil_outcome_is(b, s)                                   \
+    ((b)->outcome.len == sizeof(s) - 1                                        \
+     && ngx_strncmp((b)->outcome.data, s, sizeof(s) - 1) == 0)
+
+
 static void
 ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
     redisReply *reply)
 {
     ngx_http_dukcapil_job_t *job = data;
 
-    redisReply                   *e;
+    u_char                       *p, *last, *sp;
     ngx_http_dukcapil_booking_t  *b;
 
     b = job->data;
@@ -608,39 +613,48 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
         return;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0
-        || reply->element[0]->type != REDIS_REPLY_STRING)
+    /* "<outcome>" or "<outcome> <detail>": see lua/book.lua */
+
+    if (reply->type != REDIS_REPLY_STRING || reply->len == 0
+        || reply->len > 64)
     {
         return;
     }
 
-    e = reply->element[0];
+    p = (u_char *) reply->str;
+    last = p + reply->len;
 
-    b->outcome.data = ngx_http_dukcapil_job_strdup(job, (u_char *) e->str,
-                                                   e->len);
-    b->outcome.len = b->outcome.data ? e->len : 0;
+    sp = ngx_strlchr(p, last, ' ');
+    if (sp == NULL) {
+        sp = last;
+    }
 
-    if (reply->elements < 2) {
+    b->outcome.data = ngx_http_dukcapil_job_strdup(job, p, sp - p);
+    b->outcome.len = b->outcome.data ? (size_t) (sp - p) : 0;
+
+    p = (sp < last) ? sp + 1 : last;
+
+    if (ngx_http_dukcapil_outcome_is(b, "ok")) {
+        if (last - p < (ssize_t) sizeof(b->queue)
+            && ngx_atoi(p, last - p) > 0)
+        {
+            ngx_memcpy(b->queue, p, last - p);
+            b->queue[last - p] = '\0';
+
+        } else {
+            b->outcome.len = 0;
+        }
+
         return;
     }
 
-    e = reply->element[1];
-
-    if (e->type == REDIS_REPLY_INTEGER) {
-        ngx_snprintf((u_char *) b->queue, sizeof(b->queue), "%L%Z",
-                     e->integer);
-
-    } else if (e->type == REDIS_REPLY_STRING && e->len < 32) {
-        b->until.data = ngx_http_dukcapil_job_strdup(job, (u_char *) e->str,
-                                                     e->len);
-        b->until.len = b->until.data ? e->len : 0;
+    if (p == last) {
+        return;
     }
+
+    b->until.data = ngx_http_dukcapil_job_strdup(job, p, last - p);
+    b->until.len = b->until.data ? (size_t) (last - p) : 0;
 }
-
-
-#define ngx_http_dukcapil_outcome_is(b, s)                                   \
-    ((b)->outcome.len == sizeof(s) - 1                                        \
-     && ngx_strncmp((b)->outcome.data, s, sizeof(s) - 1) == 0)
 
 
 static void
