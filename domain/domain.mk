@@ -13,7 +13,10 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(DOMAIN_SRC) $(DOMAIN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE_FLAGS) -Idomain -o $@ $< $(DOMAIN_SRC) \
-	    $(LDFLAGS) -lcmocka
+	    $(LDFLAGS) -lcmocka $(UNIT_LIBS)
+
+# dk_flat_json is checked against the module's JSON parser
+$(BUILD)/unit/test_flat_json: UNIT_LIBS := -ljansson
 
 .PHONY: unit-test unit-valgrind
 

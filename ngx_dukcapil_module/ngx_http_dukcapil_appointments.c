@@ -85,7 +85,8 @@ static void ngx_http_dukcapil_availability_reply(void *data, ngx_uint_t index,
 static void ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc);
 static void ngx_http_dukcapil_book_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
-    json_t *json, ngx_http_dukcapil_booking_t *b, const char **field);
+    ngx_http_dukcapil_body_t *body, ngx_http_dukcapil_booking_t *b,
+    const char **field);
 static void ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
     redisReply *reply);
@@ -377,22 +378,21 @@ ngx_http_dukcapil_appointments_handler(ngx_http_request_t *r)
 static void
 ngx_http_dukcapil_book_body(ngx_http_request_t *r)
 {
-    json_t                       *json;
     ngx_int_t                     rc;
     ngx_str_t                     raw;
     const char                   *field;
     ngx_http_dukcapil_job_t      *job;
+    ngx_http_dukcapil_body_t      body;
     ngx_http_dukcapil_booking_t   booking, *b;
 
-    json = ngx_http_dukcapil_body_json(r, &raw, &rc);
-    if (json == NULL) {
+    if (ngx_http_dukcapil_body_fields(r, &raw, &body, &rc) != NGX_OK) {
         ngx_http_finalize_request(r, rc);
         return;
     }
 
     ngx_memzero(&booking, sizeof(ngx_http_dukcapil_booking_t));
 
-    if (ngx_http_dukcapil_book_parse(r, json, &booking, &field) != NGX_OK) {
+    if (ngx_http_dukcapil_book_parse(r, &body, &booking, &field) != NGX_OK) {
         ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r, field));
         return;
     }
@@ -426,8 +426,9 @@ ngx_http_dukcapil_book_body(ngx_http_request_t *r)
 /* validates in the order of the contract; *field names the first at fault */
 
 static ngx_int_t
-ngx_http_dukcapil_book_parse(ngx_http_request_t *r, json_t *json,
-    ngx_http_dukcapil_booking_t *b, const char **field)
+ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
+    ngx_http_dukcapil_body_t *body, ngx_http_dukcapil_booking_t *b,
+    const char **field)
 {
     const char                     *p;
     ngx_int_t                       s;
@@ -437,7 +438,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r, json_t *json,
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
 
     *field = "nik";
-    if (ngx_http_dukcapil_json_string(json, "nik", &v) != NGX_OK
+    if (ngx_http_dukcapil_body_string(body, "nik", &v) != NGX_OK
         || dk_nik_valid((char *) v.data, v.len) != 0)
     {
         return NGX_ERROR;
@@ -446,7 +447,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r, json_t *json,
     ngx_memcpy(b->nik, v.data, 16);
 
     *field = "name";
-    if (ngx_http_dukcapil_json_string(json, "name", &v) != NGX_OK) {
+    if (ngx_http_dukcapil_body_string(body, "name", &v) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -465,14 +466,14 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r, json_t *json,
     ngx_cpystrn(b->name, (u_char *) p, v.len + 1);
 
     *field = "phone";
-    if (ngx_http_dukcapil_json_string(json, "phone", &v) != NGX_OK
+    if (ngx_http_dukcapil_body_string(body, "phone", &v) != NGX_OK
         || dk_phone_normalize((char *) v.data, v.len, b->phone) < 0)
     {
         return NGX_ERROR;
     }
 
     *field = "service";
-    if (ngx_http_dukcapil_json_string(json, "service", &v) != NGX_OK
+    if (ngx_http_dukcapil_body_string(body, "service", &v) != NGX_OK
         || (s = ngx_http_dukcapil_service_index(&v)) == NGX_ERROR
         || !dmcf->services[s].enabled)
     {
@@ -482,7 +483,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r, json_t *json,
     b->service = s;
 
     *field = "office";
-    if (ngx_http_dukcapil_json_string(json, "office", &v) != NGX_OK
+    if (ngx_http_dukcapil_body_string(body, "office", &v) != NGX_OK
         || ngx_http_dukcapil_office(dmcf, &v) == NULL)
     {
         return NGX_ERROR;
@@ -491,7 +492,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r, json_t *json,
     b->office = ngx_http_dukcapil_office(dmcf, &v)->code;
 
     *field = "date";
-    if (ngx_http_dukcapil_json_string(json, "date", &v) != NGX_OK
+    if (ngx_http_dukcapil_body_string(body, "date", &v) != NGX_OK
         || dk_date_parse((char *) v.data, v.len, &b->day) != 0
         || !ngx_http_dukcapil_day_open(dmcf, b->day))
     {

@@ -19,6 +19,10 @@
 #define NGX_HTTP_DUKCAPIL_SPARE_POOLS          64
 
 
+static ngx_int_t ngx_http_dukcapil_body_raw(ngx_http_request_t *r,
+    ngx_str_t *raw, ngx_int_t *rc);
+static json_t *ngx_http_dukcapil_body_parse(ngx_http_request_t *r,
+    ngx_str_t *raw, ngx_int_t *rc);
 static void ngx_http_dukcapil_job_request_gone(void *data);
 static void ngx_http_dukcapil_job_idempotency_reply(void *data,
     ngx_uint_t index, redisReply *reply);
@@ -100,19 +104,89 @@ ngx_http_dukcapil_read_json(ngx_http_request_t *r,
 
 /*
  * The body as a JSON object, or NULL with *rc the answer already sent.
- * A body that nginx wrote to a temporary file is too large by definition:
- * it is refused, never read back from disk.
  */
 json_t *
 ngx_http_dukcapil_body_json(ngx_http_request_t *r, ngx_str_t *raw,
     ngx_int_t *rc)
 {
-    u_char               *p;
-    size_t                len;
-    json_t               *json;
-    ngx_buf_t            *b;
-    ngx_chain_t          *cl;
-    json_error_t          err;
+    if (ngx_http_dukcapil_body_raw(r, raw, rc) != NGX_OK) {
+        return NULL;
+    }
+
+    return ngx_http_dukcapil_body_parse(r, raw, rc);
+}
+
+
+/*
+ * The body's fields, or NGX_ERROR with *rc the answer already sent: read
+ * in place when the body has the common shape, else by jansson.
+ */
+ngx_int_t
+ngx_http_dukcapil_body_fields(ngx_http_request_t *r, ngx_str_t *raw,
+    ngx_http_dukcapil_body_t *body, ngx_int_t *rc)
+{
+    if (ngx_http_dukcapil_body_raw(r, raw, rc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    body->n = dk_flat_json((char *) raw->data, raw->len, body->member,
+                           NGX_HTTP_DUKCAPIL_BODY_FIELDS);
+
+    if (body->n >= 0) {
+        body->json = NULL;
+        return NGX_OK;
+    }
+
+    body->json = ngx_http_dukcapil_body_parse(r, raw, rc);
+
+    return body->json ? NGX_OK : NGX_ERROR;
+}
+
+
+/* as ngx_http_dukcapil_json_string() */
+
+ngx_int_t
+ngx_http_dukcapil_body_string(ngx_http_dukcapil_body_t *body,
+    const char *key, ngx_str_t *value)
+{
+    int              i;
+    size_t           len;
+    dk_json_member  *m;
+
+    if (body->json) {
+        return ngx_http_dukcapil_json_string(body->json, key, value);
+    }
+
+    len = ngx_strlen(key);
+
+    for (i = 0; i < body->n; i++) {
+        m = &body->member[i];
+
+        if (m->key_len == len && ngx_memcmp(m->key, key, len) == 0) {
+            value->data = (u_char *) m->value;
+            value->len = m->value_len;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/*
+ * The body's bytes in one buffer of the request's pool, or NGX_ERROR with
+ * *rc the answer already sent.  A body that nginx wrote to a temporary
+ * file is too large by definition: it is refused, never read back from
+ * disk.
+ */
+static ngx_int_t
+ngx_http_dukcapil_body_raw(ngx_http_request_t *r, ngx_str_t *raw,
+    ngx_int_t *rc)
+{
+    u_char                   *p;
+    size_t                    len;
+    ngx_buf_t                *b;
+    ngx_chain_t              *cl;
     ngx_http_request_body_t  *rb;
 
     rb = r->request_body;
@@ -139,7 +213,7 @@ ngx_http_dukcapil_body_json(ngx_http_request_t *r, ngx_str_t *raw,
     p = ngx_pnalloc(r->pool, len + 1);
     if (p == NULL) {
         *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
-        return NULL;
+        return NGX_ERROR;
     }
 
     raw->data = p;
@@ -148,6 +222,27 @@ ngx_http_dukcapil_body_json(ngx_http_request_t *r, ngx_str_t *raw,
     for (cl = rb ? rb->bufs : NULL; cl; cl = cl->next) {
         p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
     }
+
+    return NGX_OK;
+
+too_large:
+
+    r->keepalive = 0;
+
+    *rc = ngx_http_dukcapil_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                       "body_too_large", NULL);
+    return NGX_ERROR;
+}
+
+
+/* the body as a JSON object, or NULL with *rc the answer already sent */
+
+static json_t *
+ngx_http_dukcapil_body_parse(ngx_http_request_t *r, ngx_str_t *raw,
+    ngx_int_t *rc)
+{
+    json_t        *json;
+    json_error_t   err;
 
     /*
      * "\u0000" is valid JSON: it is let through to the field's own check,
@@ -168,14 +263,6 @@ ngx_http_dukcapil_body_json(ngx_http_request_t *r, ngx_str_t *raw,
     }
 
     return json;
-
-too_large:
-
-    r->keepalive = 0;
-
-    *rc = ngx_http_dukcapil_send_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                       "body_too_large", NULL);
-    return NULL;
 }
 
 
