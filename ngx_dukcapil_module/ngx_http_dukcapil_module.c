@@ -426,6 +426,7 @@ ngx_http_dukcapil_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_dukcapil_redis_exit_process(cycle);
     ngx_http_dukcapil_pg_exit_process(cycle);
+    ngx_http_dukcapil_job_exit_process();
 }
 
 

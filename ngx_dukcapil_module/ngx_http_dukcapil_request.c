@@ -883,6 +883,17 @@ ngx_http_dukcapil_job_free(ngx_http_dukcapil_job_t *job)
 }
 
 
+/* at the worker's exit, after Redis and PostgreSQL have ended their jobs */
+
+void
+ngx_http_dukcapil_job_exit_process(void)
+{
+    while (ngx_http_dukcapil_nspare) {
+        ngx_destroy_pool(ngx_http_dukcapil_spare[--ngx_http_dukcapil_nspare]);
+    }
+}
+
+
 static void
 ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *location,
     ngx_uint_t status, u_char *body, size_t len)

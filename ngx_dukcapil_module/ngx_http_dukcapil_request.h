@@ -116,6 +116,7 @@ ngx_int_t ngx_http_dukcapil_job_row(ngx_http_dukcapil_job_t *job,
 void ngx_http_dukcapil_job_error(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, const char *error, const char *field);
 void ngx_http_dukcapil_job_free(ngx_http_dukcapil_job_t *job);
+void ngx_http_dukcapil_job_exit_process(void);
 u_char *ngx_http_dukcapil_job_strdup(ngx_http_dukcapil_job_t *job,
     const u_char *s, size_t len);
 
