@@ -4,9 +4,12 @@
  *
  * The socket is registered level-triggered, the way hiredis's own adapters
  * expect: hiredis reads one buffer per call and asks for write interest
- * until its output buffer is empty.  Commands added during one event loop
- * iteration leave in one write, so all requests of a worker share one
- * pipelined connection.
+ * until its output buffer is empty.  A command does not wait for the next
+ * write event, though: the first one of an event loop iteration posts a
+ * flush that runs once the iteration's events are handled, so the
+ * commands of all the requests read in one iteration leave in one write,
+ * in that same iteration.  Only a write the socket could not take whole
+ * waits for the socket's write event.
  *
  * The connection is never marked idle: a worker that shuts down still
  * answers the requests it has read, and closes it in exit_process.
@@ -32,10 +35,12 @@ typedef struct {
     ngx_connection_t               *connection;
     ngx_event_t                     connect_timer;
     ngx_event_t                     reconnect;
+    ngx_event_t                     flush;
     ngx_msec_t                      backoff;
     ngx_log_t                      *log;
     ngx_http_dukcapil_main_conf_t  *dmcf;
     unsigned                        ready:1;
+    unsigned                        writing:1;
     unsigned                        exiting:1;
 } ngx_http_dukcapil_redis_t;
 
@@ -49,6 +54,8 @@ static void ngx_http_dukcapil_redis_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_dukcapil_redis_connect_timeout(ngx_event_t *ev);
 static void ngx_http_dukcapil_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_dukcapil_redis_write_handler(ngx_event_t *ev);
+static void ngx_http_dukcapil_redis_flush_handler(ngx_event_t *ev);
+static void ngx_http_dukcapil_redis_write(ngx_http_dukcapil_redis_t *rd);
 static void ngx_http_dukcapil_redis_add_read(void *privdata);
 static void ngx_http_dukcapil_redis_del_read(void *privdata);
 static void ngx_http_dukcapil_redis_add_write(void *privdata);
@@ -120,6 +127,10 @@ ngx_http_dukcapil_redis_init_process(ngx_cycle_t *cycle,
     rd->reconnect.log = cycle->log;
     rd->reconnect.data = rd;
     rd->reconnect.cancelable = 1;
+
+    rd->flush.handler = ngx_http_dukcapil_redis_flush_handler;
+    rd->flush.log = cycle->log;
+    rd->flush.data = rd;
 
     ngx_http_dukcapil_redis_connect();
 
@@ -343,13 +354,36 @@ ngx_http_dukcapil_redis_read_handler(ngx_event_t *ev)
 static void
 ngx_http_dukcapil_redis_write_handler(ngx_event_t *ev)
 {
-    ngx_connection_t           *c;
-    ngx_http_dukcapil_redis_t  *rd;
+    ngx_connection_t  *c;
 
     c = ev->data;
-    rd = c->data;
+
+    ngx_http_dukcapil_redis_write(c->data);
+}
+
+
+static void
+ngx_http_dukcapil_redis_flush_handler(ngx_event_t *ev)
+{
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = ev->data;
+
+    if (rd->ac) {
+        ngx_http_dukcapil_redis_write(rd);
+    }
+}
+
+
+static void
+ngx_http_dukcapil_redis_write(ngx_http_dukcapil_redis_t *rd)
+{
+    /* a write interest asked for in here waits for the socket */
+    rd->writing = 1;
 
     redisAsyncHandleWrite(rd->ac);
+
+    rd->writing = 0;
 }
 
 
@@ -378,7 +412,18 @@ ngx_http_dukcapil_redis_del_read(void *privdata)
 static void
 ngx_http_dukcapil_redis_add_write(void *privdata)
 {
-    ngx_connection_t  *c = privdata;
+    ngx_connection_t           *c = privdata;
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = c->data;
+
+    if (rd->ready && !rd->writing && !c->write->active) {
+        if (!rd->flush.posted) {
+            ngx_post_event(&rd->flush, &ngx_posted_events);
+        }
+
+        return;
+    }
 
     if (!c->write->active) {
         (void) ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT);
@@ -424,6 +469,10 @@ ngx_http_dukcapil_redis_cleanup(void *privdata)
 
     if (c->write->posted) {
         ngx_delete_posted_event(c->write);
+    }
+
+    if (rd->flush.posted) {
+        ngx_delete_posted_event(&rd->flush);
     }
 
     c->fd = (ngx_socket_t) -1;
