@@ -1133,10 +1133,8 @@ ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job,
         argvlen[i] = ngx_strlen(argv[i]);
     }
 
-    /* argv and argvlen need not outlive this call: no NOSCRIPT retry */
     (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_RELEASE,
                                           8, argv, argvlen);
-    op->script = NGX_HTTP_DUKCAPIL_LUA_N;
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
         if (done) {

@@ -65,9 +65,17 @@ static void ngx_http_dukcapil_redis_script_loaded(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
     void *privdata);
-static ngx_int_t ngx_http_dukcapil_redis_format(int argc, const char **argv,
-    const size_t *argvlen, ngx_str_t *cmd);
+static ngx_int_t ngx_http_dukcapil_redis_eval(
+    ngx_http_dukcapil_redis_op_t *op, const char *verb, const char *script);
+static ngx_int_t ngx_http_dukcapil_redis_send(ngx_http_dukcapil_redis_op_t *op,
+    u_char *cmd, size_t len);
+static u_char *ngx_http_dukcapil_redis_buffer(size_t len);
+static size_t ngx_http_dukcapil_redis_args_size(int argc, const char **argv,
+    const size_t *argvlen);
+static u_char *ngx_http_dukcapil_redis_args(u_char *p, int argc,
+    const char **argv, const size_t *argvlen);
 static u_char *ngx_http_dukcapil_redis_decimal(u_char *p, size_t n);
+static void ngx_http_dukcapil_redis_op_free(ngx_http_dukcapil_redis_op_t *op);
 static void ngx_http_dukcapil_redis_op_timeout(ngx_event_t *ev);
 static void ngx_http_dukcapil_redis_finish(ngx_http_dukcapil_redis_op_t *op,
     ngx_int_t rc);
@@ -508,7 +516,6 @@ ngx_http_dukcapil_redis_op(ngx_http_dukcapil_redis_reply_pt reply,
     op->reply = reply;
     op->done = done;
     op->data = data;
-    op->script = NGX_HTTP_DUKCAPIL_LUA_N;
 
     op->timeout.handler = ngx_http_dukcapil_redis_op_timeout;
     op->timeout.data = op;
@@ -522,22 +529,103 @@ ngx_int_t
 ngx_http_dukcapil_redis_command(ngx_http_dukcapil_redis_op_t *op, int argc,
     const char **argv, const size_t *argvlen)
 {
-    ngx_str_t                   cmd;
+    u_char  *buf, *p;
+
+    buf = ngx_http_dukcapil_redis_buffer(sizeof("*\r\n") - 1 + NGX_INT_T_LEN
+                                         + ngx_http_dukcapil_redis_args_size(
+                                               argc, argv, argvlen));
+    if (buf == NULL) {
+        op->failed = 1;
+        return NGX_ERROR;
+    }
+
+    p = buf;
+    *p++ = '*';
+    p = ngx_http_dukcapil_redis_decimal(p, argc);
+    p = ngx_http_dukcapil_redis_args(p, argc, argv, argvlen);
+
+    return ngx_http_dukcapil_redis_send(op, buf, p - buf);
+}
+
+
+/*
+ * EVALSHA of one of the module's scripts with argv[2..argc) as its
+ * numkeys, keys and arguments (argv[0] and argv[1] are not read).  Those
+ * are kept, formatted, in the op: if Redis has lost its script cache, the
+ * same command goes again as EVAL with the script's text, so argv need not
+ * outlive this call.
+ */
+ngx_int_t
+ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
+    ngx_uint_t script, int argc, const char **argv, const size_t *argvlen)
+{
+    u_char  *p;
+
+    p = ngx_alloc(ngx_http_dukcapil_redis_args_size(argc - 2, argv + 2,
+                                                    argvlen ? argvlen + 2
+                                                            : NULL),
+                  ngx_cycle->log);
+    if (p == NULL) {
+        op->failed = 1;
+        return NGX_ERROR;
+    }
+
+    op->script = script;
+    op->argc = argc;
+    op->args.data = p;
+    op->args.len = ngx_http_dukcapil_redis_args(p, argc - 2, argv + 2,
+                                                argvlen ? argvlen + 2 : NULL)
+                   - p;
+
+    return ngx_http_dukcapil_redis_eval(op, "EVALSHA",
+                                        ngx_http_dukcapil_lua_sha[script]);
+}
+
+
+/* EVALSHA <sha1> or EVAL <text>, then the op's script arguments */
+
+static ngx_int_t
+ngx_http_dukcapil_redis_eval(ngx_http_dukcapil_redis_op_t *op,
+    const char *verb, const char *script)
+{
+    u_char      *buf, *p;
+    size_t       len;
+    const char  *argv[2];
+
+    argv[0] = verb;
+    argv[1] = script;
+
+    len = sizeof("*\r\n") - 1 + NGX_INT_T_LEN
+          + ngx_http_dukcapil_redis_args_size(2, argv, NULL) + op->args.len;
+
+    buf = ngx_http_dukcapil_redis_buffer(len);
+    if (buf == NULL) {
+        op->failed = 1;
+        return NGX_ERROR;
+    }
+
+    p = buf;
+    *p++ = '*';
+    p = ngx_http_dukcapil_redis_decimal(p, op->argc);
+    p = ngx_http_dukcapil_redis_args(p, 2, argv, NULL);
+    p = ngx_cpymem(p, op->args.data, op->args.len);
+
+    return ngx_http_dukcapil_redis_send(op, buf, p - buf);
+}
+
+
+static ngx_int_t
+ngx_http_dukcapil_redis_send(ngx_http_dukcapil_redis_op_t *op, u_char *cmd,
+    size_t len)
+{
     ngx_http_dukcapil_redis_t  *rd;
 
     rd = &ngx_http_dukcapil_redis;
 
     if (op->failed || !rd->ready || rd->exiting
-        || ngx_http_dukcapil_redis_format(argc, argv, argvlen, &cmd)
-           != NGX_OK)
-    {
-        op->failed = 1;
-        return NGX_ERROR;
-    }
-
-    if (redisAsyncFormattedCommand(rd->ac, ngx_http_dukcapil_redis_reply, op,
-                                   (char *) cmd.data, cmd.len)
-        != REDIS_OK)
+        || redisAsyncFormattedCommand(rd->ac, ngx_http_dukcapil_redis_reply,
+                                      op, (char *) cmd, len)
+           != REDIS_OK)
     {
         op->failed = 1;
         return NGX_ERROR;
@@ -551,30 +639,23 @@ ngx_http_dukcapil_redis_command(ngx_http_dukcapil_redis_op_t *op, int argc,
 
 
 /*
- * A command in RESP, written at once into the worker's buffer (hiredis
- * copies it into its output buffer before this is called again): hiredis's
- * own formatting grows a string argument by argument, a reallocation and a
- * format parse each, which was a twentieth of a worker at the 07:00 rush.
+ * Commands are formatted in RESP by the module, at once, into one buffer
+ * of the worker's (hiredis copies a command into its output buffer before
+ * this is used again): hiredis's own formatting grows a string argument
+ * by argument, a reallocation and a format parse each, which was a
+ * twentieth of a worker at the 07:00 rush.
  */
-static ngx_int_t
-ngx_http_dukcapil_redis_format(int argc, const char **argv,
-    const size_t *argvlen, ngx_str_t *cmd)
+static u_char *
+ngx_http_dukcapil_redis_buffer(size_t len)
 {
-    int      i;
     u_char  *p;
-    size_t   len, n;
-
-    len = sizeof("*\r\n") - 1 + NGX_INT_T_LEN;
-
-    for (i = 0; i < argc; i++) {
-        n = argvlen ? argvlen[i] : ngx_strlen(argv[i]);
-        len += sizeof("$\r\n\r\n") - 1 + NGX_SIZE_T_LEN + n;
-    }
 
     if (len > ngx_http_dukcapil_redis_buf.len) {
-        p = ngx_alloc(ngx_max(len, 4096), ngx_cycle->log);
+        len = ngx_max(len, 4096);
+
+        p = ngx_alloc(len, ngx_cycle->log);
         if (p == NULL) {
-            return NGX_ERROR;
+            return NULL;
         }
 
         if (ngx_http_dukcapil_redis_buf.data) {
@@ -582,13 +663,39 @@ ngx_http_dukcapil_redis_format(int argc, const char **argv,
         }
 
         ngx_http_dukcapil_redis_buf.data = p;
-        ngx_http_dukcapil_redis_buf.len = ngx_max(len, 4096);
+        ngx_http_dukcapil_redis_buf.len = len;
     }
 
-    p = ngx_http_dukcapil_redis_buf.data;
+    return ngx_http_dukcapil_redis_buf.data;
+}
 
-    *p++ = '*';
-    p = ngx_http_dukcapil_redis_decimal(p, argc);
+
+/* at least the size of the RESP of argv[0..argc) */
+
+static size_t
+ngx_http_dukcapil_redis_args_size(int argc, const char **argv,
+    const size_t *argvlen)
+{
+    int     i;
+    size_t  len;
+
+    len = 0;
+
+    for (i = 0; i < argc; i++) {
+        len += sizeof("$\r\n\r\n") - 1 + NGX_SIZE_T_LEN
+               + (argvlen ? argvlen[i] : ngx_strlen(argv[i]));
+    }
+
+    return len;
+}
+
+
+static u_char *
+ngx_http_dukcapil_redis_args(u_char *p, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    int     i;
+    size_t  n;
 
     for (i = 0; i < argc; i++) {
         n = argvlen ? argvlen[i] : ngx_strlen(argv[i]);
@@ -596,17 +703,16 @@ ngx_http_dukcapil_redis_format(int argc, const char **argv,
         *p++ = '$';
         p = ngx_http_dukcapil_redis_decimal(p, n);
         p = ngx_cpymem(p, argv[i], n);
-        *p++ = CR; *p++ = LF;
+        *p++ = CR;
+        *p++ = LF;
     }
 
-    cmd->data = ngx_http_dukcapil_redis_buf.data;
-    cmd->len = p - cmd->data;
-
-    return NGX_OK;
+    return p;
 }
 
 
 /* n and CRLF */
+
 static u_char *
 ngx_http_dukcapil_redis_decimal(u_char *p, size_t n)
 {
@@ -620,31 +726,10 @@ ngx_http_dukcapil_redis_decimal(u_char *p, size_t n)
     } while (n);
 
     p = ngx_cpymem(p, d, digits + NGX_SIZE_T_LEN - d);
-    *p++ = CR; *p++ = LF;
+    *p++ = CR;
+    *p++ = LF;
 
     return p;
-}
-
-
-/*
- * argv[0] and argv[1] are filled in here: EVALSHA and the script's SHA1,
- * or EVAL and its source when Redis has lost its script cache.
- */
-ngx_int_t
-ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
-    ngx_uint_t script, int argc, const char **argv, size_t *argvlen)
-{
-    argv[0] = "EVALSHA";
-    argvlen[0] = sizeof("EVALSHA") - 1;
-    argv[1] = ngx_http_dukcapil_lua_sha[script];
-    argvlen[1] = 40;
-
-    op->script = script;
-    op->argc = argc;
-    op->argv = argv;
-    op->argvlen = argvlen;
-
-    return ngx_http_dukcapil_redis_command(op, argc, argv, argvlen);
 }
 
 
@@ -672,8 +757,19 @@ ngx_http_dukcapil_redis_cancel(ngx_http_dukcapil_redis_op_t *op)
     }
 
     if (op->outstanding == 0) {
-        ngx_free(op);
+        ngx_http_dukcapil_redis_op_free(op);
     }
+}
+
+
+static void
+ngx_http_dukcapil_redis_op_free(ngx_http_dukcapil_redis_op_t *op)
+{
+    if (op->args.data) {
+        ngx_free(op->args.data);
+    }
+
+    ngx_free(op);
 }
 
 
@@ -691,7 +787,7 @@ ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
 
     if (op->finished) {
         if (op->outstanding == 0) {
-            ngx_free(op);
+            ngx_http_dukcapil_redis_op_free(op);
         }
         return;
     }
@@ -702,20 +798,16 @@ ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
     }
 
     if (rr->type == REDIS_REPLY_ERROR
-        && op->script < NGX_HTTP_DUKCAPIL_LUA_N
+        && op->args.data
         && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0)
     {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
                       "dukcapil: redis lost its script cache, sending EVAL");
 
-        op->argv[0] = "EVAL";
-        op->argvlen[0] = sizeof("EVAL") - 1;
-        op->argv[1] = ngx_http_dukcapil_lua[op->script];
-        op->argvlen[1] = ngx_strlen(ngx_http_dukcapil_lua[op->script]);
         op->sent--;
 
-        if (ngx_http_dukcapil_redis_command(op, op->argc, op->argv,
-                                            op->argvlen)
+        if (ngx_http_dukcapil_redis_eval(op, "EVAL",
+                                         ngx_http_dukcapil_lua[op->script])
             != NGX_OK)
         {
             ngx_http_dukcapil_redis_finish(op, NGX_ERROR);

@@ -50,11 +50,11 @@ struct ngx_http_dukcapil_redis_op_s {
     ngx_uint_t                         received;
     ngx_uint_t                         outstanding;
 
-    /* the script command, kept to be sent again as EVAL on NOSCRIPT */
+    /* a script's numkeys, keys and arguments in RESP (on the heap), kept
+     * to be sent again as EVAL if Redis answers NOSCRIPT */
     ngx_uint_t                         script;
     int                                argc;
-    const char                       **argv;
-    size_t                            *argvlen;
+    ngx_str_t                          args;
 
     unsigned                           finished:1;
     unsigned                           failed:1;
@@ -71,7 +71,7 @@ ngx_http_dukcapil_redis_op_t *ngx_http_dukcapil_redis_op(
 ngx_int_t ngx_http_dukcapil_redis_command(ngx_http_dukcapil_redis_op_t *op,
     int argc, const char **argv, const size_t *argvlen);
 ngx_int_t ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
-    ngx_uint_t script, int argc, const char **argv, size_t *argvlen);
+    ngx_uint_t script, int argc, const char **argv, const size_t *argvlen);
 ngx_int_t ngx_http_dukcapil_redis_wait(ngx_http_dukcapil_redis_op_t *op);
 void ngx_http_dukcapil_redis_cancel(ngx_http_dukcapil_redis_op_t *op);
 

@@ -353,6 +353,38 @@ def test_cancel_frees_the_slot_for_the_next_citizen_at_once(
     assert again.status == 201 and again.json()["queue_number"] == 3, again
 
 
+def test_a_lost_script_cache_costs_no_request(stack, http, clean_log):
+    """Redis forgets its scripts (SCRIPT FLUSH; a Redis restarted from its
+    AOF or failed over keeps the data but not the scripts) while the
+    module's connections stay up: the next booking and the next cancel are
+    answered NOSCRIPT, sent again as EVAL with the script's text, and
+    succeed; error.log says so as a warning, nothing worse; Redis agrees
+    with PostgreSQL afterwards."""
+    date = first_open_date()
+    body = booking(41, date)
+    mark = stack.error_log_size()
+    r = stack.redis()
+    try:
+        r.script_flush()
+        a = book(http, body)
+        assert a.status == 201, a
+        # EVAL cached the booking script again: the release script is still
+        # missing, and is flushed once more for good measure
+        r.script_flush()
+        x = http.delete("%s/%s" % (BOOK, a.json()["code"]),
+                        headers={"X-NIK": body["nik"]})
+        assert x.status == 200 and x.json()["status"] == "cancelled", x
+        again = book(http, body)
+        assert again.status == 201, again
+    finally:
+        r.close()
+    lines = stack.error_log_lines(mark)
+    assert sum("redis lost its script cache, sending EVAL" in l
+               for l in lines) >= 3, "".join(lines[-20:])
+    assert not new_errorish(stack, mark), new_errorish(stack, mark)
+    assert assert_redis_agrees_with_rows(stack, "mpp", date) >= 1
+
+
 def test_quota_full_next_available_skips_full_closed_and_zero_days(
         stack, http, clean_log):
     """quota_full names the first later open date with room: a Sunday, a
