@@ -545,28 +545,29 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     ngx_snprintf((u_char *) b->expire, sizeof(b->expire), "%T%Z",
                  (time_t) (b->day + 8) * 86400 - DK_WIB_OFFSET);
 
-    job->argv[2] = "6";
-    job->argv[3] = "dk:epoch";
-    job->argv[4] = (char *) b->bar;
-    job->argv[5] = (char *) b->keys[0];
-    job->argv[6] = (char *) b->keys[1];
-    job->argv[7] = (char *) b->keys[2];
-    job->argv[8] = (char *) b->keys[3];
-    job->argv[9] = (char *) dmcf->services[b->service].code.data;
-    job->argv[10] = b->quota;
-    job->argv[11] = (char *) b->nik;
-    job->argv[12] = b->phone;
-    job->argv[13] = b->cap;
-    job->argv[14] = b->code;
-    job->argv[15] = b->now;
-    job->argv[16] = b->expire;
+    /* numkeys, KEYS and ARGV of lua/book.lua */
+    job->argv[0] = "6";
+    job->argv[1] = "dk:epoch";
+    job->argv[2] = (char *) b->bar;
+    job->argv[3] = (char *) b->keys[0];
+    job->argv[4] = (char *) b->keys[1];
+    job->argv[5] = (char *) b->keys[2];
+    job->argv[6] = (char *) b->keys[3];
+    job->argv[7] = (char *) dmcf->services[b->service].code.data;
+    job->argv[8] = b->quota;
+    job->argv[9] = (char *) b->nik;
+    job->argv[10] = b->phone;
+    job->argv[11] = b->cap;
+    job->argv[12] = b->code;
+    job->argv[13] = b->now;
+    job->argv[14] = b->expire;
 
-    for (i = 2; i < 17; i++) {
+    for (i = 0; i < 15; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
-    job->argvlen[9] = dmcf->services[b->service].code.len;
-    job->argvlen[11] = 16;
+    job->argvlen[7] = dmcf->services[b->service].code.len;
+    job->argvlen[9] = 16;
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
                                     ngx_http_dukcapil_book_decide_done, job);
@@ -574,7 +575,7 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
         goto unavailable;
     }
 
-    (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_BOOK, 17,
+    (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_BOOK, 15,
                                           job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
@@ -649,12 +650,10 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
         return;
     }
 
-    if (p == last) {
-        return;
+    if (ngx_http_dukcapil_outcome_is(b, "bar") && p < last) {
+        b->until.data = ngx_http_dukcapil_job_strdup(job, p, last - p);
+        b->until.len = b->until.data ? (size_t) (last - p) : 0;
     }
-
-    b->until.data = ngx_http_dukcapil_job_strdup(job, p, last - p);
-    b->until.len = b->until.data ? (size_t) (last - p) : 0;
 }
 
 
@@ -727,16 +726,27 @@ ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc)
 
         json = ngx_http_dukcapil_error_json("no_show_bar", NULL);
         json_object_set_new(json, "until",
-                            json_stringn((char *) b->until.data,
+                            json_stringn(b->until.len
+                                         ? (char *) b->until.data : "",
                                          b->until.len));
         ngx_http_dukcapil_job_reply(job, NGX_HTTP_FORBIDDEN, json);
         return;
     }
 
-    /* "rebuilding": Redis lost its state; admitting now could over-book */
-    ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_REBUILDING);
+    if (ngx_http_dukcapil_outcome_is(b, "rebuilding")) {
+        /* Redis lost its state: admitting now could over-book */
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_REBUILDING);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "state_rebuilding", NULL);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                  "dukcapil: booking script answered \"%V\"", &b->outcome);
+
+    ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
     ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                "state_rebuilding", NULL);
+                                "unavailable", NULL);
 }
 
 
@@ -1102,8 +1112,8 @@ static void
 ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job,
     ngx_http_dukcapil_redis_done_pt done)
 {
-    const char                    *argv[8];
-    size_t                         argvlen[8];
+    const char                    *argv[6];
+    size_t                         argvlen[6];
     ngx_uint_t                     i;
     ngx_http_dukcapil_booking_t   *b;
     ngx_http_dukcapil_redis_op_t  *op;
@@ -1123,18 +1133,19 @@ ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job,
         return;
     }
 
-    argv[2] = "4";
+    /* numkeys, KEYS and ARGV of lua/release.lua */
+    argv[0] = "4";
     for (i = 0; i < 4; i++) {
-        argv[3 + i] = (char *) b->keys[i];
+        argv[1 + i] = (char *) b->keys[i];
     }
-    argv[7] = b->code;
+    argv[5] = b->code;
 
-    for (i = 2; i < 8; i++) {
+    for (i = 0; i < 6; i++) {
         argvlen[i] = ngx_strlen(argv[i]);
     }
 
     (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_RELEASE,
-                                          8, argv, argvlen);
+                                          6, argv, argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
         if (done) {

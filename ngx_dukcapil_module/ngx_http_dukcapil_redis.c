@@ -29,6 +29,9 @@
 #define NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MIN  100
 #define NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MAX  2000
 
+/* the room for "*<argc>\r\n" */
+#define NGX_HTTP_DUKCAPIL_REDIS_HEAD  (sizeof("*\r\n") - 1 + NGX_INT_T_LEN)
+
 
 typedef struct {
     redisAsyncContext              *ac;
@@ -67,9 +70,12 @@ static void ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
     void *privdata);
 static ngx_int_t ngx_http_dukcapil_redis_eval(
     ngx_http_dukcapil_redis_op_t *op, const char *verb, const char *script);
+static ngx_int_t ngx_http_dukcapil_redis_usable(
+    ngx_http_dukcapil_redis_op_t *op);
 static ngx_int_t ngx_http_dukcapil_redis_send(ngx_http_dukcapil_redis_op_t *op,
-    u_char *cmd, size_t len);
+    u_char *cmd, u_char *last);
 static u_char *ngx_http_dukcapil_redis_buffer(size_t len);
+static u_char *ngx_http_dukcapil_redis_head(u_char *p, int argc);
 static size_t ngx_http_dukcapil_redis_args_size(int argc, const char **argv,
     const size_t *argvlen);
 static u_char *ngx_http_dukcapil_redis_args(u_char *p, int argc,
@@ -83,7 +89,7 @@ static void ngx_http_dukcapil_redis_finish(ngx_http_dukcapil_redis_op_t *op,
 
 static ngx_http_dukcapil_redis_t  ngx_http_dukcapil_redis;
 
-/* where a command is formatted; it grows to the longest (an EVAL) */
+/* where a command is formatted: it grows to the longest sent, never shrinks */
 static ngx_str_t  ngx_http_dukcapil_redis_buf;
 
 static const char  *ngx_http_dukcapil_lua[NGX_HTTP_DUKCAPIL_LUA_N] = {
@@ -530,52 +536,57 @@ ngx_http_dukcapil_redis_command(ngx_http_dukcapil_redis_op_t *op, int argc,
     const char **argv, const size_t *argvlen)
 {
     u_char  *buf, *p;
+    size_t   len;
 
-    buf = ngx_http_dukcapil_redis_buffer(sizeof("*\r\n") - 1 + NGX_INT_T_LEN
-                                         + ngx_http_dukcapil_redis_args_size(
-                                               argc, argv, argvlen));
+    if (ngx_http_dukcapil_redis_usable(op) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    len = NGX_HTTP_DUKCAPIL_REDIS_HEAD
+          + ngx_http_dukcapil_redis_args_size(argc, argv, argvlen);
+
+    buf = ngx_http_dukcapil_redis_buffer(len);
     if (buf == NULL) {
         op->failed = 1;
         return NGX_ERROR;
     }
 
-    p = buf;
-    *p++ = '*';
-    p = ngx_http_dukcapil_redis_decimal(p, argc);
+    p = ngx_http_dukcapil_redis_head(buf, argc);
     p = ngx_http_dukcapil_redis_args(p, argc, argv, argvlen);
 
-    return ngx_http_dukcapil_redis_send(op, buf, p - buf);
+    return ngx_http_dukcapil_redis_send(op, buf, p);
 }
 
 
 /*
- * EVALSHA of one of the module's scripts with argv[2..argc) as its
- * numkeys, keys and arguments (argv[0] and argv[1] are not read).  Those
- * are kept, formatted, in the op: if Redis has lost its script cache, the
- * same command goes again as EVAL with the script's text, so argv need not
- * outlive this call.
+ * EVALSHA of one of the module's scripts, argv being its numkeys, keys and
+ * arguments; one script per op.  They are kept in the op, formatted: if
+ * Redis has lost its script cache, the same command goes again as EVAL
+ * with the script's text, so argv need not outlive this call.
  */
 ngx_int_t
 ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
     ngx_uint_t script, int argc, const char **argv, const size_t *argvlen)
 {
     u_char  *p;
+    size_t   len;
 
-    p = ngx_alloc(ngx_http_dukcapil_redis_args_size(argc - 2, argv + 2,
-                                                    argvlen ? argvlen + 2
-                                                            : NULL),
-                  ngx_cycle->log);
+    if (ngx_http_dukcapil_redis_usable(op) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    len = ngx_http_dukcapil_redis_args_size(argc, argv, argvlen);
+
+    p = ngx_alloc(len, ngx_cycle->log);
     if (p == NULL) {
         op->failed = 1;
         return NGX_ERROR;
     }
 
     op->script = script;
-    op->argc = argc;
+    op->argc = 2 + argc;
     op->args.data = p;
-    op->args.len = ngx_http_dukcapil_redis_args(p, argc - 2, argv + 2,
-                                                argvlen ? argvlen + 2 : NULL)
-                   - p;
+    op->args.len = ngx_http_dukcapil_redis_args(p, argc, argv, argvlen) - p;
 
     return ngx_http_dukcapil_redis_eval(op, "EVALSHA",
                                         ngx_http_dukcapil_lua_sha[script]);
@@ -592,10 +603,14 @@ ngx_http_dukcapil_redis_eval(ngx_http_dukcapil_redis_op_t *op,
     size_t       len;
     const char  *argv[2];
 
+    if (ngx_http_dukcapil_redis_usable(op) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     argv[0] = verb;
     argv[1] = script;
 
-    len = sizeof("*\r\n") - 1 + NGX_INT_T_LEN
+    len = NGX_HTTP_DUKCAPIL_REDIS_HEAD
           + ngx_http_dukcapil_redis_args_size(2, argv, NULL) + op->args.len;
 
     buf = ngx_http_dukcapil_redis_buffer(len);
@@ -604,28 +619,43 @@ ngx_http_dukcapil_redis_eval(ngx_http_dukcapil_redis_op_t *op,
         return NGX_ERROR;
     }
 
-    p = buf;
-    *p++ = '*';
-    p = ngx_http_dukcapil_redis_decimal(p, op->argc);
+    p = ngx_http_dukcapil_redis_head(buf, op->argc);
     p = ngx_http_dukcapil_redis_args(p, 2, argv, NULL);
     p = ngx_cpymem(p, op->args.data, op->args.len);
 
-    return ngx_http_dukcapil_redis_send(op, buf, p - buf);
+    return ngx_http_dukcapil_redis_send(op, buf, p);
 }
 
 
+/* nothing is formatted for a connection that cannot take it */
+
 static ngx_int_t
-ngx_http_dukcapil_redis_send(ngx_http_dukcapil_redis_op_t *op, u_char *cmd,
-    size_t len)
+ngx_http_dukcapil_redis_usable(ngx_http_dukcapil_redis_op_t *op)
 {
     ngx_http_dukcapil_redis_t  *rd;
 
     rd = &ngx_http_dukcapil_redis;
 
-    if (op->failed || !rd->ready || rd->exiting
-        || redisAsyncFormattedCommand(rd->ac, ngx_http_dukcapil_redis_reply,
-                                      op, (char *) cmd, len)
-           != REDIS_OK)
+    if (op->failed || !rd->ready || rd->exiting) {
+        op->failed = 1;
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dukcapil_redis_send(ngx_http_dukcapil_redis_op_t *op, u_char *cmd,
+    u_char *last)
+{
+    /* hiredis looks at the byte after a command's first argument */
+    *last = '\0';
+
+    if (redisAsyncFormattedCommand(ngx_http_dukcapil_redis.ac,
+                                   ngx_http_dukcapil_redis_reply, op,
+                                   (char *) cmd, last - cmd)
+        != REDIS_OK)
     {
         op->failed = 1;
         return NGX_ERROR;
@@ -643,15 +673,16 @@ ngx_http_dukcapil_redis_send(ngx_http_dukcapil_redis_op_t *op, u_char *cmd,
  * of the worker's (hiredis copies a command into its output buffer before
  * this is used again): hiredis's own formatting grows a string argument
  * by argument, a reallocation and a format parse each, which was a
- * twentieth of a worker at the 07:00 rush.
+ * twentieth of a worker at the 07:00 rush.  The buffer has room for len
+ * bytes and a NUL.
  */
 static u_char *
 ngx_http_dukcapil_redis_buffer(size_t len)
 {
     u_char  *p;
 
-    if (len > ngx_http_dukcapil_redis_buf.len) {
-        len = ngx_max(len, 4096);
+    if (len + 1 > ngx_http_dukcapil_redis_buf.len) {
+        len = ngx_max(len + 1, 4096);
 
         p = ngx_alloc(len, ngx_cycle->log);
         if (p == NULL) {
@@ -667,6 +698,17 @@ ngx_http_dukcapil_redis_buffer(size_t len)
     }
 
     return ngx_http_dukcapil_redis_buf.data;
+}
+
+
+/* "*<argc>\r\n" */
+
+static u_char *
+ngx_http_dukcapil_redis_head(u_char *p, int argc)
+{
+    *p++ = '*';
+
+    return ngx_http_dukcapil_redis_decimal(p, argc);
 }
 
 
@@ -716,7 +758,7 @@ ngx_http_dukcapil_redis_args(u_char *p, int argc, const char **argv,
 static u_char *
 ngx_http_dukcapil_redis_decimal(u_char *p, size_t n)
 {
-    u_char   digits[NGX_SIZE_T_LEN], *d;
+    u_char  digits[NGX_SIZE_T_LEN], *d;
 
     d = digits + NGX_SIZE_T_LEN;
 

@@ -51,7 +51,8 @@ struct ngx_http_dukcapil_redis_op_s {
     ngx_uint_t                         outstanding;
 
     /* a script's numkeys, keys and arguments in RESP (on the heap), kept
-     * to be sent again as EVAL if Redis answers NOSCRIPT */
+     * to be sent again as EVAL if Redis answers NOSCRIPT; argc counts the
+     * whole command's arguments */
     ngx_uint_t                         script;
     int                                argc;
     ngx_str_t                          args;

@@ -59,4 +59,4 @@ for i = 3, 6 do
     redis.call('EXPIREAT', KEYS[i], ARGV[8])
 end
 
-return 'ok ' .. queue
+return 'ok ' .. string.format('%d', queue)
