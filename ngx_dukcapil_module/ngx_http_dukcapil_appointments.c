@@ -32,8 +32,6 @@ typedef struct {
     char                          phone[DK_PHONE_MAX];
     u_char                       *name;
     char                          queue[NGX_INT_T_LEN + 1];
-    char                          quota[NGX_INT_T_LEN + 1];
-    char                          cap[NGX_INT_T_LEN + 1];
     char                          now[NGX_INT64_LEN + 1];
     char                          expire[NGX_INT64_LEN + 1];
     char                          today[DK_DATE_LEN + 1];
@@ -535,9 +533,6 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     ngx_http_dukcapil_day_keys(job);
 
     ngx_snprintf(b->bar, sizeof(b->bar), "dk:bar:%*s%Z", (size_t) 16, b->nik);
-    ngx_snprintf((u_char *) b->quota, sizeof(b->quota), "%i%Z",
-                 dmcf->services[b->service].quota);
-    ngx_snprintf((u_char *) b->cap, sizeof(b->cap), "%i%Z", dmcf->phone_cap);
     ngx_snprintf((u_char *) b->now, sizeof(b->now), "%M%Z",
                  (ngx_msec_t) ngx_time() * 1000 + ngx_timeofday()->msec);
 
@@ -554,10 +549,10 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     job->argv[5] = (char *) b->keys[2];
     job->argv[6] = (char *) b->keys[3];
     job->argv[7] = (char *) dmcf->services[b->service].code.data;
-    job->argv[8] = b->quota;
+    job->argv[8] = (char *) dmcf->services[b->service].quota_arg.data;
     job->argv[9] = (char *) b->nik;
     job->argv[10] = b->phone;
-    job->argv[11] = b->cap;
+    job->argv[11] = (char *) dmcf->phone_cap_arg.data;
     job->argv[12] = b->code;
     job->argv[13] = b->now;
     job->argv[14] = b->expire;
@@ -567,7 +562,9 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     }
 
     job->argvlen[7] = dmcf->services[b->service].code.len;
+    job->argvlen[8] = dmcf->services[b->service].quota_arg.len;
     job->argvlen[9] = 16;
+    job->argvlen[11] = dmcf->phone_cap_arg.len;
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
                                     ngx_http_dukcapil_book_decide_done, job);

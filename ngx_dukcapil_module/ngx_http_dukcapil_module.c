@@ -28,6 +28,8 @@ typedef struct {
 
 static void *ngx_http_dukcapil_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf);
+static ngx_int_t ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n,
+    ngx_str_t *arg);
 static void *ngx_http_dukcapil_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_dukcapil_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -291,6 +293,20 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
 
     for (i = 0; i < NGX_HTTP_DUKCAPIL_SERVICES; i++) {
         dmcf->services[i].code = ngx_http_dukcapil_service_codes[i];
+
+        if (ngx_http_dukcapil_decimal_arg(cf, dmcf->services[i].quota,
+                                          &dmcf->services[i].quota_arg)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    if (ngx_http_dukcapil_decimal_arg(cf, dmcf->phone_cap,
+                                      &dmcf->phone_cap_arg)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
     }
 
     if (!dmcf->enabled) {
@@ -330,6 +346,27 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * n in decimal (NUL-terminated), made once at configuration: every booking
+ * sends it to Redis
+ */
+static ngx_int_t
+ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n, ngx_str_t *arg)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(cf->pool, NGX_INT_T_LEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    arg->data = p;
+    arg->len = ngx_sprintf(p, "%i%Z", n) - p - 1;
+
+    return NGX_OK;
 }
 
 

@@ -38,6 +38,7 @@ typedef struct {
     ngx_str_t                     code;
     ngx_str_t                     name;
     ngx_int_t                     quota;
+    ngx_str_t                     quota_arg;   /* quota, for the script */
     ngx_flag_t                    enabled;
 } ngx_http_dukcapil_service_t;
 
@@ -58,6 +59,7 @@ typedef struct {
     ngx_uint_t                    closed_weekdays;  /* bit 0: Sunday */
     ngx_int_t                     booking_window;
     ngx_int_t                     phone_cap;
+    ngx_str_t                     phone_cap_arg;   /* for the script */
     time_t                        idempotency_ttl;
 
     ngx_shm_zone_t               *metrics_zone;

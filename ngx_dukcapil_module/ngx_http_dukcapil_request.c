@@ -24,6 +24,7 @@ static ngx_int_t ngx_http_dukcapil_body_raw(ngx_http_request_t *r,
 static json_t *ngx_http_dukcapil_body_parse(ngx_http_request_t *r,
     ngx_str_t *raw, ngx_int_t *rc);
 static void ngx_http_dukcapil_job_request_gone(void *data);
+static void ngx_http_dukcapil_job_cancel_ops(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_job_idempotency_reply(void *data,
     ngx_uint_t index, redisReply *reply);
 static void ngx_http_dukcapil_job_idempotency_done(void *data, ngx_int_t rc);
@@ -519,6 +520,15 @@ ngx_http_dukcapil_job_request_gone(void *data)
         return;
     }
 
+    ngx_http_dukcapil_job_cancel_ops(job);
+}
+
+
+/* the job stops waiting: what Redis or PostgreSQL answers later is dropped */
+
+static void
+ngx_http_dukcapil_job_cancel_ops(ngx_http_dukcapil_job_t *job)
+{
     if (job->redis) {
         ngx_http_dukcapil_redis_cancel(job->redis);
         job->redis = NULL;
@@ -844,15 +854,7 @@ ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
         job->cleanup = NULL;
     }
 
-    if (job->redis) {
-        ngx_http_dukcapil_redis_cancel(job->redis);
-        job->redis = NULL;
-    }
-
-    if (job->pg) {
-        ngx_http_dukcapil_pg_cancel(job->pg);
-        job->pg = NULL;
-    }
+    ngx_http_dukcapil_job_cancel_ops(job);
 
     if (r) {
         ngx_http_dukcapil_job_send(r, &job->location, status, body, len);

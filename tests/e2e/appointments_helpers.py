@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from stack import Stack  # noqa: E402
 
 BOOK = "/api/v1/appointments"
+AVAIL = "/api/v1/availability"
 WIB = datetime.timezone(datetime.timedelta(hours=7))
 SUNDAY = 6                      # datetime.date.weekday()
 
@@ -42,6 +43,15 @@ def make_phone(i):
 
 def e164(phone_08):
     return "+62" + phone_08[1:]
+
+
+def availability(http, date, office="mpp", service="ktp"):
+    """One service's entry of the availability of one date."""
+    r = http.get("%s?office=%s&from=%s&to=%s" % (AVAIL, office, date, date))
+    assert r.status == 200, r
+    day = r.json()["days"][0]
+    assert day["date"] == str(date)
+    return next(s for s in day["services"] if s["service"] == service)
 
 
 def booking(i, date, service="ktp", office="mpp", name=None, phone=None,

@@ -5,6 +5,8 @@ ARCHITECTURE.md the way the module does (admit in Redis, then INSERT the row,
 give the admission back if the INSERT fails).
 """
 
+import calendar
+import datetime
 import os
 import shutil
 import signal
@@ -260,45 +262,14 @@ def seed_completed(sched, n, start=1, kecamatan=None, method="post"):
 
 # --- bookings as the module makes them ----------------------------------------
 
-# The admission contract of ARCHITECTURE.md (what ngx_dukcapil_module/lua/
-# book.lua implements), for driving Redis the way nginx would while the
+# The module's own scripts, for driving Redis the way nginx does while the
 # scheduler reconciles.
-BOOK_LUA = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'rebuilding'} end
-local bar = redis.call('GET', KEYS[2])
-if bar then return {'bar', bar} end
-local svc, quota, nik, phone = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local q = redis.call('HGET', KEYS[3], 'q:' .. svc)
-if q then quota = tonumber(q) end
-if quota == 0 then return {'closed'} end
-if redis.call('HEXISTS', KEYS[5], nik) == 1 then return {'dup'} end
-local n = tonumber(redis.call('HGET', KEYS[3], 'n:' .. svc) or '0')
-if n >= quota then return {'full'} end
-local p = tonumber(redis.call('HGET', KEYS[6], phone) or '0')
-if p >= tonumber(ARGV[5]) then return {'phone'} end
-local queue = redis.call('HINCRBY', KEYS[3], 's:' .. svc, 1)
-redis.call('HINCRBY', KEYS[3], 'n:' .. svc, 1)
-redis.call('HSET', KEYS[4], ARGV[6], svc .. '|' .. nik .. '|' .. phone .. '|'
-           .. queue .. '|' .. ARGV[7])
-redis.call('HSET', KEYS[5], nik, ARGV[6])
-redis.call('HINCRBY', KEYS[6], phone, 1)
-return {'ok', queue}
-"""
+LUA_DIR = os.path.join(REPO, "ngx_dukcapil_module", "lua")
 
-RELEASE_LUA = """
-local v = redis.call('HGET', KEYS[2], ARGV[1])
-if not v then return 0 end
-local svc, nik, phone = string.match(v, '^([^|]*)|([^|]*)|([^|]*)|')
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'n:' .. svc, -1)
-if redis.call('HGET', KEYS[3], nik) == ARGV[1] then
-  redis.call('HDEL', KEYS[3], nik)
-end
-if redis.call('HINCRBY', KEYS[4], phone, -1) <= 0 then
-  redis.call('HDEL', KEYS[4], phone)
-end
-return 1
-"""
+
+def module_script(name):
+    with open(os.path.join(LUA_DIR, name + ".lua")) as f:
+        return f.read()
 
 
 def day_keys(office, date):
@@ -312,8 +283,8 @@ class Booker:
     def __init__(self, sched):
         self.r = sched.redis()
         self.db = sched.db()
-        self.book = self.r.register_script(BOOK_LUA)
-        self.release = self.r.register_script(RELEASE_LUA)
+        self.book = self.r.register_script(module_script("book"))
+        self.release = self.r.register_script(module_script("release"))
 
     def close(self):
         self.r.close()
@@ -324,11 +295,16 @@ class Booker:
         phone = "+62813%08d" % n
         c = code("A", n)
         keys = day_keys(office, date)
+        # the day's keys go a week after the day, as the module sets them
+        expire = calendar.timegm(
+            datetime.date.fromisoformat(str(date)).timetuple()) + 8 * 86400
         ans = self.book(keys=["dk:epoch", "dk:bar:" + nik, keys[0], keys[1],
                               keys[2], keys[3]],
                         args=[service, quota, nik, phone, phone_cap, c,
-                              int(time.time() * 1000)])
-        ans = [a.decode() if isinstance(a, bytes) else a for a in ans]
+                              int(time.time() * 1000), expire])
+        if isinstance(ans, bytes):
+            ans = ans.decode()
+        ans = ans.split(" ")
         if ans[0] != "ok":
             return ans[0]
         try:

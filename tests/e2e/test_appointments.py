@@ -17,8 +17,9 @@ import pytest
 
 from conftest import (assert_no_alerts, assert_no_crashes, http_for,
                       raw_request, wait_until)
-from appointments_helpers import (BOOK, assert_redis_agrees_with_rows,
-                                  booking, burst, closed_date_in_window,
+from appointments_helpers import (AVAIL, BOOK, assert_redis_agrees_with_rows,
+                                  availability, booking, burst,
+                                  closed_date_in_window,
                                   count_all_rows, day_key, e164,
                                   first_open_date, make_nik, make_phone,
                                   open_dates, parse_response, post_bookings,
@@ -26,16 +27,7 @@ from appointments_helpers import (BOOK, assert_redis_agrees_with_rows,
                                   rows, second_nginx, send_and_vanish,
                                   set_quota, wib_today)
 
-AVAIL = "/api/v1/availability"
 ERRORISH = ("[error]", "[alert]", "[crit]", "[emerg]")
-
-
-def availability(http, date, office="mpp", service="ktp"):
-    r = http.get("%s?office=%s&from=%s&to=%s" % (AVAIL, office, date, date))
-    assert r.status == 200, r
-    day = r.json()["days"][0]
-    assert day["date"] == str(date)
-    return next(s for s in day["services"] if s["service"] == service)
 
 
 def book(http, body, **kw):

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import (REPO, assert_no_alerts, assert_no_crashes, http_for,
                       wait_until)
+from appointments_helpers import dechunk
 
 HEALTH = "/api/v1/health"
 # What the demo configuration promises (conf/demo/nginx.conf.in):
@@ -230,18 +231,6 @@ def is_ok_health(data):
         body = dechunk(body)
     return status == 200 and re.search(rb'"redis"\s*:\s*"ok"', body) and \
         re.search(rb'"postgres"\s*:\s*"ok"', body)
-
-
-def dechunk(body):
-    out = b""
-    while body:
-        size, _, rest = body.partition(b"\r\n")
-        n = int(size.split(b";")[0], 16)
-        if n == 0:
-            break
-        out += rest[:n]
-        body = rest[n + 2:]
-    return out
 
 
 def raise_fd_limit(n):

@@ -14,22 +14,14 @@ import datetime
 import pytest
 
 from conftest import assert_no_alerts, http_for
-from appointments_helpers import (BOOK, booking, first_open_date, open_dates,
-                                  redis_day, rows, second_nginx)
+from appointments_helpers import (BOOK, availability, booking,
+                                  first_open_date, open_dates, redis_day, rows,
+                                  second_nginx)
 from applications_helpers import (OPS_CHECK_IN, OPS_QUOTA, OPS_STATUS,
                                   app_row, appointment_row, error_of,
                                   field_of, history_rows, insert_appointment,
                                   request_from, submit, wib_today)
 
-AVAIL = "/api/v1/availability"
-
-
-def availability(http, date, office="mpp", service="ktp"):
-    r = http.get("%s?office=%s&from=%s&to=%s" % (AVAIL, office, date, date))
-    assert r.status == 200, r
-    day = r.json()["days"][0]
-    assert day["date"] == str(date)
-    return next(s for s in day["services"] if s["service"] == service)
 
 
 def set_quota(http, date, quota, office="mpp", service="ktp"):
