@@ -540,31 +540,30 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     ngx_snprintf((u_char *) b->expire, sizeof(b->expire), "%T%Z",
                  (time_t) (b->day + 8) * 86400 - DK_WIB_OFFSET);
 
-    /* numkeys, KEYS and ARGV of lua/book.lua */
-    job->argv[0] = "6";
-    job->argv[1] = "dk:epoch";
-    job->argv[2] = (char *) b->bar;
-    job->argv[3] = (char *) b->keys[0];
-    job->argv[4] = (char *) b->keys[1];
-    job->argv[5] = (char *) b->keys[2];
-    job->argv[6] = (char *) b->keys[3];
-    job->argv[7] = (char *) dmcf->services[b->service].code.data;
-    job->argv[8] = (char *) dmcf->services[b->service].quota_arg.data;
-    job->argv[9] = (char *) b->nik;
-    job->argv[10] = b->phone;
-    job->argv[11] = (char *) dmcf->phone_cap_arg.data;
-    job->argv[12] = b->code;
-    job->argv[13] = b->now;
-    job->argv[14] = b->expire;
+    /* KEYS and ARGV of one booking of lua/book.lua */
+    job->argv[0] = "dk:epoch";
+    job->argv[1] = (char *) b->bar;
+    job->argv[2] = (char *) b->keys[0];
+    job->argv[3] = (char *) b->keys[1];
+    job->argv[4] = (char *) b->keys[2];
+    job->argv[5] = (char *) b->keys[3];
+    job->argv[6] = (char *) dmcf->services[b->service].code.data;
+    job->argv[7] = (char *) dmcf->services[b->service].quota_arg.data;
+    job->argv[8] = (char *) b->nik;
+    job->argv[9] = b->phone;
+    job->argv[10] = (char *) dmcf->phone_cap_arg.data;
+    job->argv[11] = b->code;
+    job->argv[12] = b->now;
+    job->argv[13] = b->expire;
 
-    for (i = 0; i < 15; i++) {
+    for (i = 0; i < 14; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
-    job->argvlen[7] = dmcf->services[b->service].code.len;
-    job->argvlen[8] = dmcf->services[b->service].quota_arg.len;
-    job->argvlen[9] = 16;
-    job->argvlen[11] = dmcf->phone_cap_arg.len;
+    job->argvlen[6] = dmcf->services[b->service].code.len;
+    job->argvlen[7] = dmcf->services[b->service].quota_arg.len;
+    job->argvlen[8] = 16;
+    job->argvlen[10] = dmcf->phone_cap_arg.len;
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
                                     ngx_http_dukcapil_book_decide_done, job);
@@ -572,7 +571,8 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
         goto unavailable;
     }
 
-    (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_BOOK, 15,
+    /* decided with the other bookings of this event loop pass */
+    (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_BOOK, 6, 14,
                                           job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
@@ -1049,6 +1049,12 @@ ngx_http_dukcapil_book_settle(ngx_event_t *ev)
 
     b = job->data;
 
+    if (job->remember) {
+        /* the 503 is not out yet: Redis is letting the key go first */
+        ngx_add_timer(&b->settle, NGX_HTTP_DUKCAPIL_SETTLE_EVERY);
+        return;
+    }
+
     ngx_snprintf((u_char *) b->pid, sizeof(b->pid), "%ui%Z", b->backend);
 
     job->values[0] = b->code;
@@ -1109,8 +1115,8 @@ static void
 ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job,
     ngx_http_dukcapil_redis_done_pt done)
 {
-    const char                    *argv[6];
-    size_t                         argvlen[6];
+    const char                    *argv[5];
+    size_t                         argvlen[5];
     ngx_uint_t                     i;
     ngx_http_dukcapil_booking_t   *b;
     ngx_http_dukcapil_redis_op_t  *op;
@@ -1130,19 +1136,18 @@ ngx_http_dukcapil_release(ngx_http_dukcapil_job_t *job,
         return;
     }
 
-    /* numkeys, KEYS and ARGV of lua/release.lua */
-    argv[0] = "4";
+    /* KEYS and ARGV of lua/release.lua */
     for (i = 0; i < 4; i++) {
-        argv[1 + i] = (char *) b->keys[i];
+        argv[i] = (char *) b->keys[i];
     }
-    argv[5] = b->code;
+    argv[4] = b->code;
 
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 5; i++) {
         argvlen[i] = ngx_strlen(argv[i]);
     }
 
     (void) ngx_http_dukcapil_redis_script(op, NGX_HTTP_DUKCAPIL_LUA_RELEASE,
-                                          6, argv, argvlen);
+                                          4, 5, argv, argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
         if (done) {

@@ -11,6 +11,11 @@
  * in that same iteration.  Only a write the socket could not take whole
  * waits for the socket's write event.
  *
+ * A script that decides many items per call (book.lua) is not sent at
+ * once: its items wait in the script's queue, and the same flush sends
+ * them, up to NGX_HTTP_DUKCAPIL_REDIS_BATCH per call.  At the 07:00 rush
+ * a call costs Redis several times what one more booking in it does.
+ *
  * The connection is never marked idle: a worker that shuts down still
  * answers the requests it has read, and closes it in exit_process.
  */
@@ -29,6 +34,9 @@
 #define NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MIN  100
 #define NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MAX  2000
 
+/* items one script call decides at most: a call holds Redis for its time */
+#define NGX_HTTP_DUKCAPIL_REDIS_BATCH  32
+
 /* the room for "*<argc>\r\n" */
 #define NGX_HTTP_DUKCAPIL_REDIS_HEAD  (sizeof("*\r\n") - 1 + NGX_INT_T_LEN)
 
@@ -46,6 +54,24 @@ typedef struct {
     unsigned                        writing:1;
     unsigned                        exiting:1;
 } ngx_http_dukcapil_redis_t;
+
+
+typedef struct {
+    const char                     *text;
+    /* items one call decides at most; 0: one op, one call */
+    ngx_uint_t                      batch;
+    char                            sha[41];
+    /* items waiting for the end of the event loop pass */
+    ngx_queue_t                     items;
+} ngx_http_dukcapil_script_t;
+
+
+/* one call of items: the data of the op that sends it */
+typedef struct {
+    ngx_uint_t                      n;
+    ngx_http_dukcapil_redis_op_t   *items[NGX_HTTP_DUKCAPIL_REDIS_BATCH];
+    unsigned                        answered:1;
+} ngx_http_dukcapil_redis_call_t;
 
 
 static void ngx_http_dukcapil_redis_connect(void);
@@ -68,6 +94,13 @@ static void ngx_http_dukcapil_redis_script_loaded(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
     void *privdata);
+static void ngx_http_dukcapil_redis_answer(ngx_http_dukcapil_redis_op_t *op,
+    redisReply *rr);
+static void ngx_http_dukcapil_redis_calls(void);
+static void ngx_http_dukcapil_redis_call(ngx_http_dukcapil_script_t *s);
+static void ngx_http_dukcapil_redis_call_reply(void *data, ngx_uint_t index,
+    redisReply *rr);
+static void ngx_http_dukcapil_redis_call_done(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_dukcapil_redis_eval(
     ngx_http_dukcapil_redis_op_t *op, const char *verb, const char *script);
 static ngx_int_t ngx_http_dukcapil_redis_usable(
@@ -92,22 +125,22 @@ static ngx_http_dukcapil_redis_t  ngx_http_dukcapil_redis;
 /* where a command is formatted: it grows to the longest sent, never shrinks */
 static ngx_str_t  ngx_http_dukcapil_redis_buf;
 
-static const char  *ngx_http_dukcapil_lua[NGX_HTTP_DUKCAPIL_LUA_N] = {
-    ngx_http_dukcapil_lua_book,
-    ngx_http_dukcapil_lua_release,
+static ngx_http_dukcapil_script_t  ngx_http_dukcapil_scripts[] = {
+    { ngx_http_dukcapil_lua_book, NGX_HTTP_DUKCAPIL_REDIS_BATCH, "",
+      { NULL, NULL } },
+    { ngx_http_dukcapil_lua_release, 0, "", { NULL, NULL } },
 };
-
-static char  ngx_http_dukcapil_lua_sha[NGX_HTTP_DUKCAPIL_LUA_N][41];
 
 
 ngx_int_t
 ngx_http_dukcapil_redis_init_process(ngx_cycle_t *cycle,
     ngx_http_dukcapil_main_conf_t *dmcf)
 {
-    u_char                      md[EVP_MAX_MD_SIZE];
-    ngx_uint_t                  i;
-    unsigned int                len;
-    ngx_http_dukcapil_redis_t  *rd;
+    u_char                       md[EVP_MAX_MD_SIZE];
+    ngx_uint_t                   i;
+    unsigned int                 len;
+    ngx_http_dukcapil_script_t  *s;
+    ngx_http_dukcapil_redis_t   *rd;
 
     rd = &ngx_http_dukcapil_redis;
 
@@ -118,9 +151,10 @@ ngx_http_dukcapil_redis_init_process(ngx_cycle_t *cycle,
     rd->backoff = NGX_HTTP_DUKCAPIL_REDIS_BACKOFF_MIN;
 
     for (i = 0; i < NGX_HTTP_DUKCAPIL_LUA_N; i++) {
-        if (EVP_Digest(ngx_http_dukcapil_lua[i],
-                       ngx_strlen(ngx_http_dukcapil_lua[i]), md, &len,
-                       EVP_sha1(), NULL)
+        s = &ngx_http_dukcapil_scripts[i];
+
+        if (EVP_Digest(s->text, ngx_strlen(s->text), md, &len, EVP_sha1(),
+                       NULL)
             != 1)
         {
             ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -128,8 +162,10 @@ ngx_http_dukcapil_redis_init_process(ngx_cycle_t *cycle,
             return NGX_ERROR;
         }
 
-        ngx_hex_dump((u_char *) ngx_http_dukcapil_lua_sha[i], md, len);
-        ngx_http_dukcapil_lua_sha[i][40] = '\0';
+        ngx_hex_dump((u_char *) s->sha, md, len);
+        s->sha[40] = '\0';
+
+        ngx_queue_init(&s->items);
     }
 
     rd->connect_timer.handler = ngx_http_dukcapil_redis_connect_timeout;
@@ -160,6 +196,9 @@ ngx_http_dukcapil_redis_exit_process(ngx_cycle_t *cycle)
     rd = &ngx_http_dukcapil_redis;
 
     rd->exiting = 1;
+
+    /* an item still waiting is answered as hiredis answers a sent command */
+    ngx_http_dukcapil_redis_calls();
 
     if (rd->reconnect.timer_set) {
         ngx_del_timer(&rd->reconnect);
@@ -277,7 +316,7 @@ ngx_http_dukcapil_redis_connected(const redisAsyncContext *ac, int status)
     argv[1] = "LOAD";
 
     for (i = 0; i < NGX_HTTP_DUKCAPIL_LUA_N; i++) {
-        argv[2] = ngx_http_dukcapil_lua[i];
+        argv[2] = ngx_http_dukcapil_scripts[i].text;
         redisAsyncCommandArgv(rd->ac, ngx_http_dukcapil_redis_script_loaded,
                               (void *) i, 3, argv, NULL);
     }
@@ -301,7 +340,7 @@ ngx_http_dukcapil_redis_script_loaded(redisAsyncContext *ac, void *reply,
     }
 
     if (rr->type != REDIS_REPLY_STRING
-        || ngx_strcmp(rr->str, ngx_http_dukcapil_lua_sha[i]) != 0)
+        || ngx_strcmp(rr->str, ngx_http_dukcapil_scripts[i].sha) != 0)
     {
         ngx_log_error(NGX_LOG_ALERT, rd->log, 0,
                       "dukcapil: redis SCRIPT LOAD answered \"%s\"",
@@ -382,6 +421,13 @@ ngx_http_dukcapil_redis_flush_handler(ngx_event_t *ev)
     ngx_http_dukcapil_redis_t  *rd;
 
     rd = ev->data;
+
+    ngx_http_dukcapil_redis_calls();
+
+    /* the calls just made leave in the write below */
+    if (rd->flush.posted) {
+        ngx_delete_posted_event(&rd->flush);
+    }
 
     if (rd->ac) {
         ngx_http_dukcapil_redis_write(rd);
@@ -485,9 +531,7 @@ ngx_http_dukcapil_redis_cleanup(void *privdata)
         ngx_delete_posted_event(c->write);
     }
 
-    if (rd->flush.posted) {
-        ngx_delete_posted_event(&rd->flush);
-    }
+    /* a flush still posted answers the items waiting for it */
 
     c->fd = (ngx_socket_t) -1;
     ngx_free_connection(c);
@@ -559,49 +603,309 @@ ngx_http_dukcapil_redis_command(ngx_http_dukcapil_redis_op_t *op, int argc,
 
 
 /*
- * EVALSHA of one of the module's scripts, argv being its numkeys, keys and
- * arguments; one script per op.  They are kept in the op, formatted: if
- * Redis has lost its script cache, the same command goes again as EVAL
- * with the script's text, so argv need not outlive this call.
+ * One of the module's scripts, argv being its nkeys keys, then its other
+ * arguments.  They are kept in the op, formatted, so argv need not
+ * outlive this call: if Redis has lost its script cache, the same command
+ * goes again as EVAL with the script's text.  A script that decides many
+ * items per call takes this op as an item, sent at the end of the pass.
  */
 ngx_int_t
 ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
-    ngx_uint_t script, int argc, const char **argv, const size_t *argvlen)
+    ngx_uint_t script, ngx_uint_t nkeys, ngx_uint_t argc, const char **argv,
+    const size_t *argvlen)
 {
-    u_char  *p;
-    size_t   len;
+    u_char                      *p;
+    ngx_http_dukcapil_redis_t   *rd;
+    ngx_http_dukcapil_script_t  *s;
 
     if (ngx_http_dukcapil_redis_usable(op) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    len = ngx_http_dukcapil_redis_args_size(argc, argv, argvlen);
-
-    p = ngx_alloc(len, ngx_cycle->log);
+    p = ngx_alloc(ngx_http_dukcapil_redis_args_size(argc, argv, argvlen),
+                  ngx_cycle->log);
     if (p == NULL) {
         op->failed = 1;
         return NGX_ERROR;
     }
 
     op->script = script;
-    op->argc = 2 + argc;
+    op->nkeys = nkeys;
+    op->argc = argc;
     op->args.data = p;
-    op->args.len = ngx_http_dukcapil_redis_args(p, argc, argv, argvlen) - p;
 
-    return ngx_http_dukcapil_redis_eval(op, "EVALSHA",
-                                        ngx_http_dukcapil_lua_sha[script]);
+    p = ngx_http_dukcapil_redis_args(p, nkeys, argv, argvlen);
+    op->keys_len = p - op->args.data;
+
+    p = ngx_http_dukcapil_redis_args(p, argc - nkeys, argv + nkeys,
+                                     argvlen ? argvlen + nkeys : NULL);
+    op->args.len = p - op->args.data;
+
+    s = &ngx_http_dukcapil_scripts[script];
+
+    if (s->batch == 0) {
+        return ngx_http_dukcapil_redis_eval(op, "EVALSHA", s->sha);
+    }
+
+    rd = &ngx_http_dukcapil_redis;
+
+    op->item = 1;
+    op->sent = 1;
+    op->outstanding = 1;
+
+    ngx_queue_insert_tail(&s->items, &op->queue);
+
+    if (!rd->flush.posted) {
+        ngx_post_event(&rd->flush, &ngx_posted_events);
+    }
+
+    return NGX_OK;
 }
 
 
-/* EVALSHA <sha1> or EVAL <text>, then the op's script arguments */
+/* every waiting item, in calls; items queued meanwhile go too */
+
+static void
+ngx_http_dukcapil_redis_calls(void)
+{
+    ngx_uint_t                   i;
+    ngx_http_dukcapil_script_t  *s;
+
+    for (i = 0; i < NGX_HTTP_DUKCAPIL_LUA_N; i++) {
+        s = &ngx_http_dukcapil_scripts[i];
+
+        while (!ngx_queue_empty(&s->items)) {
+            ngx_http_dukcapil_redis_call(s);
+        }
+    }
+}
+
+
+/*
+ * Up to a call's worth of a script's waiting items, in one call: their
+ * keys, then their arguments, each in the order the items came.
+ */
+static void
+ngx_http_dukcapil_redis_call(ngx_http_dukcapil_script_t *s)
+{
+    u_char                          *p;
+    size_t                           len;
+    ngx_uint_t                       i, n, nkeys, argc;
+    ngx_queue_t                     *q;
+    ngx_http_dukcapil_redis_op_t    *op, *item;
+    ngx_http_dukcapil_redis_call_t  *call;
+    ngx_http_dukcapil_redis_op_t    *items[NGX_HTTP_DUKCAPIL_REDIS_BATCH];
+
+    n = 0;
+    len = 0;
+    nkeys = 0;
+    argc = 0;
+
+    while (n < ngx_min(s->batch, NGX_HTTP_DUKCAPIL_REDIS_BATCH)
+           && !ngx_queue_empty(&s->items))
+    {
+        q = ngx_queue_head(&s->items);
+        ngx_queue_remove(q);
+
+        item = ngx_queue_data(q, ngx_http_dukcapil_redis_op_t, queue);
+
+        if (item->finished) {
+            /* its request went away before it was sent: it takes nothing */
+            ngx_http_dukcapil_redis_op_free(item);
+            continue;
+        }
+
+        items[n++] = item;
+        len += item->args.len;
+        nkeys += item->nkeys;
+        argc += item->argc;
+    }
+
+    if (n == 0) {
+        return;
+    }
+
+    op = NULL;
+    p = NULL;
+
+    call = ngx_alloc(sizeof(ngx_http_dukcapil_redis_call_t), ngx_cycle->log);
+    if (call == NULL) {
+        goto failed;
+    }
+
+    call->n = n;
+    call->answered = 0;
+    ngx_memcpy(call->items, items, n * sizeof(ngx_http_dukcapil_redis_op_t *));
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_redis_call_reply,
+                                    ngx_http_dukcapil_redis_call_done, call);
+    if (op == NULL) {
+        goto failed;
+    }
+
+    p = ngx_alloc(len, ngx_cycle->log);
+    if (p == NULL) {
+        goto failed;
+    }
+
+    op->script = s - ngx_http_dukcapil_scripts;
+    op->nkeys = nkeys;
+    op->argc = argc;
+    op->args.data = p;
+    op->args.len = len;
+
+    for (i = 0; i < n; i++) {
+        p = ngx_cpymem(p, items[i]->args.data, items[i]->keys_len);
+    }
+
+    for (i = 0; i < n; i++) {
+        p = ngx_cpymem(p, items[i]->args.data + items[i]->keys_len,
+                       items[i]->args.len - items[i]->keys_len);
+    }
+
+    if (ngx_http_dukcapil_redis_eval(op, "EVALSHA", s->sha) != NGX_OK) {
+        ngx_http_dukcapil_redis_op_free(op);
+        ngx_http_dukcapil_redis_call_done(call, NGX_ERROR);
+    }
+
+    return;
+
+failed:
+
+    if (op) {
+        ngx_http_dukcapil_redis_op_free(op);
+    }
+
+    if (call) {
+        ngx_free(call);
+    }
+
+    for (i = 0; i < n; i++) {
+        ngx_http_dukcapil_redis_answer(items[i], NULL);
+    }
+}
+
+
+/*
+ * Each item of a call gets its line of the script's answer, as a reply of
+ * its own: a string, or an error for "error <why>".  An answer of any
+ * other shape fails every item of the call: a line too many or too few
+ * could hand one booking another's outcome.
+ */
+static void
+ngx_http_dukcapil_redis_call_reply(void *data, ngx_uint_t index,
+    redisReply *rr)
+{
+    ngx_http_dukcapil_redis_call_t *call = data;
+
+    u_char      *p, *last, *nl;
+    size_t       len;
+    ngx_uint_t   i, lines;
+    redisReply   line;
+    u_char      *eol[NGX_HTTP_DUKCAPIL_REDIS_BATCH];
+    char         why[128];
+
+    call->answered = 1;
+
+    ngx_memzero(&line, sizeof(redisReply));
+
+    lines = 0;
+
+    if (rr->type == REDIS_REPLY_STRING) {
+        p = (u_char *) rr->str;
+        last = p + rr->len;
+
+        for ( ;; ) {
+            nl = ngx_strlchr(p, last, '\n');
+
+            if (lines < call->n) {
+                eol[lines] = nl ? nl : last;
+            }
+
+            lines++;
+
+            if (nl == NULL) {
+                break;
+            }
+
+            p = nl + 1;
+        }
+    }
+
+    if (lines != call->n) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "dukcapil: redis answered a call of %ui items with "
+                      "%s of %ui lines", call->n,
+                      rr->type == REDIS_REPLY_ERROR ? rr->str
+                      : rr->type == REDIS_REPLY_STRING ? "a string"
+                      : "a reply of another type", lines);
+
+        /* no string: each item fails without a word of its own */
+        line.type = REDIS_REPLY_NIL;
+
+        for (i = 0; i < call->n; i++) {
+            ngx_http_dukcapil_redis_answer(call->items[i], &line);
+        }
+
+        return;
+    }
+
+    p = (u_char *) rr->str;
+
+    for (i = 0; i < call->n; i++) {
+        len = eol[i] - p;
+
+        if (len > 6 && ngx_strncmp(p, "error ", 6) == 0) {
+            len = ngx_min(len - 6, sizeof(why) - 1);
+            ngx_memcpy(why, p + 6, len);
+            why[len] = '\0';
+
+            line.type = REDIS_REPLY_ERROR;
+            line.str = why;
+            line.len = len;
+
+        } else {
+            line.type = REDIS_REPLY_STRING;
+            line.str = (char *) p;
+            line.len = len;
+        }
+
+        ngx_http_dukcapil_redis_answer(call->items[i], &line);
+
+        p = eol[i] + 1;
+    }
+}
+
+
+/* a call that got no answer: its items fail as a sent command fails */
+
+static void
+ngx_http_dukcapil_redis_call_done(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_redis_call_t *call = data;
+
+    ngx_uint_t  i;
+
+    if (!call->answered) {
+        for (i = 0; i < call->n; i++) {
+            ngx_http_dukcapil_redis_answer(call->items[i], NULL);
+        }
+    }
+
+    ngx_free(call);
+}
+
+
+/* EVALSHA <sha1> or EVAL <text>, numkeys, then the op's script arguments */
 
 static ngx_int_t
 ngx_http_dukcapil_redis_eval(ngx_http_dukcapil_redis_op_t *op,
     const char *verb, const char *script)
 {
     u_char      *buf, *p;
-    size_t       len;
-    const char  *argv[2];
+    size_t       len, argvlen[3];
+    const char  *argv[3];
+    u_char       numkeys[NGX_INT_T_LEN];
 
     if (ngx_http_dukcapil_redis_usable(op) != NGX_OK) {
         return NGX_ERROR;
@@ -609,9 +913,15 @@ ngx_http_dukcapil_redis_eval(ngx_http_dukcapil_redis_op_t *op,
 
     argv[0] = verb;
     argv[1] = script;
+    argv[2] = (char *) numkeys;
+
+    argvlen[0] = ngx_strlen(verb);
+    argvlen[1] = ngx_strlen(script);
+    argvlen[2] = ngx_sprintf(numkeys, "%ui", op->nkeys) - numkeys;
 
     len = NGX_HTTP_DUKCAPIL_REDIS_HEAD
-          + ngx_http_dukcapil_redis_args_size(2, argv, NULL) + op->args.len;
+          + ngx_http_dukcapil_redis_args_size(3, argv, argvlen)
+          + op->args.len;
 
     buf = ngx_http_dukcapil_redis_buffer(len);
     if (buf == NULL) {
@@ -619,8 +929,8 @@ ngx_http_dukcapil_redis_eval(ngx_http_dukcapil_redis_op_t *op,
         return NGX_ERROR;
     }
 
-    p = ngx_http_dukcapil_redis_head(buf, op->argc);
-    p = ngx_http_dukcapil_redis_args(p, 2, argv, NULL);
+    p = ngx_http_dukcapil_redis_head(buf, 3 + op->argc);
+    p = ngx_http_dukcapil_redis_args(p, 3, argv, argvlen);
     p = ngx_cpymem(p, op->args.data, op->args.len);
 
     return ngx_http_dukcapil_redis_send(op, buf, p);
@@ -819,12 +1129,16 @@ static void
 ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
     void *privdata)
 {
-    redisReply                    *rr;
-    ngx_http_dukcapil_redis_op_t  *op;
+    ngx_http_dukcapil_redis_answer(privdata, reply);
+}
 
-    op = privdata;
-    rr = reply;
 
+/* one answer to an op: rr is NULL when the command got none */
+
+static void
+ngx_http_dukcapil_redis_answer(ngx_http_dukcapil_redis_op_t *op,
+    redisReply *rr)
+{
     op->outstanding--;
 
     if (op->finished) {
@@ -839,8 +1153,10 @@ ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
         return;
     }
 
+    /* an item's call is sent again, not the item */
     if (rr->type == REDIS_REPLY_ERROR
         && op->args.data
+        && !op->item
         && ngx_strncmp(rr->str, "NOSCRIPT", 8) == 0)
     {
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
@@ -849,7 +1165,7 @@ ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
         op->sent--;
 
         if (ngx_http_dukcapil_redis_eval(op, "EVAL",
-                                         ngx_http_dukcapil_lua[op->script])
+                                    ngx_http_dukcapil_scripts[op->script].text)
             != NGX_OK)
         {
             ngx_http_dukcapil_redis_finish(op, NGX_ERROR);

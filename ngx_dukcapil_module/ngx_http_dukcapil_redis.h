@@ -38,6 +38,12 @@ typedef void (*ngx_http_dukcapil_redis_done_pt)(void *data, ngx_int_t rc);
  * the heap until hiredis has answered every command it sent, so a late
  * reply never touches freed memory; its owner may cancel it at any time
  * and is then never called again.
+ *
+ * An op running a script that decides many items per call (book.lua) is
+ * an item: it waits in its script's queue until the end of the event loop
+ * pass, and is then sent in one call with the other items of that pass.
+ * The call is an op of its own, which hands each item its line of the
+ * answer.
  */
 struct ngx_http_dukcapil_redis_op_s {
     ngx_event_t                        timeout;
@@ -50,13 +56,19 @@ struct ngx_http_dukcapil_redis_op_s {
     ngx_uint_t                         received;
     ngx_uint_t                         outstanding;
 
-    /* a script's numkeys, keys and arguments in RESP (on the heap), kept
-     * to be sent again as EVAL if Redis answers NOSCRIPT; argc counts the
-     * whole command's arguments */
+    /* a script's keys, then its arguments, in RESP on the heap: kept to be
+     * sent again as EVAL if Redis answers NOSCRIPT, or to be laid in one
+     * call with other items */
     ngx_uint_t                         script;
-    int                                argc;
+    ngx_uint_t                         nkeys;
+    ngx_uint_t                         argc;
+    size_t                             keys_len;
     ngx_str_t                          args;
 
+    /* an item waiting for the end of the event loop pass */
+    ngx_queue_t                        queue;
+
+    unsigned                           item:1;
     unsigned                           finished:1;
     unsigned                           failed:1;
 };
@@ -72,7 +84,8 @@ ngx_http_dukcapil_redis_op_t *ngx_http_dukcapil_redis_op(
 ngx_int_t ngx_http_dukcapil_redis_command(ngx_http_dukcapil_redis_op_t *op,
     int argc, const char **argv, const size_t *argvlen);
 ngx_int_t ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
-    ngx_uint_t script, int argc, const char **argv, const size_t *argvlen);
+    ngx_uint_t script, ngx_uint_t nkeys, ngx_uint_t argc, const char **argv,
+    const size_t *argvlen);
 ngx_int_t ngx_http_dukcapil_redis_wait(ngx_http_dukcapil_redis_op_t *op);
 void ngx_http_dukcapil_redis_cancel(ngx_http_dukcapil_redis_op_t *op);
 

@@ -32,11 +32,13 @@ static void ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len);
 static void ngx_http_dukcapil_job_send(ngx_http_request_t *r,
     ngx_str_t *location, ngx_uint_t status, u_char *body, size_t len);
-static void ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
+static void ngx_http_dukcapil_job_answer(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len);
-static void ngx_http_dukcapil_forget_reply(void *data, ngx_uint_t index,
+static ngx_int_t ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t status, u_char *body, size_t len);
+static void ngx_http_dukcapil_remember_reply(void *data, ngx_uint_t index,
     redisReply *reply);
-static void ngx_http_dukcapil_forget_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_remembered(void *data, ngx_int_t rc);
 static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
     u_char hex[64]);
 
@@ -793,8 +795,7 @@ void
 ngx_http_dukcapil_job_reply_raw(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len)
 {
-    ngx_http_dukcapil_job_remember(job, status, body, len);
-    ngx_http_dukcapil_job_end(job, status, body, len);
+    ngx_http_dukcapil_job_answer(job, status, body, len);
 }
 
 
@@ -826,7 +827,29 @@ ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
         json_decref(json);
     }
 
-    ngx_http_dukcapil_job_remember(job, status, body, len);
+    ngx_http_dukcapil_job_answer(job, status, body, len);
+}
+
+
+/*
+ * An answer under an Idempotency-Key goes out once Redis holds it for the
+ * key's retries: a client that has heard it and retries at once, through
+ * another worker, hears it again, never "in progress".
+ */
+static void
+ngx_http_dukcapil_job_answer(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
+    u_char *body, size_t len)
+{
+    /* nothing the job waited for matters now */
+    ngx_http_dukcapil_job_cancel_ops(job);
+
+    if (ngx_http_dukcapil_job_remember(job, status, body, len) == NGX_OK) {
+        job->status = status;
+        job->answer.data = body;
+        job->answer.len = len;
+        return;
+    }
+
     ngx_http_dukcapil_job_end(job, status, body, len);
 }
 
@@ -949,23 +972,24 @@ ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *location,
 
 /*
  * An answer is kept for the key's lifetime unless it was a fault: after a
- * 5xx the key is let go, so that a retry is served afresh.
+ * 5xx the key is let go, so that a retry is served afresh.  NGX_OK: the
+ * job waits for Redis, and ngx_http_dukcapil_remembered ends it.
  */
-static void
+static ngx_int_t
 ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len)
 {
     u_char                        *value, *p, ttl[NGX_TIME_T_LEN];
     ngx_http_dukcapil_redis_op_t  *op;
 
-    if (job->idempotency_key.len == 0) {
-        return;
+    if (job->idempotency_key.len == 0 || job->pool == NULL) {
+        return NGX_DECLINED;
     }
 
-    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_forget_reply,
-                                    ngx_http_dukcapil_forget_done, NULL);
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_remember_reply,
+                                    ngx_http_dukcapil_remembered, job);
     if (op == NULL) {
-        return;
+        return NGX_DECLINED;
     }
 
     job->argv[1] = (char *) job->idempotency_key.data;
@@ -976,14 +1000,13 @@ ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
         job->argvlen[0] = 3;
         (void) ngx_http_dukcapil_redis_command(op, 2, job->argv,
                                                job->argvlen);
-        (void) ngx_http_dukcapil_redis_wait(op);
-        return;
+        goto wait;
     }
 
     value = ngx_pnalloc(job->pool, 2 + 64 + 1 + 4 + len);
     if (value == NULL) {
         ngx_http_dukcapil_redis_cancel(op);
-        return;
+        return NGX_DECLINED;
     }
 
     p = ngx_cpymem(value, "D|", 2);
@@ -1002,12 +1025,21 @@ ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
                       - ttl;
 
     (void) ngx_http_dukcapil_redis_command(op, 5, job->argv, job->argvlen);
-    (void) ngx_http_dukcapil_redis_wait(op);
+
+wait:
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    job->remember = op;
+
+    return NGX_OK;
 }
 
 
 static void
-ngx_http_dukcapil_forget_reply(void *data, ngx_uint_t index,
+ngx_http_dukcapil_remember_reply(void *data, ngx_uint_t index,
     redisReply *reply)
 {
     if (reply->type == REDIS_REPLY_ERROR) {
@@ -1017,9 +1049,17 @@ ngx_http_dukcapil_forget_reply(void *data, ngx_uint_t index,
 }
 
 
+/* stored or not (a retry then hears "in progress" until the key expires) */
+
 static void
-ngx_http_dukcapil_forget_done(void *data, ngx_int_t rc)
+ngx_http_dukcapil_remembered(void *data, ngx_int_t rc)
 {
+    ngx_http_dukcapil_job_t *job = data;
+
+    job->remember = NULL;
+
+    ngx_http_dukcapil_job_end(job, job->status, job->answer.data,
+                              job->answer.len);
 }
 
 

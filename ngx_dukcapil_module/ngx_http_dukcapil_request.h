@@ -57,6 +57,11 @@ struct ngx_http_dukcapil_job_s {
     ngx_http_dukcapil_redis_op_t    *redis;
     ngx_http_dukcapil_pg_op_t       *pg;
 
+    /* the answer, while Redis stores it for the key's retries */
+    ngx_http_dukcapil_redis_op_t    *remember;
+    ngx_uint_t                       status;
+    ngx_str_t                        answer;
+
     /* "dk:idem:<sha256 of the key>" and the sha256 of the body, in hex */
     ngx_str_t                        idempotency_key;
     u_char                           body_hash[64];

@@ -1,62 +1,155 @@
--- One booking decision, atomic: the whole of it runs or none of it.
+-- Booking decisions, atomic: the whole call runs or none of it.
 --
--- KEYS[1] dk:epoch         present while Redis holds a complete state
--- KEYS[2] dk:bar:<nik>     the no-show bar, kept by the scheduler
--- KEYS[3] dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number
--- KEYS[4] dk:{o:D}:adm     code -> "svc|nik|phone|queue|admitted ms"
--- KEYS[5] dk:{o:D}:nik     nik -> code
--- KEYS[6] dk:{o:D}:phone   phone -> active admissions
--- ARGV: service, default quota, nik, phone, phone cap, code, now ms,
---       unix time at which the day's keys may go
+-- One call decides one booking or several laid end to end, in order, each
+-- seeing the slots the ones before it took: booking i (from 0) has the six
+-- keys KEYS[6i+1 .. 6i+6] and the eight arguments ARGV[8i+1 .. 8i+8].  At
+-- the 07:00 rush a worker sends the bookings of one event-loop pass in one
+-- call: a call costs Redis several times what one more booking in it does.
 --
--- Answers one string: "ok <queue>", "full", "closed", "dup", "phone",
--- "bar <until>" or "rebuilding".
+-- The keys of a booking:
+--   dk:epoch         present while Redis holds a complete state
+--   dk:bar:<nik>     the no-show bar, kept by the scheduler
+--   dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number
+--   dk:{o:D}:adm     code -> "svc|nik|phone|queue|admitted ms"
+--   dk:{o:D}:nik     nik -> code
+--   dk:{o:D}:phone   phone -> active admissions
+-- Its arguments: service, default quota, nik, phone, phone cap, code,
+--   now ms, unix time at which the day's keys may go
 --
--- At the rush nearly every run ends at "full", so the reads are gathered
--- in as few calls as the checks allow, and the answer is a string: Redis
--- turns a Lua table into a reply at twice the cost of the whole script's
--- other work (INFO commandstats, usec_per_call; BENCHMARKS.md).
+-- Answers one line per booking, joined by "\n": "ok <queue>", "full",
+-- "closed", "dup", "phone", "bar <until>", "rebuilding", or "error <why>"
+-- when Redis refused that booking's commands (the others still count).
+--
+-- At the rush nearly every booking ends at "full", and what a call costs
+-- Redis is mostly its commands, whatever they do: so a call reads what its
+-- bookings share once for all of them, the epoch and every bar in one
+-- MGET, a day's quota and count of a service in one HMGET, whether its
+-- NIKs are active on a day in one HMGET.  What a booking takes is written
+-- at once and into these reads as well, so each booking sees exactly what
+-- it would have seen alone after the ones before it.  The answer is a
+-- string: Redis turns a Lua table into a reply at twice the cost of the
+-- whole script's other work (INFO commandstats, usec_per_call;
+-- BENCHMARKS.md).
 
-local svc, nik, phone, code = ARGV[1], ARGV[3], ARGV[4], ARGV[6]
+local n = #KEYS / 6
 
-local epoch_bar = redis.call('MGET', KEYS[1], KEYS[2])
-if not epoch_bar[1] then
-    return 'rebuilding'
+-- dk:epoch is the first key of every booking
+local epoch_bars = { KEYS[1] }
+for i = 0, n - 1 do
+    epoch_bars[i + 2] = KEYS[6 * i + 2]
+end
+epoch_bars = redis.call('MGET', unpack(epoch_bars))
+
+-- day key and service -> { quota = override or false, booked = count }
+local days = {}
+
+-- nik key -> { nik -> true } for every NIK of the call active that day
+local active = {}
+
+local function day(key, svc)
+    local d = days[key .. ' ' .. svc]
+
+    if not d then
+        local q = redis.call('HMGET', key, 'q:' .. svc, 'n:' .. svc)
+        d = { quota = q[1], booked = tonumber(q[2] or '0') }
+        days[key .. ' ' .. svc] = d
+    end
+
+    return d
 end
 
-if epoch_bar[2] then
-    return 'bar ' .. epoch_bar[2]
+local function niks_of(key)
+    local set = active[key]
+
+    if not set then
+        local niks = {}
+        for i = 0, n - 1 do
+            if KEYS[6 * i + 5] == key then
+                niks[#niks + 1] = ARGV[8 * i + 3]
+            end
+        end
+
+        local codes = redis.call('HMGET', key, unpack(niks))
+
+        set = {}
+        for j = 1, #niks do
+            if codes[j] then
+                set[niks[j]] = true
+            end
+        end
+        active[key] = set
+    end
+
+    return set
 end
 
-local day = redis.call('HMGET', KEYS[3], 'q:' .. svc, 'n:' .. svc)
-local quota = tonumber(day[1] or ARGV[2])
-if quota <= 0 then
-    return 'closed'
+local function book(i)
+    local k, a = 6 * i, 8 * i
+    local svc, nik, phone, code = ARGV[a + 1], ARGV[a + 3], ARGV[a + 4],
+                                  ARGV[a + 6]
+
+    if not epoch_bars[1] then
+        return 'rebuilding'
+    end
+
+    if epoch_bars[i + 2] then
+        -- a line per booking: nothing stored may add one
+        return 'bar ' .. string.gsub(epoch_bars[i + 2], '%c', ' ')
+    end
+
+    local d = day(KEYS[k + 3], svc)
+    local quota = tonumber(d.quota or ARGV[a + 2])
+    if quota <= 0 then
+        return 'closed'
+    end
+
+    local niks = niks_of(KEYS[k + 5])
+    if niks[nik] then
+        return 'dup'
+    end
+
+    if d.booked >= quota then
+        return 'full'
+    end
+
+    if tonumber(redis.call('HGET', KEYS[k + 6], phone) or '0')
+       >= tonumber(ARGV[a + 5])
+    then
+        return 'phone'
+    end
+
+    -- the queue number only ever grows: a cancelled one is never handed
+    -- out again
+    local queue = redis.call('HINCRBY', KEYS[k + 3], 's:' .. svc, 1)
+
+    d.booked = redis.call('HINCRBY', KEYS[k + 3], 'n:' .. svc, 1)
+    redis.call('HSET', KEYS[k + 4], code,
+               svc .. '|' .. nik .. '|' .. phone .. '|' .. queue .. '|'
+               .. ARGV[a + 7])
+    redis.call('HSET', KEYS[k + 5], nik, code)
+    niks[nik] = true
+    redis.call('HINCRBY', KEYS[k + 6], phone, 1)
+
+    for j = 3, 6 do
+        redis.call('EXPIREAT', KEYS[k + j], ARGV[a + 8])
+    end
+
+    return 'ok ' .. string.format('%d', queue)
 end
 
-if redis.call('HEXISTS', KEYS[5], nik) == 1 then
-    return 'dup'
+local answers = {}
+
+for i = 0, n - 1 do
+    local ok, answer = pcall(book, i)
+
+    if not ok then
+        -- over maxmemory, Redis refuses a call's first write, so such a
+        -- booking has taken nothing; the next ones are still decided
+        answer = type(answer) == 'table' and answer.err or tostring(answer)
+        answer = 'error ' .. string.gsub(answer, '%c', ' ')
+    end
+
+    answers[i + 1] = answer
 end
 
-if tonumber(day[2] or '0') >= quota then
-    return 'full'
-end
-
-if tonumber(redis.call('HGET', KEYS[6], phone) or '0') >= tonumber(ARGV[5]) then
-    return 'phone'
-end
-
--- the queue number only ever grows: a cancelled one is never handed out again
-local queue = redis.call('HINCRBY', KEYS[3], 's:' .. svc, 1)
-
-redis.call('HINCRBY', KEYS[3], 'n:' .. svc, 1)
-redis.call('HSET', KEYS[4], code,
-           svc .. '|' .. nik .. '|' .. phone .. '|' .. queue .. '|' .. ARGV[7])
-redis.call('HSET', KEYS[5], nik, code)
-redis.call('HINCRBY', KEYS[6], phone, 1)
-
-for i = 3, 6 do
-    redis.call('EXPIREAT', KEYS[i], ARGV[8])
-end
-
-return 'ok ' .. string.format('%d', queue)
+return table.concat(answers, '\n')

@@ -10,7 +10,8 @@ run:
             making the same bodies), since wrk's Lua request() costs the
             2 shared cores a third more per request than a plain GET
   redis     redis-benchmark running the same EVALSHA (book.lua, SCRIPT LOAD)
-            on a full day with a fresh NIK per call
+            on a full day with a fresh NIK per booking: one booking per
+            call, and 16 per call as a worker sends them at the rush
   pgbench   pgbench running the same INSERT INTO appointment (prepared)
 
   (a) full day, fresh NIK every request (all 409 quota_full), 256 conns
@@ -152,10 +153,12 @@ def cpu_seconds(pid):
 def wrk(url, duration, script=None, conns=CONNS, threads=2, timeout="5s",
         st=None):
     """One wrk run; with st, also the CPU time per request of the nginx
-    workers and of Redis (less noisy than requests/s on a shared box)."""
+    workers and of Redis (less noisy than requests/s on a shared box), and
+    how many booking script calls Redis ran."""
     procs = {}
     if st:
         procs = {"nginx": st.worker_pids(), "redis": [st.redis_pid()]}
+        calls = script_calls(st)
     before = {k: sum(cpu_seconds(p) for p in v) for k, v in procs.items()}
     cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
            "--latency", "--timeout", timeout]
@@ -175,8 +178,19 @@ def wrk(url, duration, script=None, conns=CONNS, threads=2, timeout="5s",
     r = parse_wrk(out)
     r["cpu"] = {k: (sum(cpu_seconds(p) for p in v) - before[k]) * 1e6
                 / max(r["requests"], 1) for k, v in procs.items()}
+    if st:
+        r["script_calls"] = script_calls(st) - calls
     r["cmd"] = " ".join(c if c != path else "<generated.lua>" for c in cmd)
     return r, out
+
+
+def script_calls(st):
+    r = st.redis(decode_responses=True)
+    try:
+        return r.info("commandstats").get("cmdstat_evalsha",
+                                          {}).get("calls", 0)
+    finally:
+        r.close()
 
 
 def book_script(base, date, extra="", pick=BOOK_PICK, date2=None,
@@ -202,21 +216,27 @@ def redis_baseline(st, date, duration):
     args = ["ktp", "150", "1471__rand_int__", "+6281200000000", "5",
             "A-BENC-HBEN-CHXX", str(int(time.time() * 1000)), str(expire)]
     results = {}
-    for pipeline in (1, 16):
+    # (pipeline, bookings per call)
+    for pipeline, per_call in ((1, 1), (16, 1), (1, 16)):
         n = 400000 if pipeline == 1 else 2000000
+        n //= per_call
         cmd = ["redis-benchmark", "-p", str(st.redis_port), "-c", str(CONNS),
                "-n", str(n), "-r", "1000000000000", "-P", str(pipeline),
-               "--csv", "EVALSHA", sha, "6"] + keys + args
+               "--csv", "EVALSHA", sha, str(6 * per_call)]
+        cmd += keys * per_call + args * per_call
         out = subprocess.run(cmd, capture_output=True, text=True,
                              check=True).stdout
         line = [l for l in out.strip().split("\n") if l.startswith('"EVALSHA')]
         fields = [x.strip('"') for x in line[-1].split('","')]
-        # "test","rps","avg","min","p50","p95","p99","max"
-        results[pipeline] = {"rps": float(fields[1]), "p50": float(fields[4]),
-                             "p99": float(fields[6]),
-                             "cmd": " ".join(cmd[:cmd.index("EVALSHA")])
-                             + " EVALSHA <sha1 of book.lua> 6 "
-                             + " ".join(cmd[cmd.index("EVALSHA") + 3:])}
+        # "test","rps","avg","min","p50","p95","p99","max"; rps: bookings/s
+        results[pipeline if per_call == 1 else "x%d" % per_call] = {
+            "rps": float(fields[1]) * per_call, "p50": float(fields[4]),
+            "p99": float(fields[6]),
+            "cmd": " ".join(cmd[:cmd.index("EVALSHA")])
+            + " EVALSHA <sha1 of book.lua> %d " % (6 * per_call)
+            + " ".join(cmd[cmd.index("EVALSHA") + 3:
+                           cmd.index("EVALSHA") + 3 + 14])
+            + (" ... (%d bookings)" % per_call if per_call > 1 else "")}
     return results
 
 
@@ -336,7 +356,11 @@ def main():
         print("ceiling   return 200, (a)'s POSTs " + fmt(ceiling_post))
         redis = redis_baseline(st, full, d)
         for p, x in redis.items():
-            print("redis     EVALSHA book.lua -P%-2d " % p + fmt(x))
+            if p == "x16":
+                print("redis     EVALSHA book.lua, 16 bookings a call "
+                      + fmt(x) + "  (bookings/s)")
+            else:
+                print("redis     EVALSHA book.lua -P%-2d " % p + fmt(x))
         pg = pgbench_baseline(st, bookday, d)
         for c, x in pg.items():
             print("pgbench   INSERT, %2d clients    %10.0f tps  avg %.2f ms"
@@ -352,7 +376,7 @@ def main():
                         wib_today() + datetime.timedelta(days=14)), d)
         before_rows = int(st.psql("SELECT count(*) FROM appointment"))
         c_res, _ = wrk(url + "/api/v1/appointments", d,
-                       book_script(100000000, bookday))
+                       book_script(100000000, bookday), st=st)
         c_rows = int(st.psql("SELECT count(*) FROM appointment")) - before_rows
         c_conn = wrk(url + "/api/v1/appointments", d,
                      book_script(200000000, bookday), conns=32)[0]
@@ -371,6 +395,9 @@ def main():
                         ("ceiling, (a)'s POSTs", ceiling_post),
                         ("(a)", a_res)):
             print("    %-22s %s" % (name, fmt_cpu(x)))
+        print("    bookings per book.lua call: (a) %.1f, (c) %.1f"
+              % (a_res["requests"] / max(a_res["script_calls"], 1),
+                 c_res["requests"] / max(c_res["script_calls"], 1)))
         print("(b) availability, 1 day    " + fmt(b1, ceil)
               + "   [target >= 0.5 x]  non-2xx: %d" % b1["non2xx"])
         print("(b) availability, 14 days  " + fmt(b14, ceil)
@@ -427,7 +454,7 @@ def main():
             print("%-38s %s" % (what, "met" if ok else "MISSED"))
         print("\ncommands:")
         for x in (ceiling, ceiling_post, a_res, b1, c_res, redis[1],
-                  redis[16], pg[8]):
+                  redis[16], redis["x16"], pg[8]):
             print("  " + x["cmd"])
         sev = [l for l in st.error_log_lines()
                if "[alert]" in l or "[crit]" in l or "[emerg]" in l]

@@ -8,7 +8,11 @@ code for code (appointments_helpers.assert_redis_agrees_with_rows).
 """
 
 import datetime
+import hashlib
+import http.client as http_client
 import json
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +30,7 @@ from appointments_helpers import (AVAIL, BOOK, assert_redis_agrees_with_rows,
                                   redis_day, redis_snapshot, request_bytes,
                                   rows, second_nginx, send_and_vanish,
                                   set_quota, wib_today)
+from scheduler_fixtures import module_script
 
 ERRORISH = ("[error]", "[alert]", "[crit]", "[emerg]")
 
@@ -125,6 +130,128 @@ def test_same_nik_50_times_at_once_gets_exactly_one_201(stack, clean_log):
     assert assert_redis_agrees_with_rows(stack, "mpp", date) == 1
 
 
+def test_bookings_of_one_loop_pass_are_decided_in_one_script_call(
+        stack, clean_log):
+    """Requests an nginx worker reads in one event-loop pass are decided by
+    one book.lua call each 32 bookings (the workers are stopped while 40
+    requests arrive on kept-alive connections, then let go): Redis counts
+    at most 4 EVALSHA for the 40, and each request still gets its own
+    booking's answer - 5 x 201 with queue numbers 2..6 whose rows carry the
+    NIK of the request that got them, a duplicate and a barred citizen
+    answered as such, the rest quota_full."""
+    date = first_open_date()
+    set_quota(stack, "mpp", date, "ktp", 6)
+    http = http_for(stack)
+    assert book(http, booking(900, date)).status == 201
+    r = stack.redis(decode_responses=True)
+    r.set("dk:bar:" + make_nik(901), "2099-01-01")
+
+    bodies = [booking(900, date), booking(901, date)]
+    bodies += [booking(1000 + i, date) for i in range(38)]
+    conns = []
+    try:
+        for _ in bodies:
+            c = http_client.HTTPConnection("127.0.0.1", stack.http_port,
+                                           timeout=20)
+            c.request("GET", "/api/v1/health")
+            assert c.getresponse().read() is not None
+            conns.append(c)
+
+        r.config_resetstat()
+        workers = stack.worker_pids()
+        assert workers
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            for c, body in zip(conns, bodies):
+                c.request("POST", BOOK, json.dumps(body),
+                          {"Content-Type": "application/json"})
+            time.sleep(0.3)
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+
+        answers = []
+        for c in conns:
+            a = c.getresponse()
+            answers.append((a.status, json.loads(a.read())))
+    finally:
+        for c in conns:
+            c.close()
+
+    calls = r.info("commandstats")["cmdstat_evalsha"]["calls"]
+    r.close()
+    assert 1 <= calls <= 4, "%d script calls for 40 bookings" % calls
+
+    assert answers[0] == (409, {"error": "already_booked",
+                                "message": answers[0][1].get("message")})
+    assert (answers[1][0], answers[1][1].get("error"),
+            answers[1][1].get("until")) == (403, "no_show_bar", "2099-01-01")
+    rest = answers[2:]
+    ok = [(body, a) for body, (status, a) in zip(bodies[2:], rest)
+          if status == 201]
+    assert len(ok) == 5, rest
+    assert sorted(a["queue_number"] for _, a in ok) == [2, 3, 4, 5, 6]
+    assert all(status == 409 and a["error"] == "quota_full"
+               for status, a in rest if status != 201), rest
+    nik_of = {code: nik for code, nik, *_ in rows(stack, date)}
+    for body, a in ok:
+        assert nik_of[a["code"]] == body["nik"], (body, a)
+    assert assert_redis_agrees_with_rows(stack, "mpp", date) == 6
+
+
+def test_one_script_call_decides_its_bookings_in_order(stack):
+    """lua/book.lua run directly with several bookings in one call: each is
+    decided as if alone after the ones before it (a NIK booked earlier in
+    the call is a duplicate, the slots the call took count against the
+    quota, a closed day and a bar are answered per booking), and a booking
+    Redis refuses (a key of the wrong type) answers "error ..." without
+    taking anything while the others still count."""
+    r = stack.redis(decode_responses=True)
+    script = r.register_script(module_script("book"))
+    r.set("dk:bar:B", "2099-01-01")
+    r.set(day_key("mpp", "d3", "phone"), "not a hash")
+
+    def item(nik, phone, code, date="d1", quota="2"):
+        keys = (["dk:epoch", "dk:bar:" + nik]
+                + [day_key("mpp", date, p)
+                   for p in ("day", "adm", "nik", "phone")])
+        args = ["ktp", quota, nik, phone, "2", code, "1000", "4102444800"]
+        return keys, args
+
+    def call(*items):
+        keys = [k for ks, _ in items for k in ks]
+        args = [a for _, As in items for a in As]
+        return script(keys=keys, args=args).split("\n")
+
+    assert call(item("A", "p1", "c1"), item("A", "p2", "c2"),
+                item("B", "p3", "c3"), item("C", "p1", "c4"),
+                item("D", "p1", "c5"), item("E", "p9", "c6", date="d2"),
+                item("F", "p9", "c7", date="d2", quota="0"),
+                item("G", "p1", "c8", date="d3"),
+                item("H", "p1", "c9", date="d4")) == [
+        "ok 1", "dup", "bar 2099-01-01", "ok 2", "full", "ok 1", "closed",
+        "error WRONGTYPE Operation against a key holding the wrong kind of "
+        "value", "ok 1"]
+    day = r.hgetall(day_key("mpp", "d1"))
+    assert (day["n:ktp"], day["s:ktp"]) == ("2", "2")
+    assert r.hgetall(day_key("mpp", "d1", "nik")) == {"A": "c1", "C": "c4"}
+    assert r.hgetall(day_key("mpp", "d1", "phone")) == {"p1": "2"}
+    assert r.hgetall(day_key("mpp", "d1", "adm")).keys() == {"c1", "c4"}
+    assert not r.exists(day_key("mpp", "d3"), day_key("mpp", "d3", "nik"),
+                        day_key("mpp", "d3", "adm"))
+    # the phone cap counts the call's own admissions: p1 has 2 on d1
+    assert call(item("I", "p1", "c10", quota="9")) == ["phone"]
+    # a line per booking, whatever a stored value holds
+    r.set("dk:bar:K", "2099-01-01\nok 7")
+    assert call(item("K", "p6", "c12", date="d5"),
+                item("L", "p7", "c13", date="d5")) == [
+        "bar 2099-01-01 ok 7", "ok 1"]
+    r.delete("dk:epoch")
+    assert call(item("J", "p5", "c11", date="d5")) == ["rebuilding"]
+    r.close()
+
+
 # --- idempotency -------------------------------------------------------------
 
 def test_idempotent_sequential_retries_take_one_slot(stack, http, clean_log):
@@ -172,6 +299,52 @@ def test_idempotent_concurrent_retries_take_one_slot(stack, http, clean_log):
     stored = rows(stack, date)
     assert [r[0] for r in stored] == list(codes)
     assert assert_redis_agrees_with_rows(stack, "mpp", date) == 1
+
+
+def test_a_keyed_answer_is_stored_before_the_client_hears_it(stack, http,
+                                                            clean_log):
+    """An answer under an Idempotency-Key reaches the client only once Redis
+    holds it: with Redis's writes paused at the moment the booking commits,
+    the 201 waits for the pause, and when the client has it the key already
+    says "D|...|201|" (so an immediate retry through any worker replays it
+    and never hears idempotency_in_progress)."""
+    date = first_open_date()
+    key = "stored-first-%s" % date
+    idem = "dk:idem:" + hashlib.sha256(key.encode()).hexdigest()
+    r = stack.redis(decode_responses=True)
+    lock = stack.connect()
+    lock.autocommit = False
+    heard = {}
+
+    def client():
+        a = book(http, booking(31, date), headers={"Idempotency-Key": key},
+                 timeout=10)
+        heard["value"] = r.get(idem)
+        heard["answer"] = a
+
+    try:
+        # the INSERT waits on the table lock until Redis's writes are paused
+        lock.cursor().execute("LOCK TABLE appointment IN SHARE MODE")
+        t = threading.Thread(target=client)
+        t.start()
+        wait_until(lambda: int(stack.psql(
+            "SELECT count(*) FROM pg_locks WHERE NOT granted "
+            "AND relation = 'appointment'::regclass")) == 1, 5,
+            what="the INSERT to wait for the lock")
+        r.execute_command("CLIENT", "PAUSE", "300", "WRITE")
+        lock.commit()
+        t.join(10)
+    finally:
+        lock.rollback()
+        lock.close()
+        r.execute_command("CLIENT", "UNPAUSE")
+
+    assert heard["answer"].status == 201, heard["answer"]
+    assert (heard["value"] or "").startswith("D|"), heard["value"]
+    assert "|201|" in heard["value"]
+    again = book(http, booking(31, date), headers={"Idempotency-Key": key})
+    assert again.status == 201 and again.json() == heard["answer"].json()
+    r.close()
 
 
 # --- outages ---------------------------------------------------------------
