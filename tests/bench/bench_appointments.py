@@ -234,9 +234,9 @@ def redis_baseline(st, date, duration):
             "p99": float(fields[6]),
             "cmd": " ".join(cmd[:cmd.index("EVALSHA")])
             + " EVALSHA <sha1 of book.lua> %d " % (6 * per_call)
-            + " ".join(cmd[cmd.index("EVALSHA") + 3:
-                           cmd.index("EVALSHA") + 3 + 14])
-            + (" ... (%d bookings)" % per_call if per_call > 1 else "")}
+            + ("%s %s" if per_call == 1 else "(%s) x%d (%s) x%d")
+            % ((" ".join(keys), " ".join(args)) if per_call == 1 else
+               (" ".join(keys), per_call, " ".join(args), per_call))}
     return results
 
 
