@@ -274,10 +274,41 @@ ngx_http_dukcapil_availability_reply(void *data, ngx_uint_t index,
 }
 
 
+#define ngx_http_dukcapil_cat(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
+
+
+/* n in decimal, the way the busiest answers write their numbers */
+
+static u_char *
+ngx_http_dukcapil_json_int(u_char *p, ngx_int_t n)
+{
+    u_char      digits[NGX_INT_T_LEN], *d;
+    ngx_uint_t  u;
+
+    if (n < 0) {
+        *p++ = '-';
+        u = (ngx_uint_t) -(n + 1) + 1;
+
+    } else {
+        u = (ngx_uint_t) n;
+    }
+
+    d = digits + NGX_INT_T_LEN;
+
+    do {
+        *--d = (u_char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    return ngx_cpymem(p, d, digits + NGX_INT_T_LEN - d);
+}
+
+
 /*
  * The answer is written directly: every value in it is a number, a date, or
  * a code the configuration checked, so there is nothing to escape, and the
- * busiest read of the portal builds no JSON tree.
+ * busiest read of the portal builds no JSON tree; nor is a format parsed for
+ * each of its numbers (ngx_sprintf was 4% of a worker).
  */
 static void
 ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
@@ -318,8 +349,13 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
     for (d = b->day; d <= b->to; d++) {
         dk_date_format(d, date);
 
-        p = ngx_sprintf(p, "%s{\"date\":\"%s\",\"services\":[",
-                        d == b->day ? "" : ",", date);
+        if (d != b->day) {
+            *p++ = ',';
+        }
+
+        p = ngx_http_dukcapil_cat(p, "{\"date\":\"");
+        p = ngx_cpymem(p, date, DK_DATE_LEN);
+        p = ngx_http_dukcapil_cat(p, "\",\"services\":[");
 
         open = ngx_http_dukcapil_day_open(dmcf, d);
         first = 1;
@@ -342,12 +378,24 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
             booked = b->booked[i];
             remaining = quota > booked ? quota - booked : 0;
 
-            p = ngx_sprintf(p, "%s{\"service\":\"%V\",\"quota\":%i,"
-                            "\"booked\":%i,\"remaining\":%i,\"open\":%s}",
-                            first ? "" : ",", &dmcf->services[s].code,
-                            quota, booked, remaining,
-                            open && remaining > 0 ? "true" : "false");
+            if (!first) {
+                *p++ = ',';
+            }
+
             first = 0;
+
+            p = ngx_http_dukcapil_cat(p, "{\"service\":\"");
+            p = ngx_cpymem(p, dmcf->services[s].code.data,
+                           dmcf->services[s].code.len);
+            p = ngx_http_dukcapil_cat(p, "\",\"quota\":");
+            p = ngx_http_dukcapil_json_int(p, quota);
+            p = ngx_http_dukcapil_cat(p, ",\"booked\":");
+            p = ngx_http_dukcapil_json_int(p, booked);
+            p = ngx_http_dukcapil_cat(p, ",\"remaining\":");
+            p = ngx_http_dukcapil_json_int(p, remaining);
+            p = (open && remaining > 0)
+                ? ngx_http_dukcapil_cat(p, ",\"open\":true}")
+                : ngx_http_dukcapil_cat(p, ",\"open\":false}");
         }
 
         *p++ = ']';
