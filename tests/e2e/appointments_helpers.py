@@ -4,10 +4,13 @@ requests, and views of what Redis and PostgreSQL hold."""
 
 import asyncio
 import datetime
+import http.client
 import json
 import os
+import signal
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -290,6 +293,43 @@ def post_bookings(ports, bodies, headers=None, timeout=30):
                               port=ports[k % len(ports)]))
                for k, b in enumerate(bodies)]
     return burst(targets, timeout)
+
+
+def in_one_pass(st, bodies, timeout=20):
+    """POST each body on a connection of its own, so that the nginx workers
+    read them all in one event-loop pass: the connections are opened and
+    used once first, then the workers are stopped (SIGSTOP) while the
+    requests arrive, and let go. Returns (status, JSON body) per body."""
+    conns = []
+    try:
+        for _ in bodies:
+            c = http.client.HTTPConnection("127.0.0.1", st.http_port,
+                                           timeout=timeout)
+            c.request("GET", "/api/v1/health")
+            c.getresponse().read()
+            conns.append(c)
+
+        workers = st.worker_pids()
+        assert workers
+        for pid in workers:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            for c, body in zip(conns, bodies):
+                c.request("POST", BOOK, json.dumps(body),
+                          {"Content-Type": "application/json"})
+            time.sleep(0.3)
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+
+        answers = []
+        for c in conns:
+            a = c.getresponse()
+            answers.append((a.status, json.loads(a.read())))
+        return answers
+    finally:
+        for c in conns:
+            c.close()
 
 
 def send_and_vanish(port, data, rst=False):

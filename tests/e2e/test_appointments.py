@@ -9,10 +9,7 @@ code for code (appointments_helpers.assert_redis_agrees_with_rows).
 
 import datetime
 import hashlib
-import http.client as http_client
 import json
-import os
-import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +22,8 @@ from appointments_helpers import (AVAIL, BOOK, assert_redis_agrees_with_rows,
                                   availability, booking, burst,
                                   closed_date_in_window,
                                   count_all_rows, day_key, e164,
-                                  first_open_date, make_nik, make_phone,
+                                  first_open_date, in_one_pass, make_nik,
+                                  make_phone,
                                   open_dates, parse_response, post_bookings,
                                   redis_day, redis_snapshot, request_bytes,
                                   rows, second_nginx, send_and_vanish,
@@ -148,36 +146,8 @@ def test_bookings_of_one_loop_pass_are_decided_in_one_script_call(
 
     bodies = [booking(900, date), booking(901, date)]
     bodies += [booking(1000 + i, date) for i in range(38)]
-    conns = []
-    try:
-        for _ in bodies:
-            c = http_client.HTTPConnection("127.0.0.1", stack.http_port,
-                                           timeout=20)
-            c.request("GET", "/api/v1/health")
-            assert c.getresponse().read() is not None
-            conns.append(c)
-
-        r.config_resetstat()
-        workers = stack.worker_pids()
-        assert workers
-        for pid in workers:
-            os.kill(pid, signal.SIGSTOP)
-        try:
-            for c, body in zip(conns, bodies):
-                c.request("POST", BOOK, json.dumps(body),
-                          {"Content-Type": "application/json"})
-            time.sleep(0.3)
-        finally:
-            for pid in workers:
-                os.kill(pid, signal.SIGCONT)
-
-        answers = []
-        for c in conns:
-            a = c.getresponse()
-            answers.append((a.status, json.loads(a.read())))
-    finally:
-        for c in conns:
-            c.close()
+    r.config_resetstat()
+    answers = in_one_pass(stack, bodies)
 
     calls = r.info("commandstats")["cmdstat_evalsha"]["calls"]
     r.close()
@@ -198,6 +168,34 @@ def test_bookings_of_one_loop_pass_are_decided_in_one_script_call(
     for body, a in ok:
         assert nik_of[a["code"]] == body["nik"], (body, a)
     assert assert_redis_agrees_with_rows(stack, "mpp", date) == 6
+
+
+def test_a_booking_redis_refuses_fails_alone_in_its_call(stack, clean_log):
+    """In one script call, a booking whose day Redis refuses to work on (its
+    phone counter is not a hash) is answered 503 unavailable with the reason
+    in error.log and takes nothing, while the bookings beside it in the same
+    call are booked."""
+    good, bad = open_dates()[:2]
+    r = stack.redis(decode_responses=True)
+    r.set(day_key("mpp", bad, "phone"), "not a hash")
+    mark = stack.error_log_size()
+    bodies = [booking(1100 + i, good if i % 2 else bad) for i in range(8)]
+    r.config_resetstat()
+    answers = in_one_pass(stack, bodies)
+
+    calls = r.info("commandstats")["cmdstat_evalsha"]["calls"]
+    assert calls <= len(stack.worker_pids()), calls
+    for body, (status, a) in zip(bodies, answers):
+        if body["date"] == str(good):
+            assert status == 201, a
+        else:
+            assert (status, a.get("error")) == (503, "unavailable"), a
+    assert len(rows(stack, good)) == 4 and rows(stack, bad) == []
+    assert assert_redis_agrees_with_rows(stack, "mpp", good) == 4
+    assert not r.exists(day_key("mpp", bad), day_key("mpp", bad, "nik"))
+    assert sum("booking script failed: WRONGTYPE" in l
+               for l in stack.error_log_lines(mark)) == 4
+    r.close()
 
 
 def test_one_script_call_decides_its_bookings_in_order(stack):
