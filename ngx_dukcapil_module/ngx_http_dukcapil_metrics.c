@@ -2,7 +2,8 @@
 /*
  * Counters shared by all workers: requests per endpoint and status class
  * (counted in the log phase, so every answer counts, whoever produced it),
- * and the outcome of every booking decision.
+ * the outcome of every booking decision, and the calls of the module's
+ * Redis scripts (bookings over book calls: how many one call decides).
  */
 
 
@@ -13,6 +14,7 @@
 #include "ngx_http_dukcapil_module.h"
 #include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_reply.h"
+#include "ngx_http_dukcapil_redis.h"
 
 
 #define NGX_HTTP_DUKCAPIL_ENDPOINTS  16
@@ -23,6 +25,7 @@ typedef struct {
     ngx_atomic_t  requests[NGX_HTTP_DUKCAPIL_ENDPOINTS]
                           [NGX_HTTP_DUKCAPIL_CLASSES];
     ngx_atomic_t  bookings[NGX_HTTP_DUKCAPIL_OUTCOMES];
+    ngx_atomic_t  script_calls[NGX_HTTP_DUKCAPIL_LUA_N];
 } ngx_http_dukcapil_counters_t;
 
 
@@ -42,6 +45,10 @@ static const char  *ngx_http_dukcapil_endpoint_names[] = {
 static const char  *ngx_http_dukcapil_outcome_names[] = {
     "booked", "quota_full", "already_booked", "phone_limit", "no_show_bar",
     "closed", "state_rebuilding", "released", "failed"
+};
+
+static const char  *ngx_http_dukcapil_script_names[NGX_HTTP_DUKCAPIL_LUA_N] = {
+    "book", "release"
 };
 
 
@@ -142,6 +149,16 @@ ngx_http_dukcapil_metrics_booking(ngx_uint_t outcome)
 }
 
 
+void
+ngx_http_dukcapil_metrics_script_call(ngx_uint_t script)
+{
+    if (ngx_http_dukcapil_counters && script < NGX_HTTP_DUKCAPIL_LUA_N) {
+        (void) ngx_atomic_fetch_add(
+                   &ngx_http_dukcapil_counters->script_calls[script], 1);
+    }
+}
+
+
 ngx_int_t
 ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
 {
@@ -161,7 +178,8 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
     }
 
     size = 512 + NGX_HTTP_DUKCAPIL_ENDPOINTS * NGX_HTTP_DUKCAPIL_CLASSES * 96
-           + NGX_HTTP_DUKCAPIL_OUTCOMES * 96;
+           + NGX_HTTP_DUKCAPIL_OUTCOMES * 96 + 256
+           + NGX_HTTP_DUKCAPIL_LUA_N * 96;
 
     p = ngx_pnalloc(r->pool, size);
     if (p == NULL) {
@@ -199,6 +217,21 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
                            ngx_http_dukcapil_outcome_names[c],
                            ngx_http_dukcapil_counters
                            ? ngx_http_dukcapil_counters->bookings[c] : 0);
+    }
+
+    last = ngx_sprintf(last,
+               "# HELP dukcapil_redis_script_calls_total Calls of the "
+               "module's Redis scripts; one book call decides the bookings "
+               "of one event-loop pass.\n"
+               "# TYPE dukcapil_redis_script_calls_total counter\n");
+
+    for (c = 0; c < NGX_HTTP_DUKCAPIL_LUA_N; c++) {
+        last = ngx_sprintf(last,
+                           "dukcapil_redis_script_calls_total{script=\"%s\"} "
+                           "%uA\n",
+                           ngx_http_dukcapil_script_names[c],
+                           ngx_http_dukcapil_counters
+                           ? ngx_http_dukcapil_counters->script_calls[c] : 0);
     }
 
     return ngx_http_dukcapil_send_text(r, NGX_HTTP_OK, &type, p, last - p);

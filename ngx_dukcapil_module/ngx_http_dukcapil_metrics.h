@@ -29,6 +29,7 @@ typedef enum {
 
 ngx_int_t ngx_http_dukcapil_metrics_init(ngx_conf_t *cf);
 void ngx_http_dukcapil_metrics_booking(ngx_uint_t outcome);
+void ngx_http_dukcapil_metrics_script_call(ngx_uint_t script);
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_METRICS_H_INCLUDED_ */

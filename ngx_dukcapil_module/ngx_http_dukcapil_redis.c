@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_dukcapil_redis.h"
+#include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_lua.h"
 
 
@@ -933,7 +934,13 @@ ngx_http_dukcapil_redis_eval(ngx_http_dukcapil_redis_op_t *op,
     p = ngx_http_dukcapil_redis_args(p, 3, argv, argvlen);
     p = ngx_cpymem(p, op->args.data, op->args.len);
 
-    return ngx_http_dukcapil_redis_send(op, buf, p);
+    if (ngx_http_dukcapil_redis_send(op, buf, p) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_dukcapil_metrics_script_call(op->script);
+
+    return NGX_OK;
 }
 
 

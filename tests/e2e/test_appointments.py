@@ -198,6 +198,54 @@ def test_a_booking_redis_refuses_fails_alone_in_its_call(stack, clean_log):
     r.close()
 
 
+def metrics(http):
+    """/metrics as {'name{labels}': value}."""
+    r = http.get("/metrics")
+    assert r.status == 200, r
+    assert r.headers["content-type"].startswith("text/plain"), r.headers
+    out = {}
+    for line in r.body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = int(value)
+    return out
+
+
+def test_metrics_count_answers_outcomes_and_script_calls(stack, http,
+                                                         clean_log):
+    """/metrics (Prometheus text) counts, across the workers, the answers
+    per endpoint and status class, the booking decisions by outcome and the
+    calls of each Redis script: a booking, its duplicate, one on a full day,
+    a cancellation and an availability read move exactly their counters."""
+    date = first_open_date()
+    set_quota(stack, "mpp", date, "ktp", 1)
+    before = metrics(http)
+    first = book(http, booking(41, date))
+    assert first.status == 201, first
+    assert book(http, booking(41, date)).status == 409
+    assert book(http, booking(42, date)).status == 409
+    assert http.delete("%s/%s" % (BOOK, first.json()["code"]),
+                       headers={"X-NIK": make_nik(41)}).status == 200
+    assert availability(http, date)["booked"] == 0
+    after = metrics(http)
+
+    def moved(name):
+        return after[name] - before.get(name, 0)
+
+    assert {o: moved('dukcapil_bookings_total{outcome="%s"}' % o)
+            for o in ("booked", "already_booked", "quota_full", "released",
+                      "failed", "phone_limit")} == {
+        "booked": 1, "already_booked": 1, "quota_full": 1, "released": 1,
+        "failed": 0, "phone_limit": 0}
+    req = 'dukcapil_requests_total{endpoint="%s",status="%s"}'
+    assert moved(req % ("appointments", "2xx")) == 1
+    assert moved(req % ("appointments", "4xx")) == 2
+    assert moved(req % ("appointment", "2xx")) == 1
+    assert moved(req % ("availability", "2xx")) == 1
+    calls = 'dukcapil_redis_script_calls_total{script="%s"}'
+    assert (moved(calls % "book"), moved(calls % "release")) == (3, 1)
+
+
 def test_one_script_call_decides_its_bookings_in_order(stack):
     """lua/book.lua run directly with several bookings in one call: each is
     decided as if alone after the ones before it (a NIK booked earlier in
