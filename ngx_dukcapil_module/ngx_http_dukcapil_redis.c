@@ -645,7 +645,13 @@ ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
     s = &ngx_http_dukcapil_scripts[script];
 
     if (s->batch == 0) {
-        return ngx_http_dukcapil_redis_eval(op, "EVALSHA", s->sha);
+        if (ngx_http_dukcapil_redis_eval(op, "EVALSHA", s->sha) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_dukcapil_metrics_script_call(script);
+
+        return NGX_OK;
     }
 
     rd = &ngx_http_dukcapil_redis;
@@ -711,7 +717,7 @@ ngx_http_dukcapil_redis_call(ngx_http_dukcapil_script_t *s)
         item = ngx_queue_data(q, ngx_http_dukcapil_redis_op_t, queue);
 
         if (item->finished) {
-            /* its request went away before it was sent: it takes nothing */
+            /* its owner stopped waiting before it was sent: it takes nothing */
             ngx_http_dukcapil_redis_op_free(item);
             continue;
         }
@@ -764,10 +770,17 @@ ngx_http_dukcapil_redis_call(ngx_http_dukcapil_script_t *s)
                        items[i]->args.len - items[i]->keys_len);
     }
 
+    /*
+     * The call has no timer of its own: each item has its own, and the
+     * call lives until hiredis answers it or drops the connection.
+     */
     if (ngx_http_dukcapil_redis_eval(op, "EVALSHA", s->sha) != NGX_OK) {
         ngx_http_dukcapil_redis_op_free(op);
         ngx_http_dukcapil_redis_call_done(call, NGX_ERROR);
+        return;
     }
+
+    ngx_http_dukcapil_metrics_script_call(op->script);
 
     return;
 
@@ -812,7 +825,7 @@ ngx_http_dukcapil_redis_call_reply(void *data, ngx_uint_t index,
 
     lines = 0;
 
-    if (rr->type == REDIS_REPLY_STRING) {
+    if (rr->type == REDIS_REPLY_STRING && rr->len > 0) {
         p = (u_char *) rr->str;
         last = p + rr->len;
 
@@ -856,9 +869,15 @@ ngx_http_dukcapil_redis_call_reply(void *data, ngx_uint_t index,
     for (i = 0; i < call->n; i++) {
         len = eol[i] - p;
 
-        if (len > 6 && ngx_strncmp(p, "error ", 6) == 0) {
-            len = ngx_min(len - 6, sizeof(why) - 1);
-            ngx_memcpy(why, p + 6, len);
+        if (len >= 5 && ngx_strncmp(p, "error", 5) == 0
+            && (len == 5 || p[5] == ' '))
+        {
+            len = (len == 5) ? 0 : ngx_min(len - 6, sizeof(why) - 1);
+
+            if (len) {
+                ngx_memcpy(why, p + 6, len);
+            }
+
             why[len] = '\0';
 
             line.type = REDIS_REPLY_ERROR;
@@ -934,13 +953,7 @@ ngx_http_dukcapil_redis_eval(ngx_http_dukcapil_redis_op_t *op,
     p = ngx_http_dukcapil_redis_args(p, 3, argv, argvlen);
     p = ngx_cpymem(p, op->args.data, op->args.len);
 
-    if (ngx_http_dukcapil_redis_send(op, buf, p) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    ngx_http_dukcapil_metrics_script_call(op->script);
-
-    return NGX_OK;
+    return ngx_http_dukcapil_redis_send(op, buf, p);
 }
 
 

@@ -39,6 +39,7 @@ static ngx_int_t ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
 static void ngx_http_dukcapil_remember_reply(void *data, ngx_uint_t index,
     redisReply *reply);
 static void ngx_http_dukcapil_remembered(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_forgotten(void *data, ngx_int_t rc);
 static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
     u_char hex[64]);
 
@@ -832,9 +833,9 @@ ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
 
 
 /*
- * An answer under an Idempotency-Key goes out once Redis holds it for the
- * key's retries: a client that has heard it and retries at once, through
- * another worker, hears it again, never "in progress".
+ * An answer under an Idempotency-Key (but a 5xx) goes out once Redis holds
+ * it for the key's retries: a client that has heard it and retries at
+ * once, through another worker, hears it again, never "in progress".
  */
 static void
 ngx_http_dukcapil_job_answer(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
@@ -843,10 +844,11 @@ ngx_http_dukcapil_job_answer(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
     /* nothing the job waited for matters now */
     ngx_http_dukcapil_job_cancel_ops(job);
 
+    job->status = status;
+    job->answer.data = body;
+    job->answer.len = len;
+
     if (ngx_http_dukcapil_job_remember(job, status, body, len) == NGX_OK) {
-        job->status = status;
-        job->answer.data = body;
-        job->answer.len = len;
         return;
     }
 
@@ -972,22 +974,29 @@ ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *location,
 
 /*
  * An answer is kept for the key's lifetime unless it was a fault: after a
- * 5xx the key is let go, so that a retry is served afresh.  NGX_OK: the
- * job waits for Redis, and ngx_http_dukcapil_remembered ends it.
+ * 5xx the key is let go, so that a retry is served afresh, and the 5xx
+ * does not wait for that (Redis may be the fault: a retry that comes too
+ * soon hears "in progress" and comes again).  NGX_OK: the job waits for
+ * Redis, and ngx_http_dukcapil_remembered ends it.
  */
 static ngx_int_t
 ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len)
 {
     u_char                        *value, *p, ttl[NGX_TIME_T_LEN];
+    ngx_uint_t                     fault;
     ngx_http_dukcapil_redis_op_t  *op;
 
     if (job->idempotency_key.len == 0 || job->pool == NULL) {
         return NGX_DECLINED;
     }
 
+    fault = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR);
+
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_remember_reply,
-                                    ngx_http_dukcapil_remembered, job);
+                                    fault ? ngx_http_dukcapil_forgotten
+                                          : ngx_http_dukcapil_remembered,
+                                    fault ? NULL : job);
     if (op == NULL) {
         return NGX_DECLINED;
     }
@@ -995,12 +1004,13 @@ ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
     job->argv[1] = (char *) job->idempotency_key.data;
     job->argvlen[1] = job->idempotency_key.len;
 
-    if (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) {
+    if (fault) {
         job->argv[0] = "DEL";
         job->argvlen[0] = 3;
         (void) ngx_http_dukcapil_redis_command(op, 2, job->argv,
                                                job->argvlen);
-        goto wait;
+        (void) ngx_http_dukcapil_redis_wait(op);
+        return NGX_DECLINED;
     }
 
     value = ngx_pnalloc(job->pool, 2 + 64 + 1 + 4 + len);
@@ -1026,8 +1036,6 @@ ngx_http_dukcapil_job_remember(ngx_http_dukcapil_job_t *job,
 
     (void) ngx_http_dukcapil_redis_command(op, 5, job->argv, job->argvlen);
 
-wait:
-
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
         return NGX_DECLINED;
     }
@@ -1046,6 +1054,12 @@ ngx_http_dukcapil_remember_reply(void *data, ngx_uint_t index,
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "dukcapil: redis answered \"%s\"", reply->str);
     }
+}
+
+
+static void
+ngx_http_dukcapil_forgotten(void *data, ngx_int_t rc)
+{
 }
 
 
