@@ -277,33 +277,6 @@ ngx_http_dukcapil_availability_reply(void *data, ngx_uint_t index,
 #define ngx_http_dukcapil_cat(p, s)  ngx_cpymem(p, s, sizeof(s) - 1)
 
 
-/* n in decimal, the way the busiest answers write their numbers */
-
-static u_char *
-ngx_http_dukcapil_json_int(u_char *p, ngx_int_t n)
-{
-    u_char      digits[NGX_INT_T_LEN], *d;
-    ngx_uint_t  u;
-
-    if (n < 0) {
-        *p++ = '-';
-        u = (ngx_uint_t) -(n + 1) + 1;
-
-    } else {
-        u = (ngx_uint_t) n;
-    }
-
-    d = digits + NGX_INT_T_LEN;
-
-    do {
-        *--d = (u_char) ('0' + u % 10);
-        u /= 10;
-    } while (u);
-
-    return ngx_cpymem(p, d, digits + NGX_INT_T_LEN - d);
-}
-
-
 /*
  * The answer is written directly: every value in it is a number, a date, or
  * a code the configuration checked, so there is nothing to escape, and the
@@ -388,11 +361,11 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
             p = ngx_cpymem(p, dmcf->services[s].code.data,
                            dmcf->services[s].code.len);
             p = ngx_http_dukcapil_cat(p, "\",\"quota\":");
-            p = ngx_http_dukcapil_json_int(p, quota);
+            p = ngx_http_dukcapil_decimal(p, quota);
             p = ngx_http_dukcapil_cat(p, ",\"booked\":");
-            p = ngx_http_dukcapil_json_int(p, booked);
+            p = ngx_http_dukcapil_decimal(p, booked);
             p = ngx_http_dukcapil_cat(p, ",\"remaining\":");
-            p = ngx_http_dukcapil_json_int(p, remaining);
+            p = ngx_http_dukcapil_decimal(p, remaining);
             p = (open && remaining > 0)
                 ? ngx_http_dukcapil_cat(p, ",\"open\":true}")
                 : ngx_http_dukcapil_cat(p, ",\"open\":false}");

@@ -370,6 +370,35 @@ ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n, ngx_str_t *arg)
 }
 
 
+/*
+ * n in decimal, without a format to parse: for what the busiest paths
+ * write (Redis commands, availability answers)
+ */
+u_char *
+ngx_http_dukcapil_decimal(u_char *p, ngx_int_t n)
+{
+    u_char      digits[NGX_INT_T_LEN], *d;
+    ngx_uint_t  u;
+
+    if (n < 0) {
+        *p++ = '-';
+        u = (ngx_uint_t) -(n + 1) + 1;
+
+    } else {
+        u = (ngx_uint_t) n;
+    }
+
+    d = digits + NGX_INT_T_LEN;
+
+    do {
+        *--d = (u_char) ('0' + u % 10);
+        u /= 10;
+    } while (u);
+
+    return ngx_cpymem(p, d, digits + NGX_INT_T_LEN - d);
+}
+
+
 static void *
 ngx_http_dukcapil_create_loc_conf(ngx_conf_t *cf)
 {

@@ -88,6 +88,7 @@ ngx_int_t ngx_http_dukcapil_day_open(ngx_http_dukcapil_main_conf_t *dmcf,
     int32_t day);
 int32_t ngx_http_dukcapil_today(void);
 ngx_int_t ngx_http_dukcapil_code(char prefix, char code[DK_CODE_LEN + 1]);
+u_char *ngx_http_dukcapil_decimal(u_char *p, ngx_int_t n);
 
 /* endpoints */
 ngx_int_t ngx_http_dukcapil_services_handler(ngx_http_request_t *r);

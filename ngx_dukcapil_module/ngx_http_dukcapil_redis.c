@@ -59,8 +59,8 @@ typedef struct {
 
 typedef struct {
     const char                     *text;
-    /* items one call decides at most; 0: one op, one call */
-    ngx_uint_t                      batch;
+    /* decides many items per call; otherwise one op, one call */
+    ngx_uint_t                      batched;
     char                            sha[41];
     /* items waiting for the end of the event loop pass */
     ngx_queue_t                     items;
@@ -127,7 +127,7 @@ static ngx_http_dukcapil_redis_t  ngx_http_dukcapil_redis;
 static ngx_str_t  ngx_http_dukcapil_redis_buf;
 
 static ngx_http_dukcapil_script_t  ngx_http_dukcapil_scripts[] = {
-    { ngx_http_dukcapil_lua_book, NGX_HTTP_DUKCAPIL_REDIS_BATCH, "",
+    { ngx_http_dukcapil_lua_book, 1, "",
       { NULL, NULL } },
     { ngx_http_dukcapil_lua_release, 0, "", { NULL, NULL } },
 };
@@ -644,7 +644,7 @@ ngx_http_dukcapil_redis_script(ngx_http_dukcapil_redis_op_t *op,
 
     s = &ngx_http_dukcapil_scripts[script];
 
-    if (s->batch == 0) {
+    if (!s->batched) {
         if (ngx_http_dukcapil_redis_eval(op, "EVALSHA", s->sha) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -708,9 +708,7 @@ ngx_http_dukcapil_redis_call(ngx_http_dukcapil_script_t *s)
     nkeys = 0;
     argc = 0;
 
-    while (n < ngx_min(s->batch, NGX_HTTP_DUKCAPIL_REDIS_BATCH)
-           && !ngx_queue_empty(&s->items))
-    {
+    while (n < NGX_HTTP_DUKCAPIL_REDIS_BATCH && !ngx_queue_empty(&s->items)) {
         q = ngx_queue_head(&s->items);
         ngx_queue_remove(q);
 
@@ -1088,16 +1086,7 @@ ngx_http_dukcapil_redis_args(u_char *p, int argc, const char **argv,
 static u_char *
 ngx_http_dukcapil_redis_decimal(u_char *p, size_t n)
 {
-    u_char  digits[NGX_SIZE_T_LEN], *d;
-
-    d = digits + NGX_SIZE_T_LEN;
-
-    do {
-        *--d = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
-    p = ngx_cpymem(p, d, digits + NGX_SIZE_T_LEN - d);
+    p = ngx_http_dukcapil_decimal(p, (ngx_int_t) n);
     *p++ = CR;
     *p++ = LF;
 
