@@ -11,12 +11,10 @@
 #include <unistd.h>
 
 #include "job_reconcile.h"
+#include "keys.h"
 #include "log.h"
 #include "wib.h"
 
-#define DK_EPOCH_KEY "dk:epoch"
-/* the same cluster slot as dk:epoch: "{dk:epoch}" hashes "dk:epoch" */
-#define DK_REBUILD_KEY "{dk:epoch}:rebuilding"
 #define DK_OFFICE_MAX 33
 
 typedef struct {
@@ -56,7 +54,7 @@ dk_reconcile_epoch_present(dk_redis_t *redis)
     redisReply *reply;
     int present;
 
-    if (dk_redis_command(redis, &reply, "EXISTS " DK_EPOCH_KEY) != DK_OK)
+    if (dk_redis_command(redis, &reply, "EXISTS " DK_KEY_EPOCH) != DK_OK)
         return DK_ERR;
     present = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
     freeReplyObject(reply);
@@ -102,10 +100,14 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
     if (r->office[0] == '\0')
         return DK_OK;
     dk_argv_reset(c);
-    dk_argv_addf(c, "dk:{%s:%s}:day", r->office, r->date);
-    dk_argv_addf(c, "dk:{%s:%s}:adm", r->office, r->date);
-    dk_argv_addf(c, "dk:{%s:%s}:nik", r->office, r->date);
-    dk_argv_addf(c, "dk:{%s:%s}:phone", r->office, r->date);
+    for (i = 0; i < DK_DAY_KEYS; i++) {
+        char key[DK_KEY_MAX];
+        int n = dk_key_day(key, sizeof(key), r->office, strlen(r->office),
+                           r->date, (dk_day_key)i);
+
+        if (n < 0 || dk_argv_add(c, key, (size_t)n) != DK_OK)
+            return dk_err_set(&r->job->err, "no key for office %s", r->office);
+    }
     dk_argv_addf(c, "%lld", r->now_ms);
     dk_argv_addf(c, "%lld", r->grace_ms);
     dk_argv_addf(c, "%d", r->nservices);
@@ -322,17 +324,19 @@ dk_recon_bars_prune(dk_job_t *job, char **bars, size_t n, long long *pruned)
 
     do {
         if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH dk:bar:* COUNT 1000",
+                             "SCAN %s MATCH " DK_KEY_BAR_PATTERN " COUNT 1000",
                              cursor) != DK_OK)
             return dk_recon_redis_fail(job);
         snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
         for (i = 0; i < reply->element[1]->elements; i++) {
-            const char *key = reply->element[1]->element[i]->str;
-            const char *nik = key + 7;
+            redisReply *key = reply->element[1]->element[i];
+            const char *nik = dk_key_bar_nik(key->str, key->len);
 
-            if (bsearch(&nik, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
+            if (nik == NULL ||
+                bsearch(&nik, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
                 continue;
-            if (dk_redis_command(job->redis, NULL, "DEL %s", key) != DK_OK) {
+            if (dk_redis_command(job->redis, NULL, "DEL %s", key->str) !=
+                DK_OK) {
                 freeReplyObject(reply);
                 return dk_recon_redis_fail(job);
             }
@@ -384,7 +388,8 @@ dk_recon_bars(dk_job_t *job, int32_t today_day)
             continue;
         if (job->dry_run)
             continue;
-        rc = dk_redis_command(job->redis, NULL, "SET dk:bar:%s %s EXAT %lld",
+        rc = dk_redis_command(job->redis, NULL,
+                              "SET " DK_KEY_BAR_PREFIX "%s %s EXAT %lld",
                               bars[i], PQgetvalue(res, i, 1),
                               (long long)(until + 1) * 86400 - DK_WIB_OFFSET);
         if (rc != DK_OK)
@@ -410,20 +415,21 @@ dk_recon_drop_past(dk_job_t *job, const char *today)
 
     do {
         if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH dk:{* COUNT 1000", cursor) != DK_OK)
+                             "SCAN %s MATCH " DK_KEY_DAY_PATTERN " COUNT 1000",
+                             cursor) != DK_OK)
             return dk_recon_redis_fail(job);
         snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
         for (i = 0; i < reply->element[1]->elements; i++) {
-            const char *key = reply->element[1]->element[i]->str;
-            const char *close = strchr(key, '}');
+            redisReply *key = reply->element[1]->element[i];
+            const char *date = dk_key_day_date(key->str, key->len);
 
-            if (close == NULL || close - key < 4 + DK_DATE_LEN + 1 ||
-                strncmp(close - DK_DATE_LEN, today, DK_DATE_LEN) >= 0)
+            if (date == NULL || strncmp(date, today, DK_DATE_LEN) >= 0)
                 continue;
             dropped++;
             if (job->dry_run)
                 continue;
-            if (dk_redis_command(job->redis, NULL, "UNLINK %s", key) != DK_OK) {
+            if (dk_redis_command(job->redis, NULL, "UNLINK %s", key->str) !=
+                DK_OK) {
                 freeReplyObject(reply);
                 return dk_recon_redis_fail(job);
             }
@@ -473,7 +479,8 @@ dk_recon_rebuild_begin(dk_job_t *job, char *token, size_t len)
     int tenths = job->cfg->redis_rebuild_settle_seconds * 10;
 
     snprintf(token, len, "%d-%lld", (int)getpid(), dk_now_ms());
-    if (dk_redis_command(job->redis, NULL, "SET " DK_REBUILD_KEY " %s EX 3600",
+    if (dk_redis_command(job->redis, NULL,
+                         "SET " DK_KEY_REBUILDING " %s EX 3600",
                          token) != DK_OK)
         return dk_recon_redis_fail(job);
     dk_log_warn("rebuild_start", "reason=epoch_missing settle_seconds=%d",
@@ -493,8 +500,8 @@ dk_recon_rebuild_end(dk_job_t *job, const char *token)
     int rc;
 
     memset(&a, 0, sizeof(a));
-    dk_argv_add(&a, DK_REBUILD_KEY, strlen(DK_REBUILD_KEY));
-    dk_argv_add(&a, DK_EPOCH_KEY, strlen(DK_EPOCH_KEY));
+    dk_argv_add(&a, DK_KEY_REBUILDING, strlen(DK_KEY_REBUILDING));
+    dk_argv_add(&a, DK_KEY_EPOCH, strlen(DK_KEY_EPOCH));
     dk_argv_add(&a, token, strlen(token));
     dk_argv_addf(&a, "%lld", (long long)time(NULL));
     rc = dk_redis_eval(job->redis, &reply, DK_LUA_EPOCH, 2, &a);

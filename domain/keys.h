@@ -1,0 +1,80 @@
+/*
+ * The Redis key schema and the quota rule, one place for the nginx module
+ * and the scheduler.  The Lua scripts are handed every key they touch, so
+ * the names are made here alone:
+ *
+ *   dk:epoch                      present while Redis holds a whole state
+ *   {dk:epoch}:rebuilding         a rebuild under way (dk:epoch's slot)
+ *   dk:bar:<nik>                  a no-show bar: its last day, YYYY-MM-DD
+ *   dk:{<office>:<date>}:day      q:<svc> quota override, n:<svc> booked,
+ *                                 s:<svc> last queue number
+ *   dk:{<office>:<date>}:adm      code -> "svc|nik|phone|queue|admitted ms"
+ *   dk:{<office>:<date>}:nik      nik -> code of its active appointment
+ *   dk:{<office>:<date>}:phone    phone -> its active appointments
+ *   dk:idem:<sha256 of the key>   an Idempotency-Key and its answer
+ *
+ * The braces put a day's four keys in one Redis Cluster slot.
+ */
+#ifndef DK_KEYS_H
+#define DK_KEYS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DK_KEY_EPOCH "dk:epoch"
+#define DK_KEY_REBUILDING "{dk:epoch}:rebuilding"
+#define DK_KEY_BAR_PREFIX "dk:bar:"
+#define DK_KEY_IDEMPOTENCY_PREFIX "dk:idem:"
+
+/* SCAN patterns: every bar, every day key */
+#define DK_KEY_BAR_PATTERN DK_KEY_BAR_PREFIX "*"
+#define DK_KEY_DAY_PATTERN "dk:{*"
+
+/* room for any key made here, NUL included (an office code has <= 32) */
+#define DK_KEY_MAX 64
+
+/* the keys of one office's day, in the order the scripts take them */
+typedef enum {
+    DK_DAY_COUNTS = 0, /* ":day" */
+    DK_DAY_ADMISSIONS, /* ":adm" */
+    DK_DAY_NIKS,       /* ":nik" */
+    DK_DAY_PHONES,     /* ":phone" */
+    DK_DAY_KEYS
+} dk_day_key;
+
+/* the fields of a day's ":day" hash, per service */
+typedef enum {
+    DK_FIELD_QUOTA = 'q',  /* an operator's override */
+    DK_FIELD_BOOKED = 'n', /* admissions counted */
+    DK_FIELD_QUEUE = 's'   /* the last queue number handed out */
+} dk_day_field;
+
+/* Writes "dk:{office:date}:<part>" and a NUL into out; returns its length,
+ * or -1 if it does not fit in size bytes. date is YYYY-MM-DD. */
+int dk_key_day(char *out, size_t size, const char *office, size_t office_len,
+               const char *date, dk_day_key part);
+
+/* Writes "dk:bar:<nik>" (16 digits) and a NUL; returns its length or -1. */
+int dk_key_bar(char *out, size_t size, const char *nik);
+
+/* Writes "<field>:<service>" and a NUL; returns its length or -1. */
+int dk_key_field(char *out, size_t size, dk_day_field field,
+                 const char *service, size_t service_len);
+
+/* The date of a day key ("dk:{office:YYYY-MM-DD}:..."): a pointer to its 10
+ * bytes inside key, or NULL if key is not a day key. */
+const char *dk_key_day_date(const char *key, size_t len);
+
+/* The NIK of a bar key, or NULL if key is not one. */
+const char *dk_key_bar_nik(const char *key, size_t len);
+
+/* When a day's keys may go, in unix seconds: a week after the WIB day, so
+ * that they outlive it even if the nightly reconcile never comes. */
+int64_t dk_key_day_expiry(int32_t day);
+
+/* The quota rule: an operator's override (>= 0) wins; otherwise the
+ * configured quota, or 0 on a weekday the office is closed. Negative
+ * override: none. lua/book.lua applies the same rule to its arguments. */
+long dk_quota_effective(long override, long configured, int closed_weekday);
+
+#endif
