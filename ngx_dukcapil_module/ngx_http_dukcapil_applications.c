@@ -8,10 +8,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_dukcapil_module.h"
-#include "ngx_http_dukcapil_request.h"
+#include "ngx_http_dukcapil_endpoints.h"
+#include "ngx_http_dukcapil_body.h"
+#include "ngx_http_dukcapil_idempotency.h"
+#include "ngx_http_dukcapil_job.h"
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_util.h"
 #include "address.h"
 #include "name.h"
 #include "nik.h"
@@ -47,9 +50,9 @@ static ngx_int_t ngx_http_dukcapil_text(json_t *obj, const char *key,
     ngx_str_t *value);
 static void ngx_http_dukcapil_application_submit(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_application_inserted(void *data, PGresult *res,
-    ngx_uint_t sent);
+    ngx_uint_t backend);
 static void ngx_http_dukcapil_application_got(void *data, PGresult *res,
-    ngx_uint_t sent);
+    ngx_uint_t backend);
 
 
 /* POST /api/v1/applications */
@@ -129,7 +132,7 @@ ngx_http_dukcapil_application_body(ngx_http_request_t *r)
 
     job->values[APP_CODE] = app->code;
 
-    ngx_http_dukcapil_job_start(job, &raw,
+    ngx_http_dukcapil_idempotency_claim(job, &raw,
                                 ngx_http_dukcapil_application_submit);
 }
 
@@ -342,7 +345,7 @@ ngx_http_dukcapil_application_submit(ngx_http_dukcapil_job_t *job)
 
 static void
 ngx_http_dukcapil_application_inserted(void *data, PGresult *res,
-    ngx_uint_t sent)
+    ngx_uint_t backend)
 {
     ngx_http_dukcapil_job_t *job = data;
 
@@ -431,7 +434,7 @@ ngx_http_dukcapil_application_handler(ngx_http_request_t *r)
 
 
 static void
-ngx_http_dukcapil_application_got(void *data, PGresult *res, ngx_uint_t sent)
+ngx_http_dukcapil_application_got(void *data, PGresult *res, ngx_uint_t backend)
 {
     ngx_http_dukcapil_job_t *job = data;
 

@@ -11,13 +11,11 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_dukcapil_module.h"
+#include "ngx_http_dukcapil_conf.h"
 #include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_reply.h"
-#include "ngx_http_dukcapil_redis.h"
 
 
-#define NGX_HTTP_DUKCAPIL_ENDPOINTS  16
 #define NGX_HTTP_DUKCAPIL_CLASSES    5       /* 1xx .. 5xx */
 
 
@@ -25,7 +23,7 @@ typedef struct {
     ngx_atomic_t  requests[NGX_HTTP_DUKCAPIL_ENDPOINTS]
                           [NGX_HTTP_DUKCAPIL_CLASSES];
     ngx_atomic_t  bookings[NGX_HTTP_DUKCAPIL_OUTCOMES];
-    ngx_atomic_t  script_calls[NGX_HTTP_DUKCAPIL_LUA_N];
+    ngx_atomic_t  script_calls[NGX_HTTP_DUKCAPIL_SCRIPTS];
 } ngx_http_dukcapil_counters_t;
 
 
@@ -36,24 +34,29 @@ static ngx_int_t ngx_http_dukcapil_metrics_log(ngx_http_request_t *r);
 
 static ngx_http_dukcapil_counters_t  *ngx_http_dukcapil_counters;
 
-static const char  *ngx_http_dukcapil_endpoint_names[] = {
-    "", "services", "availability", "appointments", "appointment",
-    "applications", "application", "ops_application_status",
-    "ops_appointment_check_in", "ops_quota", "health", "metrics"
-};
-
 static const char  *ngx_http_dukcapil_outcome_names[] = {
-    "booked", "quota_full", "already_booked", "phone_limit", "no_show_bar",
-    "closed", "state_rebuilding", "released", "failed"
+    [NGX_HTTP_DUKCAPIL_BOOKED] = "booked",
+    [NGX_HTTP_DUKCAPIL_QUOTA_FULL] = "quota_full",
+    [NGX_HTTP_DUKCAPIL_ALREADY_BOOKED] = "already_booked",
+    [NGX_HTTP_DUKCAPIL_PHONE_LIMIT] = "phone_limit",
+    [NGX_HTTP_DUKCAPIL_NO_SHOW_BAR] = "no_show_bar",
+    [NGX_HTTP_DUKCAPIL_CLOSED] = "closed",
+    [NGX_HTTP_DUKCAPIL_REBUILDING] = "state_rebuilding",
+    [NGX_HTTP_DUKCAPIL_RELEASED] = "released",
+    [NGX_HTTP_DUKCAPIL_FAILED] = "failed"
 };
 
-static const char  *ngx_http_dukcapil_script_names[NGX_HTTP_DUKCAPIL_LUA_N] = {
-    "book", "release"
+static const char  *ngx_http_dukcapil_script_names[] = {
+    [NGX_HTTP_DUKCAPIL_SCRIPT_BOOK] = "book",
+    [NGX_HTTP_DUKCAPIL_SCRIPT_RELEASE] = "release"
 };
 
+
+/* endpoints: what /metrics counts answers of, ending in a null name */
 
 ngx_int_t
-ngx_http_dukcapil_metrics_init(ngx_conf_t *cf)
+ngx_http_dukcapil_metrics_init(ngx_conf_t *cf,
+    ngx_http_dukcapil_endpoint_t *endpoints)
 {
     ngx_str_t                       name = ngx_string("dukcapil_metrics");
     ngx_shm_zone_t                 *zone;
@@ -71,6 +74,7 @@ ngx_http_dukcapil_metrics_init(ngx_conf_t *cf)
 
     zone->init = ngx_http_dukcapil_metrics_zone;
     dmcf->metrics_zone = zone;
+    dmcf->endpoints = endpoints;
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
 
@@ -152,7 +156,7 @@ ngx_http_dukcapil_metrics_booking(ngx_uint_t outcome)
 void
 ngx_http_dukcapil_metrics_script_call(ngx_uint_t script)
 {
-    if (ngx_http_dukcapil_counters && script < NGX_HTTP_DUKCAPIL_LUA_N) {
+    if (ngx_http_dukcapil_counters && script < NGX_HTTP_DUKCAPIL_SCRIPTS) {
         (void) ngx_atomic_fetch_add(
                    &ngx_http_dukcapil_counters->script_calls[script], 1);
     }
@@ -162,11 +166,14 @@ ngx_http_dukcapil_metrics_script_call(ngx_uint_t script)
 ngx_int_t
 ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
 {
-    u_char      *p, *last;
-    size_t       size;
-    ngx_int_t    rc;
-    ngx_uint_t   e, c;
-    ngx_str_t    type = ngx_string("text/plain; version=0.0.4");
+    u_char                         *p, *last;
+    size_t                          size;
+    ngx_int_t                       rc;
+    ngx_uint_t                      e, c;
+    ngx_str_t                       type = ngx_string("text/plain; "
+                                                      "version=0.0.4");
+    ngx_http_dukcapil_endpoint_t   *endpoint;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -179,7 +186,7 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
 
     size = 512 + NGX_HTTP_DUKCAPIL_ENDPOINTS * NGX_HTTP_DUKCAPIL_CLASSES * 96
            + NGX_HTTP_DUKCAPIL_OUTCOMES * 96 + 256
-           + NGX_HTTP_DUKCAPIL_LUA_N * 96;
+           + NGX_HTTP_DUKCAPIL_SCRIPTS * 96;
 
     p = ngx_pnalloc(r->pool, size);
     if (p == NULL) {
@@ -193,14 +200,18 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
                "status class.\n"
                "# TYPE dukcapil_requests_total counter\n");
 
-    for (e = 1; e < sizeof(ngx_http_dukcapil_endpoint_names)
-                    / sizeof(char *); e++)
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
+
+    /* an endpoint's counters are at 1 + its index, as dlcf->metric says */
+    for (endpoint = dmcf->endpoints, e = 1;
+         endpoint->name.len && e < NGX_HTTP_DUKCAPIL_ENDPOINTS;
+         endpoint++, e++)
     {
         for (c = 1; c < NGX_HTTP_DUKCAPIL_CLASSES; c++) {
             last = ngx_sprintf(last,
-                       "dukcapil_requests_total{endpoint=\"%s\","
+                       "dukcapil_requests_total{endpoint=\"%V\","
                        "status=\"%uixx\"} %uA\n",
-                       ngx_http_dukcapil_endpoint_names[e], c + 1,
+                       &endpoint->name, c + 1,
                        ngx_http_dukcapil_counters
                        ? ngx_http_dukcapil_counters->requests[e][c] : 0);
         }
@@ -225,7 +236,7 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
                "of one event-loop pass.\n"
                "# TYPE dukcapil_redis_script_calls_total counter\n");
 
-    for (c = 0; c < NGX_HTTP_DUKCAPIL_LUA_N; c++) {
+    for (c = 0; c < NGX_HTTP_DUKCAPIL_SCRIPTS; c++) {
         last = ngx_sprintf(last,
                            "dukcapil_redis_script_calls_total{script=\"%s\"} "
                            "%uA\n",

@@ -12,6 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_dukcapil_conf.h"
+
 
 typedef enum {
     NGX_HTTP_DUKCAPIL_BOOKED = 0,
@@ -27,7 +29,13 @@ typedef enum {
 } ngx_http_dukcapil_outcome_e;
 
 
-ngx_int_t ngx_http_dukcapil_metrics_init(ngx_conf_t *cf);
+/* at most this many endpoints are counted */
+#define NGX_HTTP_DUKCAPIL_ENDPOINTS  16
+
+
+ngx_int_t ngx_http_dukcapil_metrics_init(ngx_conf_t *cf,
+    ngx_http_dukcapil_endpoint_t *endpoints);
+ngx_int_t ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r);
 void ngx_http_dukcapil_metrics_booking(ngx_uint_t outcome);
 void ngx_http_dukcapil_metrics_script_call(ngx_uint_t script);
 

@@ -10,10 +10,14 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_dukcapil_module.h"
-#include "ngx_http_dukcapil_request.h"
+#include "ngx_http_dukcapil_endpoints.h"
+#include "ngx_http_dukcapil_body.h"
+#include "ngx_http_dukcapil_idempotency.h"
+#include "ngx_http_dukcapil_job.h"
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_util.h"
+#include "keys.h"
 #include "name.h"
 #include "wib.h"
 
@@ -25,24 +29,22 @@ typedef struct {
     char                 quota[NGX_INT_T_LEN + 1];
     ngx_str_t            office;
     ngx_uint_t           service;
-    u_char               key[80];
-    u_char               field[16];
-    u_char               expire[NGX_TIME_T_LEN + 1];
+    char                 key[DK_KEY_MAX];
+    char                 field[DK_KEY_MAX];
+    u_char               expire[NGX_INT64_LEN + 1];
 } ngx_http_dukcapil_ops_t;
 
 
 static void ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r);
 static void ngx_http_dukcapil_ops_status_send(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_ops_status_done(void *data, PGresult *res,
-    ngx_uint_t sent);
+    ngx_uint_t backend);
 static void ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res,
-    ngx_uint_t sent);
+    ngx_uint_t backend);
 static void ngx_http_dukcapil_ops_quota_body(ngx_http_request_t *r);
 static void ngx_http_dukcapil_ops_quota_send(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res,
-    ngx_uint_t sent);
-static void ngx_http_dukcapil_ops_quota_reply(void *data, ngx_uint_t index,
-    redisReply *reply);
+    ngx_uint_t backend);
 static void ngx_http_dukcapil_ops_quota_done(void *data, ngx_int_t rc);
 static const char *ngx_http_dukcapil_actor(ngx_http_dukcapil_job_t *job);
 
@@ -142,7 +144,8 @@ ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
                                                              note.len)
                      : NULL;
 
-    ngx_http_dukcapil_job_start(job, &raw, ngx_http_dukcapil_ops_status_send);
+    ngx_http_dukcapil_idempotency_claim(job, &raw,
+                                        ngx_http_dukcapil_ops_status_send);
     return;
 
 invalid_status:
@@ -161,7 +164,7 @@ ngx_http_dukcapil_ops_status_send(ngx_http_dukcapil_job_t *job)
 
 
 static void
-ngx_http_dukcapil_ops_status_done(void *data, PGresult *res, ngx_uint_t sent)
+ngx_http_dukcapil_ops_status_done(void *data, PGresult *res, ngx_uint_t backend)
 {
     ngx_http_dukcapil_job_t *job = data;
 
@@ -249,7 +252,7 @@ ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r)
 
 
 static void
-ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res, ngx_uint_t sent)
+ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res, ngx_uint_t backend)
 {
     ngx_http_dukcapil_job_t *job = data;
 
@@ -365,12 +368,21 @@ ngx_http_dukcapil_ops_quota_body(ngx_http_request_t *r)
     dk_date_format(day, ops->date);
     ngx_snprintf((u_char *) ops->quota, sizeof(ops->quota), "%i%Z",
                  (ngx_int_t) json_integer_value(q));
-    ngx_snprintf(ops->key, sizeof(ops->key), "dk:{%V:%s}:day%Z",
-                 &ops->office, ops->date);
-    ngx_snprintf(ops->field, sizeof(ops->field), "q:%V%Z",
-                 &ngx_http_dukcapil_service_codes[s]);
-    ngx_snprintf(ops->expire, sizeof(ops->expire), "%T%Z",
-                 (time_t) (day + 8) * 86400 - DK_WIB_OFFSET);
+    ngx_snprintf(ops->expire, sizeof(ops->expire), "%L%Z",
+                 (int64_t) dk_key_day_expiry(day));
+
+    if (dk_key_day(ops->key, sizeof(ops->key), (char *) ops->office.data,
+                   ops->office.len, ops->date, DK_DAY_COUNTS)
+        < 0
+        || dk_key_field(ops->field, sizeof(ops->field), DK_FIELD_QUOTA,
+                        (char *) ngx_http_dukcapil_service_codes[s].data,
+                        ngx_http_dukcapil_service_codes[s].len)
+           < 0)
+    {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
 
     job->values[0] = (char *) ops->office.data;
     job->values[1] = (char *) ngx_http_dukcapil_service_codes[s].data;
@@ -378,7 +390,8 @@ ngx_http_dukcapil_ops_quota_body(ngx_http_request_t *r)
     job->values[3] = ops->quota;
     job->values[4] = ngx_http_dukcapil_actor(job);
 
-    ngx_http_dukcapil_job_start(job, &raw, ngx_http_dukcapil_ops_quota_send);
+    ngx_http_dukcapil_idempotency_claim(job, &raw,
+                                        ngx_http_dukcapil_ops_quota_send);
     return;
 
 invalid:
@@ -398,7 +411,8 @@ ngx_http_dukcapil_ops_quota_send(ngx_http_dukcapil_job_t *job)
 
 
 static void
-ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res, ngx_uint_t sent)
+ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res,
+    ngx_uint_t backend)
 {
     ngx_http_dukcapil_job_t *job = data;
 
@@ -414,7 +428,7 @@ ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res, ngx_uint_t sent)
         return;
     }
 
-    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_ops_quota_reply,
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_redis_log_error,
                                     ngx_http_dukcapil_ops_quota_done, job);
     if (op == NULL) {
         ngx_http_dukcapil_ops_quota_done(job, NGX_ERROR);
@@ -422,11 +436,11 @@ ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res, ngx_uint_t sent)
     }
 
     job->argv[0] = "HSET";
-    job->argv[1] = (char *) ops->key;
-    job->argv[2] = (char *) ops->field;
+    job->argv[1] = ops->key;
+    job->argv[2] = ops->field;
     job->argv[3] = ops->quota;
     job->argv[4] = "EXPIREAT";
-    job->argv[5] = (char *) ops->key;
+    job->argv[5] = ops->key;
     job->argv[6] = (char *) ops->expire;
 
     (void) ngx_http_dukcapil_redis_command(op, 4, job->argv, NULL);
@@ -438,20 +452,6 @@ ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res, ngx_uint_t sent)
     }
 
     job->redis = op;
-}
-
-
-static void
-ngx_http_dukcapil_ops_quota_reply(void *data, ngx_uint_t index,
-    redisReply *reply)
-{
-    ngx_http_dukcapil_job_t *job = data;
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, job->log, 0,
-                      "dukcapil: quota override: redis answered \"%s\"",
-                      reply->str);
-    }
 }
 
 

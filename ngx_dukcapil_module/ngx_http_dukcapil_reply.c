@@ -9,7 +9,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_dukcapil_module.h"
+#include "ngx_http_dukcapil_conf.h"
 #include "ngx_http_dukcapil_reply.h"
 
 
@@ -179,20 +179,29 @@ ngx_http_dukcapil_send_text(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
-json_t *
-ngx_http_dukcapil_error_json(const char *error, const char *field)
-{
-    const char                   *message;
-    ngx_http_dukcapil_message_t  *m;
+/* the Indonesian sentence of an error code: plain text, nothing to escape */
 
-    message = "Permintaan tidak dapat diproses.";
+const char *
+ngx_http_dukcapil_error_message(const char *error)
+{
+    ngx_http_dukcapil_message_t  *m;
 
     for (m = ngx_http_dukcapil_messages; m->error; m++) {
         if (ngx_strcmp(m->error, error) == 0) {
-            message = m->message;
-            break;
+            return m->message;
         }
     }
+
+    return "Permintaan tidak dapat diproses.";
+}
+
+
+json_t *
+ngx_http_dukcapil_error_json(const char *error, const char *field)
+{
+    const char  *message;
+
+    message = ngx_http_dukcapil_error_message(error);
 
     if (field) {
         return json_pack("{s:s, s:s, s:s}", "error", error,

@@ -22,6 +22,7 @@ ngx_int_t ngx_http_dukcapil_send_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *error, const char *field);
 ngx_int_t ngx_http_dukcapil_send_invalid(ngx_http_request_t *r,
     const char *field);
+const char *ngx_http_dukcapil_error_message(const char *error);
 json_t *ngx_http_dukcapil_error_json(const char *error, const char *field);
 void ngx_http_dukcapil_finalize(ngx_http_request_t *r, ngx_int_t rc);
 

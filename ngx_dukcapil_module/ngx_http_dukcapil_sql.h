@@ -8,7 +8,7 @@
 #define _NGX_HTTP_DUKCAPIL_SQL_H_INCLUDED_
 
 
-#include "ngx_http_dukcapil_pg.h"
+#include "ngx_http_dukcapil_pg_conn.h"
 
 
 typedef enum {

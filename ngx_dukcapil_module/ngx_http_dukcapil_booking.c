@@ -1,0 +1,598 @@
+
+/*
+ * POST /api/v1/appointments: a booking.  The decision is one Redis script
+ * (lua/book.lua), taken with the other bookings of the event loop pass;
+ * the yes is said only after PostgreSQL has committed the row.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_dukcapil_endpoints.h"
+#include "ngx_http_dukcapil_admission.h"
+#include "ngx_http_dukcapil_body.h"
+#include "ngx_http_dukcapil_idempotency.h"
+#include "ngx_http_dukcapil_metrics.h"
+#include "ngx_http_dukcapil_next_available.h"
+#include "ngx_http_dukcapil_redis_script.h"
+#include "ngx_http_dukcapil_reply.h"
+#include "ngx_http_dukcapil_settle.h"
+#include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_util.h"
+#include "name.h"
+#include "nik.h"
+#include "phone.h"
+
+
+/* what each answer of lua/book.lua means for the citizen */
+typedef struct {
+    ngx_str_t                         answer;
+    ngx_uint_t                        metric;
+    ngx_uint_t                        status;
+    const char                       *error;
+    const char                       *field;
+    ngx_http_dukcapil_job_pt          handler;   /* else the error above */
+} ngx_http_dukcapil_outcome_t;
+
+
+typedef struct {
+    ngx_http_dukcapil_appointment_t   appointment;
+    ngx_str_t                         name;
+    char                              phone[DK_PHONE_MAX];
+    char                              queue[NGX_INT_T_LEN + 1];
+    char                              now[NGX_INT64_LEN + 1];
+    char                              expire[NGX_INT64_LEN + 1];
+    char                              bar[DK_KEY_MAX];
+
+    /* the script's answer: its outcome, and the bar's last day */
+    ngx_http_dukcapil_outcome_t      *outcome;
+    ngx_str_t                         until;
+} ngx_http_dukcapil_booking_t;
+
+
+static void ngx_http_dukcapil_book_body(ngx_http_request_t *r);
+static ngx_int_t ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
+    ngx_http_dukcapil_body_t *body, ngx_http_dukcapil_booking_t *b,
+    const char **field);
+static void ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
+    redisReply *reply);
+static void ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_book_full_reply(ngx_http_dukcapil_job_t *job,
+    int32_t next);
+static void ngx_http_dukcapil_book_barred(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
+    ngx_uint_t backend);
+
+
+static ngx_http_dukcapil_outcome_t  ngx_http_dukcapil_outcomes[] = {
+
+    /* admitted: counted as booked once PostgreSQL has the row */
+    { ngx_string("ok"), NGX_HTTP_DUKCAPIL_OUTCOMES, 0, NULL, NULL,
+      ngx_http_dukcapil_book_insert },
+
+    { ngx_string("full"), NGX_HTTP_DUKCAPIL_QUOTA_FULL, NGX_HTTP_CONFLICT,
+      "quota_full", NULL, ngx_http_dukcapil_book_full },
+
+    { ngx_string("dup"), NGX_HTTP_DUKCAPIL_ALREADY_BOOKED, NGX_HTTP_CONFLICT,
+      "already_booked", NULL, NULL },
+
+    { ngx_string("phone"), NGX_HTTP_DUKCAPIL_PHONE_LIMIT, NGX_HTTP_CONFLICT,
+      "phone_limit", "phone", NULL },
+
+    { ngx_string("closed"), NGX_HTTP_DUKCAPIL_CLOSED,
+      NGX_HTTP_UNPROCESSABLE_ENTITY, "invalid_date", "date", NULL },
+
+    { ngx_string("bar"), NGX_HTTP_DUKCAPIL_NO_SHOW_BAR, NGX_HTTP_FORBIDDEN,
+      "no_show_bar", NULL, ngx_http_dukcapil_book_barred },
+
+    /* Redis lost its state: admitting now could over-book */
+    { ngx_string("rebuilding"), NGX_HTTP_DUKCAPIL_REBUILDING,
+      NGX_HTTP_SERVICE_UNAVAILABLE, "state_rebuilding", NULL, NULL },
+
+    /* none, or not understood: if it ran, reconcile frees the slot */
+    { ngx_null_string, NGX_HTTP_DUKCAPIL_FAILED,
+      NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL }
+};
+
+#define ngx_http_dukcapil_failed                                              \
+    (&ngx_http_dukcapil_outcomes[sizeof(ngx_http_dukcapil_outcomes)           \
+                                 / sizeof(ngx_http_dukcapil_outcome_t) - 1])
+
+
+ngx_int_t
+ngx_http_dukcapil_booking_handler(ngx_http_request_t *r)
+{
+    if (r->method != NGX_HTTP_POST) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    return ngx_http_dukcapil_read_json(r, ngx_http_dukcapil_book_body);
+}
+
+
+static void
+ngx_http_dukcapil_book_body(ngx_http_request_t *r)
+{
+    ngx_int_t                     rc;
+    ngx_str_t                     raw;
+    const char                   *field;
+    ngx_http_dukcapil_job_t      *job;
+    ngx_http_dukcapil_body_t      body;
+    ngx_http_dukcapil_booking_t   booking, *b;
+
+    if (ngx_http_dukcapil_body_fields(r, &raw, &body, &rc) != NGX_OK) {
+        ngx_http_finalize_request(r, rc);
+        return;
+    }
+
+    ngx_memzero(&booking, sizeof(ngx_http_dukcapil_booking_t));
+
+    if (ngx_http_dukcapil_book_parse(r, &body, &booking, &field) != NGX_OK) {
+        ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r, field));
+        return;
+    }
+
+    job = ngx_http_dukcapil_job_create(r, 1,
+                                       sizeof(ngx_http_dukcapil_booking_t));
+    if (job == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    b = job->data;
+    *b = booking;
+
+    /* the name was in the body; the office is the configuration's */
+    b->name.data = ngx_http_dukcapil_job_strdup(job, booking.name.data,
+                                                booking.name.len);
+
+    if (b->name.data == NULL
+        || ngx_http_dukcapil_code('A', b->appointment.code) != NGX_OK)
+    {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    ngx_http_dukcapil_idempotency_claim(job, &raw,
+                                        ngx_http_dukcapil_book_decide);
+}
+
+
+/* validates in the order of the contract; *field names the first at fault */
+
+static ngx_int_t
+ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
+    ngx_http_dukcapil_body_t *body, ngx_http_dukcapil_booking_t *b,
+    const char **field)
+{
+    const char                       *p;
+    ngx_int_t                         s;
+    ngx_str_t                         v;
+    ngx_http_dukcapil_office_t       *office;
+    ngx_http_dukcapil_main_conf_t    *dmcf;
+    ngx_http_dukcapil_appointment_t  *a;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
+    a = &b->appointment;
+
+    *field = "nik";
+    if (ngx_http_dukcapil_body_string(body, "nik", &v) != NGX_OK
+        || dk_nik_valid((char *) v.data, v.len) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(a->nik, v.data, 16);
+
+    *field = "name";
+    if (ngx_http_dukcapil_body_string(body, "name", &v) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    p = (const char *) v.data;
+    v.len = dk_trim(&p, v.len);
+
+    if (dk_name_valid(p, v.len) != 0) {
+        return NGX_ERROR;
+    }
+
+    b->name.data = (u_char *) p;
+    b->name.len = v.len;
+
+    *field = "phone";
+    if (ngx_http_dukcapil_body_string(body, "phone", &v) != NGX_OK
+        || dk_phone_normalize((char *) v.data, v.len, b->phone) < 0)
+    {
+        return NGX_ERROR;
+    }
+
+    *field = "service";
+    if (ngx_http_dukcapil_body_string(body, "service", &v) != NGX_OK
+        || (s = ngx_http_dukcapil_service_index(&v)) == NGX_ERROR
+        || !dmcf->services[s].enabled)
+    {
+        return NGX_ERROR;
+    }
+
+    a->service = s;
+
+    *field = "office";
+    if (ngx_http_dukcapil_body_string(body, "office", &v) != NGX_OK
+        || (office = ngx_http_dukcapil_office(dmcf, &v)) == NULL)
+    {
+        return NGX_ERROR;
+    }
+
+    a->office = office->code;
+
+    *field = "date";
+    if (ngx_http_dukcapil_body_string(body, "date", &v) != NGX_OK
+        || dk_date_parse((char *) v.data, v.len, &a->day) != 0
+        || !ngx_http_dukcapil_day_open(dmcf, a->day))
+    {
+        return NGX_ERROR;
+    }
+
+    dk_date_format(a->day, a->date);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
+{
+    ngx_uint_t                        i;
+    ngx_http_dukcapil_service_t      *service;
+    ngx_http_dukcapil_booking_t      *b;
+    ngx_http_dukcapil_redis_op_t     *op;
+    ngx_http_dukcapil_appointment_t  *a;
+
+    b = job->data;
+    a = &b->appointment;
+    service = &job->dmcf->services[a->service];
+
+    if (ngx_http_dukcapil_admission_keys(a) != NGX_OK
+        || dk_key_bar(b->bar, sizeof(b->bar), (char *) a->nik) < 0)
+    {
+        goto unavailable;
+    }
+
+    ngx_snprintf((u_char *) b->now, sizeof(b->now), "%M%Z",
+                 (ngx_msec_t) ngx_time() * 1000 + ngx_timeofday()->msec);
+    ngx_snprintf((u_char *) b->expire, sizeof(b->expire), "%L%Z",
+                 (int64_t) dk_key_day_expiry(a->day));
+
+    /* KEYS and ARGV of one booking of lua/book.lua */
+    job->argv[0] = DK_KEY_EPOCH;
+    job->argv[1] = b->bar;
+    job->argv[2] = (char *) a->keys[DK_DAY_COUNTS];
+    job->argv[3] = (char *) a->keys[DK_DAY_ADMISSIONS];
+    job->argv[4] = (char *) a->keys[DK_DAY_NIKS];
+    job->argv[5] = (char *) a->keys[DK_DAY_PHONES];
+    job->argv[6] = (char *) service->code.data;
+    job->argv[7] = (char *) service->quota_arg.data;
+    job->argv[8] = (char *) a->nik;
+    job->argv[9] = b->phone;
+    job->argv[10] = (char *) job->dmcf->phone_cap_arg.data;
+    job->argv[11] = a->code;
+    job->argv[12] = b->now;
+    job->argv[13] = b->expire;
+
+    for (i = 0; i < 14; i++) {
+        job->argvlen[i] = ngx_strlen(job->argv[i]);
+    }
+
+    job->argvlen[6] = service->code.len;
+    job->argvlen[7] = service->quota_arg.len;
+    job->argvlen[8] = 16;
+    job->argvlen[10] = job->dmcf->phone_cap_arg.len;
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
+                                    ngx_http_dukcapil_book_decide_done, job);
+    if (op == NULL) {
+        goto unavailable;
+    }
+
+    /* decided with the other bookings of this event loop pass */
+    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 6, 14,
+                                    job->argv, job->argvlen);
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        goto unavailable;
+    }
+
+    job->redis = op;
+    return;
+
+unavailable:
+
+    ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
+    ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "unavailable", NULL);
+}
+
+
+/* "<outcome>" or "<outcome> <detail>": see lua/book.lua */
+
+static void
+ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    u_char                       *p, *last, *sp;
+    ngx_str_t                     word;
+    ngx_http_dukcapil_outcome_t  *o;
+    ngx_http_dukcapil_booking_t  *b;
+
+    b = job->data;
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: booking script failed: %s", reply->str);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING || reply->len == 0
+        || reply->len > 64)
+    {
+        return;
+    }
+
+    p = (u_char *) reply->str;
+    last = p + reply->len;
+
+    sp = ngx_strlchr(p, last, ' ');
+    if (sp == NULL) {
+        sp = last;
+    }
+
+    word.data = p;
+    word.len = sp - p;
+
+    for (o = ngx_http_dukcapil_outcomes; o->answer.len; o++) {
+        if (o->answer.len == word.len
+            && ngx_strncmp(o->answer.data, word.data, word.len) == 0)
+        {
+            break;
+        }
+    }
+
+    if (o->answer.len == 0) {
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: booking script answered \"%V\"", &word);
+        return;
+    }
+
+    p = (sp < last) ? sp + 1 : last;
+
+    if (o->handler == ngx_http_dukcapil_book_insert) {
+        if (last - p >= (ssize_t) sizeof(b->queue)
+            || ngx_atoi(p, last - p) <= 0)
+        {
+            return;
+        }
+
+        ngx_memcpy(b->queue, p, last - p);
+        b->queue[last - p] = '\0';
+
+    } else if (o->handler == ngx_http_dukcapil_book_barred && p < last) {
+        b->until.data = ngx_http_dukcapil_job_strdup(job, p, last - p);
+        b->until.len = b->until.data ? (size_t) (last - p) : 0;
+    }
+
+    b->outcome = o;
+}
+
+
+static void
+ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_outcome_t  *o;
+    ngx_http_dukcapil_booking_t  *b;
+
+    job->redis = NULL;
+    b = job->data;
+
+    o = (rc == NGX_OK && b->outcome) ? b->outcome : ngx_http_dukcapil_failed;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, job->log, 0,
+                   "dukcapil: booking %s decided: %V", b->appointment.code,
+                   &o->answer);
+
+    if (o->metric < NGX_HTTP_DUKCAPIL_OUTCOMES) {
+        ngx_http_dukcapil_metrics_booking(o->metric);
+    }
+
+    if (o->handler) {
+        o->handler(job);
+        return;
+    }
+
+    ngx_http_dukcapil_job_error(job, o->status, o->error, o->field);
+}
+
+
+static void
+ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job)
+{
+    ngx_http_dukcapil_booking_t      *b;
+    ngx_http_dukcapil_appointment_t  *a;
+
+    b = job->data;
+    a = &b->appointment;
+
+    job->values[0] = a->code;
+    job->values[1] = (char *) a->nik;
+    job->values[2] = (char *) b->name.data;
+    job->values[3] = b->phone;
+    job->values[4] = (char *) a->office.data;
+    job->values[5] = (char *) job->dmcf->services[a->service].code.data;
+    job->values[6] = a->date;
+    job->values[7] = b->queue;
+
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT,
+                                8, ngx_http_dukcapil_book_inserted);
+}
+
+
+static void
+ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job)
+{
+    ngx_http_dukcapil_appointment_t  *a;
+
+    a = &((ngx_http_dukcapil_booking_t *) job->data)->appointment;
+
+    ngx_http_dukcapil_next_available(job, &a->office, a->service, a->day,
+                                     ngx_http_dukcapil_book_full_reply);
+}
+
+
+/* the answer of the minute a day opens: no JSON tree for it */
+
+static void
+ngx_http_dukcapil_book_full_reply(ngx_http_dukcapil_job_t *job, int32_t next)
+{
+    u_char  *body, *p;
+
+    static ngx_str_t  head;
+
+    if (head.len == 0) {
+        head.data = (u_char *) ngx_http_dukcapil_error_message("quota_full");
+        head.len = ngx_strlen(head.data);
+    }
+
+    body = ngx_pnalloc(job->pool, head.len + DK_DATE_LEN + 80);
+    if (body == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    p = ngx_http_dukcapil_cat(body, "{\"error\":\"quota_full\",\"message\":\"");
+    p = ngx_cpymem(p, head.data, head.len);
+    p = ngx_http_dukcapil_cat(p, "\",\"next_available\":");
+
+    if (next >= 0) {
+        *p++ = '"';
+        dk_date_format(next, (char *) p);
+        p = ngx_http_dukcapil_cat(p + DK_DATE_LEN, "\"}\n");
+
+    } else {
+        p = ngx_http_dukcapil_cat(p, "null}\n");
+    }
+
+    ngx_http_dukcapil_job_reply_raw(job, NGX_HTTP_CONFLICT, body, p - body);
+}
+
+
+static void
+ngx_http_dukcapil_book_barred(ngx_http_dukcapil_job_t *job)
+{
+    json_t                       *json;
+    ngx_http_dukcapil_booking_t  *b;
+
+    b = job->data;
+
+    json = ngx_http_dukcapil_error_json("no_show_bar", NULL);
+
+    if (json) {
+        json_object_set_new(json, "until",
+                            json_stringn(b->until.len
+                                         ? (char *) b->until.data : "",
+                                         b->until.len));
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_FORBIDDEN, json);
+}
+
+
+static void
+ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
+    ngx_uint_t backend)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    u_char                           *p;
+    ngx_http_dukcapil_booking_t      *b;
+    ngx_http_dukcapil_appointment_t  *a;
+
+    job->pg = NULL;
+    b = job->data;
+    a = &b->appointment;
+
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
+
+        p = ngx_pnalloc(job->pool, sizeof("/api/v1/appointments/") - 1
+                                   + DK_CODE_LEN);
+        if (p) {
+            job->location.data = p;
+            job->location.len = ngx_sprintf(p, "/api/v1/appointments/%s",
+                                            a->code)
+                                - p;
+        }
+
+        ngx_http_dukcapil_job_reply(job, NGX_HTTP_CREATED,
+            json_pack("{s:s, s:i, s:s%, s:s, s:s, s:s}",
+                      "code", a->code,
+                      "queue_number", (int) ngx_atoi((u_char *) b->queue,
+                                                     ngx_strlen(b->queue)),
+                      "office", a->office.data, a->office.len,
+                      "service",
+                      job->dmcf->services[a->service].code.data,
+                      "date", a->date,
+                      "status", "booked"));
+        return;
+    }
+
+    if (res == NULL && backend) {
+        /*
+         * The INSERT reached PostgreSQL but no answer came: it may have
+         * committed.  The citizen hears 503 now; the admission stays until
+         * the booking is settled (or, failing that, reconcile settles it).
+         */
+        ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                      "dukcapil: booking %s: outcome unknown, settling",
+                      a->code);
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
+
+        job->keep = 1;
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+
+        ngx_http_dukcapil_settle(job, a, backend);
+        return;
+    }
+
+    ngx_http_dukcapil_admission_release(job, a, NULL);
+
+    if (res && ngx_http_dukcapil_pg_unique_violation(res,
+                                     "appointment_one_active_per_nik_date"))
+    {
+        /* an active appointment at another office on the same date */
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_ALREADY_BOOKED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT, "already_booked",
+                                    NULL);
+        return;
+    }
+
+    if (res) {
+        ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                      "dukcapil: booking %s refused by postgres: %s",
+                      a->code, ngx_http_dukcapil_pg_error(res));
+    }
+
+    ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
+    ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "unavailable", NULL);
+}

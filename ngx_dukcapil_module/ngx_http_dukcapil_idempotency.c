@@ -1,0 +1,338 @@
+
+/*
+ * Idempotency-Key: claimed before a write does anything, its answer kept
+ * for the retries.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include <openssl/evp.h>
+
+#include "ngx_http_dukcapil_idempotency.h"
+#include "ngx_http_dukcapil_body.h"
+#include "keys.h"
+
+
+/* how long a claim lasts while its request runs */
+#define NGX_HTTP_DUKCAPIL_CLAIM_TTL  "60"
+
+
+typedef struct {
+    ngx_str_t                     key;       /* dk:idem:<sha256, hex> */
+    u_char                        body_hash[64];
+    ngx_str_t                     found;     /* the key's stored value */
+    ngx_http_dukcapil_job_pt      next;
+} ngx_http_dukcapil_idempotency_t;
+
+
+static void ngx_http_dukcapil_idempotency_found(void *data, ngx_uint_t index,
+    redisReply *reply);
+static void ngx_http_dukcapil_idempotency_claimed(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_dukcapil_idempotency_store(
+    ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_idempotency_stored(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_idempotency_released(void *data, ngx_int_t rc);
+static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
+    u_char hex[64]);
+
+
+/*
+ * Claims the Idempotency-Key, if the request has one, then goes on with
+ * next.  One SET ... NX GET both claims a new key and returns an old one.
+ */
+void
+ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
+    ngx_str_t *body, ngx_http_dukcapil_job_pt next)
+{
+    u_char                           *p, *value, hash[64];
+    ngx_table_elt_t                  *h;
+    ngx_http_dukcapil_redis_op_t     *op;
+    ngx_http_dukcapil_idempotency_t  *idem;
+
+    h = ngx_http_dukcapil_header(job->request, "Idempotency-Key",
+                                 sizeof("Idempotency-Key") - 1);
+    if (h == NULL) {
+        next(job);
+        return;
+    }
+
+    if (h->value.len == 0 || h->value.len > 255) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                    "invalid_idempotency_key",
+                                    "Idempotency-Key");
+        return;
+    }
+
+    idem = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_idempotency_t));
+    p = ngx_pnalloc(job->pool,
+                    sizeof(DK_KEY_IDEMPOTENCY_PREFIX) - 1 + 64);
+    value = ngx_pnalloc(job->pool, 2 + 64);
+
+    if (idem == NULL || p == NULL || value == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    ngx_http_dukcapil_sha256_hex(h->value.data, h->value.len, hash);
+    idem->key.data = p;
+    idem->key.len = ngx_cpymem(ngx_cpymem(p, DK_KEY_IDEMPOTENCY_PREFIX,
+                                    sizeof(DK_KEY_IDEMPOTENCY_PREFIX) - 1),
+                               hash, 64)
+                    - p;
+
+    ngx_http_dukcapil_sha256_hex(body ? body->data : (u_char *) "",
+                                 body ? body->len : 0, idem->body_hash);
+
+    ngx_memcpy(ngx_cpymem(value, "P|", 2), idem->body_hash, 64);
+
+    idem->next = next;
+    job->idempotency = idem;
+
+    job->argv[0] = "SET";
+    job->argv[1] = (char *) idem->key.data;
+    job->argv[2] = (char *) value;
+    job->argv[3] = "NX";
+    job->argv[4] = "GET";
+    job->argv[5] = "EX";
+    job->argv[6] = NGX_HTTP_DUKCAPIL_CLAIM_TTL;
+    job->argvlen[0] = 3;
+    job->argvlen[1] = idem->key.len;
+    job->argvlen[2] = 2 + 64;
+    job->argvlen[3] = 2;
+    job->argvlen[4] = 3;
+    job->argvlen[5] = 2;
+    job->argvlen[6] = sizeof(NGX_HTTP_DUKCAPIL_CLAIM_TTL) - 1;
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_idempotency_found,
+                                    ngx_http_dukcapil_idempotency_claimed,
+                                    job);
+    if (op == NULL) {
+        goto unavailable;
+    }
+
+    (void) ngx_http_dukcapil_redis_command(op, 7, job->argv, job->argvlen);
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        goto unavailable;
+    }
+
+    job->redis = op;
+    return;
+
+unavailable:
+
+    /* the key was not claimed: nothing to give back */
+    ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                "unavailable", NULL);
+}
+
+
+/* the key's old value, if it had one: copied, hiredis frees the reply */
+
+static void
+ngx_http_dukcapil_idempotency_found(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    ngx_http_dukcapil_idempotency_t  *idem;
+
+    idem = job->idempotency;
+
+    if (reply->type == REDIS_REPLY_NIL) {
+        return;                                 /* claimed */
+    }
+
+    idem->found.len = 0;
+    idem->found.data = (u_char *) "";
+
+    if (reply->type == REDIS_REPLY_STRING) {
+        idem->found.data = ngx_pnalloc(job->pool, reply->len);
+        if (idem->found.data) {
+            ngx_memcpy(idem->found.data, reply->str, reply->len);
+            idem->found.len = reply->len;
+        }
+    }
+}
+
+
+static void
+ngx_http_dukcapil_idempotency_claimed(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    u_char                           *p, *last;
+    ngx_int_t                         status;
+    ngx_http_dukcapil_idempotency_t  *idem;
+
+    job->redis = NULL;
+    idem = job->idempotency;
+
+    if (rc != NGX_OK) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    if (idem->found.data == NULL) {
+        /* the key is the job's: its answer will be kept under it */
+        job->store = ngx_http_dukcapil_idempotency_store;
+        idem->next(job);
+        return;
+    }
+
+    /* the key is someone's already: its first answer is never overwritten */
+
+    p = idem->found.data;
+    last = p + idem->found.len;
+
+    if (idem->found.len < 2 + 64) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    if (ngx_memcmp(p + 2, idem->body_hash, 64) != 0) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                    "idempotency_mismatch",
+                                    "Idempotency-Key");
+        return;
+    }
+
+    if (p[0] == 'P') {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT,
+                                    "idempotency_in_progress", NULL);
+        return;
+    }
+
+    p += 2 + 64 + 1;
+
+    if (p + 4 > last || (status = ngx_atoi(p, 3)) == NGX_ERROR) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    p += 4;
+
+    ngx_http_dukcapil_job_end(job, status, p, last - p);
+}
+
+
+/*
+ * An answer is kept for the key's lifetime unless it was a fault: after a
+ * 5xx the key is let go, so that a retry is served afresh, and the 5xx
+ * does not wait for that (Redis may be the fault: a retry that comes too
+ * soon hears "in progress" and comes again).  Any other answer goes out
+ * once Redis holds it: a client that has heard it and retries at once,
+ * through another worker, hears it again, never "in progress".  NGX_OK:
+ * the job waits for Redis, and ngx_http_dukcapil_idempotency_stored ends
+ * it.
+ */
+static ngx_int_t
+ngx_http_dukcapil_idempotency_store(ngx_http_dukcapil_job_t *job)
+{
+    u_char                           *value, *p, ttl[NGX_TIME_T_LEN];
+    ngx_uint_t                        fault;
+    ngx_http_dukcapil_redis_op_t     *op;
+    ngx_http_dukcapil_idempotency_t  *idem;
+
+    idem = job->idempotency;
+
+    /* one answer is stored, the first */
+    job->store = NULL;
+
+    fault = (job->status >= NGX_HTTP_INTERNAL_SERVER_ERROR);
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_redis_log_error,
+                                    fault
+                                    ? ngx_http_dukcapil_idempotency_released
+                                    : ngx_http_dukcapil_idempotency_stored,
+                                    fault ? NULL : job);
+    if (op == NULL) {
+        return NGX_DECLINED;
+    }
+
+    job->argv[1] = (char *) idem->key.data;
+    job->argvlen[1] = idem->key.len;
+
+    if (fault) {
+        job->argv[0] = "DEL";
+        job->argvlen[0] = 3;
+        (void) ngx_http_dukcapil_redis_command(op, 2, job->argv,
+                                               job->argvlen);
+        (void) ngx_http_dukcapil_redis_wait(op);
+        return NGX_DECLINED;
+    }
+
+    value = ngx_pnalloc(job->pool, 2 + 64 + 1 + 4 + job->answer.len);
+    if (value == NULL) {
+        ngx_http_dukcapil_redis_cancel(op);
+        return NGX_DECLINED;
+    }
+
+    p = ngx_cpymem(value, "D|", 2);
+    p = ngx_cpymem(p, idem->body_hash, 64);
+    p = ngx_sprintf(p, "|%03ui|", job->status);
+    p = ngx_cpymem(p, job->answer.data, job->answer.len);
+
+    job->argv[0] = "SET";
+    job->argvlen[0] = 3;
+    job->argv[2] = (char *) value;
+    job->argvlen[2] = p - value;
+    job->argv[3] = "EX";
+    job->argvlen[3] = 2;
+    job->argv[4] = (char *) ttl;
+    job->argvlen[4] = ngx_sprintf(ttl, "%T", job->dmcf->idempotency_ttl)
+                      - ttl;
+
+    (void) ngx_http_dukcapil_redis_command(op, 5, job->argv, job->argvlen);
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    job->storing = op;
+
+    return NGX_OK;
+}
+
+
+/* stored or not (a retry then hears "in progress" until the claim ends) */
+
+static void
+ngx_http_dukcapil_idempotency_stored(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    job->storing = NULL;
+
+    ngx_http_dukcapil_job_end(job, job->status, job->answer.data,
+                              job->answer.len);
+}
+
+
+/* the key of a 5xx is let go in the background: the 5xx did not wait */
+
+static void
+ngx_http_dukcapil_idempotency_released(void *data, ngx_int_t rc)
+{
+}
+
+
+static void
+ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len, u_char hex[64])
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    unsigned int  n;
+
+    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32) {
+        ngx_memset(hex, '0', 64);
+        return;
+    }
+
+    ngx_hex_dump(hex, md, 32);
+}

@@ -1,0 +1,24 @@
+
+/*
+ * Idempotency-Key: a write sent again with the same key and body gets the
+ * first answer again, and does nothing twice.  Redis holds the key:
+ * "P|<body hash>" while the first request runs, "D|<body hash>|<status>|
+ * <answer>" for dukcapil_idempotency_ttl once it has answered.
+ */
+
+
+#ifndef _NGX_HTTP_DUKCAPIL_IDEMPOTENCY_H_INCLUDED_
+#define _NGX_HTTP_DUKCAPIL_IDEMPOTENCY_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_dukcapil_job.h"
+
+
+void ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
+    ngx_str_t *body, ngx_http_dukcapil_job_pt next);
+
+
+#endif /* _NGX_HTTP_DUKCAPIL_IDEMPOTENCY_H_INCLUDED_ */
