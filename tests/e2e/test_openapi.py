@@ -32,7 +32,7 @@ from appointments_helpers import (AVAIL, BOOK, booking, closed_date_in_window,
 from applications_helpers import (APPS, GOOD_ADDRESS, OPS_CHECK_IN,
                                   OPS_QUOTA, OPS_STATUS, application,
                                   insert_appointment, move, random_code,
-                                  request_from, submit)
+                                  request_from)
 
 SPEC_PATH = os.path.join(REPO, "docs", "openapi.yaml")
 MODULE_DIR = os.path.join(REPO, "ngx_dukcapil_module")
@@ -102,7 +102,8 @@ def schema_errors(instance, schema):
     branches of a oneOf), or []."""
     validator = Draft202012Validator(schema, resolver=RESOLVER)
     lines = []
-    for e in sorted(validator.iter_errors(instance), key=lambda e: list(e.path)):
+    for e in sorted(validator.iter_errors(instance),
+                    key=lambda e: [str(p) for p in e.path]):
         where = "$" + "".join("[%r]" % p for p in e.path)
         lines.append("%s: %s" % (where, e.message))
         for sub in e.context:
@@ -410,7 +411,8 @@ def test_operators_check_in_and_quota_answers_are_as_documented(stack, http):
                  *OP_QUOTA).status == 400
     assert check(http.ops.put(OPS_QUOTA, json.dumps(good)),
                  *OP_QUOTA).status == 415
-    assert check(too_large(http.ops, "PUT", OPS_QUOTA), *OP_QUOTA).status == 413
+    assert check(too_large(http.ops, "PUT", OPS_QUOTA),
+                 *OP_QUOTA).status == 413
     assert check(http.put(OPS_QUOTA, good), *OP_QUOTA).status == 401
     assert check(from_outside(stack, "PUT", OPS_QUOTA, good),
                  *OP_QUOTA).status == 403
