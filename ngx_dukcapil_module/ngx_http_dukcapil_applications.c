@@ -60,11 +60,8 @@ static void ngx_http_dukcapil_application_got(void *data, PGresult *res,
 ngx_int_t
 ngx_http_dukcapil_applications_handler(ngx_http_request_t *r)
 {
-    if (r->method != NGX_HTTP_POST) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    return ngx_http_dukcapil_read_json(r, ngx_http_dukcapil_application_body);
+    return ngx_http_dukcapil_read_json(r, NGX_HTTP_POST,
+                                       ngx_http_dukcapil_application_body);
 }
 
 
@@ -391,11 +388,7 @@ ngx_http_dukcapil_application_handler(ngx_http_request_t *r)
     ngx_http_dukcapil_job_t          *job;
     ngx_http_dukcapil_application_t  *app;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_dukcapil_no_body(r, NGX_HTTP_GET|NGX_HTTP_HEAD);
     if (rc != NGX_OK) {
         return rc;
     }

@@ -48,11 +48,7 @@ ngx_http_dukcapil_availability_handler(ngx_http_request_t *r)
     char                               date[DK_DATE_LEN + 1];
     char                               key[DK_KEY_MAX];
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_dukcapil_no_body(r, NGX_HTTP_GET|NGX_HTTP_HEAD);
     if (rc != NGX_OK) {
         return rc;
     }

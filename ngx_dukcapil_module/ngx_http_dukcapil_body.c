@@ -27,12 +27,33 @@ static json_t *ngx_http_dukcapil_body_parse(ngx_http_request_t *r,
 static ngx_pool_t  *ngx_http_dukcapil_json_pool;
 
 
+/*
+ * A request of one of methods that brings no body: NGX_OK, or the status
+ * to answer.
+ */
 ngx_int_t
-ngx_http_dukcapil_read_json(ngx_http_request_t *r,
+ngx_http_dukcapil_no_body(ngx_http_request_t *r, ngx_uint_t methods)
+{
+    if (!(r->method & methods)) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
+
+    return ngx_http_discard_request_body(r);
+}
+
+
+/* a request of method with a JSON body, read whole, then handed to post */
+
+ngx_int_t
+ngx_http_dukcapil_read_json(ngx_http_request_t *r, ngx_uint_t method,
     ngx_http_client_body_handler_pt post)
 {
     ngx_int_t         rc;
     ngx_table_elt_t  *ct;
+
+    if (r->method != method) {
+        return NGX_HTTP_NOT_ALLOWED;
+    }
 
     ct = r->headers_in.content_type;
 

@@ -23,8 +23,8 @@
  * A JSON body whose string fields are read by name.  The shape nearly
  * every client sends, one object of plain ASCII strings, is read where it
  * lies (domain/flat_json.c); any other goes through jansson, which also
- * answers for malformed JSON.  At the 07:00 rush jansson's parse was a
- * tenth of a worker's time.
+ * answers for malformed JSON.  At the 07:00 rush jansson's parse was the
+ * largest cost of a booking (BENCHMARKS.md).
  */
 #define NGX_HTTP_DUKCAPIL_BODY_FIELDS  16
 
@@ -37,8 +37,10 @@ typedef struct {
 
 void *ngx_http_dukcapil_json_malloc(size_t size);
 void ngx_http_dukcapil_json_free(void *ptr);
+ngx_int_t ngx_http_dukcapil_no_body(ngx_http_request_t *r,
+    ngx_uint_t methods);
 ngx_int_t ngx_http_dukcapil_read_json(ngx_http_request_t *r,
-    ngx_http_client_body_handler_pt post);
+    ngx_uint_t method, ngx_http_client_body_handler_pt post);
 json_t *ngx_http_dukcapil_body_json(ngx_http_request_t *r, ngx_str_t *raw,
     ngx_int_t *rc);
 ngx_int_t ngx_http_dukcapil_json_string(json_t *obj, const char *key,

@@ -107,11 +107,8 @@ static ngx_http_dukcapil_outcome_t  ngx_http_dukcapil_outcomes[] = {
 ngx_int_t
 ngx_http_dukcapil_booking_handler(ngx_http_request_t *r)
 {
-    if (r->method != NGX_HTTP_POST) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    return ngx_http_dukcapil_read_json(r, ngx_http_dukcapil_book_body);
+    return ngx_http_dukcapil_read_json(r, NGX_HTTP_POST,
+                                       ngx_http_dukcapil_book_body);
 }
 
 

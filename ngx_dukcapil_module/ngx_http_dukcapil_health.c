@@ -10,6 +10,7 @@
 
 #include "ngx_http_dukcapil_endpoints.h"
 #include "ngx_http_dukcapil_job.h"
+#include "ngx_http_dukcapil_body.h"
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_sql.h"
 
@@ -40,11 +41,7 @@ ngx_http_dukcapil_health_handler(ngx_http_request_t *r)
     ngx_http_dukcapil_health_t    *health;
     ngx_http_dukcapil_redis_op_t  *op;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_dukcapil_no_body(r, NGX_HTTP_GET|NGX_HTTP_HEAD);
     if (rc != NGX_OK) {
         return rc;
     }

@@ -13,6 +13,7 @@
 
 #include "ngx_http_dukcapil_conf.h"
 #include "ngx_http_dukcapil_metrics.h"
+#include "ngx_http_dukcapil_body.h"
 #include "ngx_http_dukcapil_reply.h"
 
 
@@ -175,11 +176,7 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
     ngx_http_dukcapil_endpoint_t   *endpoint;
     ngx_http_dukcapil_main_conf_t  *dmcf;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_dukcapil_no_body(r, NGX_HTTP_GET|NGX_HTTP_HEAD);
     if (rc != NGX_OK) {
         return rc;
     }

@@ -61,11 +61,8 @@ static const char  *ngx_http_dukcapil_statuses[] = {
 ngx_int_t
 ngx_http_dukcapil_ops_status_handler(ngx_http_request_t *r)
 {
-    if (r->method != NGX_HTTP_POST) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    return ngx_http_dukcapil_read_json(r, ngx_http_dukcapil_ops_status_body);
+    return ngx_http_dukcapil_read_json(r, NGX_HTTP_POST,
+                                       ngx_http_dukcapil_ops_status_body);
 }
 
 
@@ -215,11 +212,7 @@ ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r)
     ngx_http_dukcapil_job_t  *job;
     char                      code[DK_CODE_LEN + 1];
 
-    if (r->method != NGX_HTTP_POST) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_dukcapil_no_body(r, NGX_HTTP_POST);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -295,11 +288,8 @@ ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res, ngx_uint_t backend)
 ngx_int_t
 ngx_http_dukcapil_ops_quota_handler(ngx_http_request_t *r)
 {
-    if (r->method != NGX_HTTP_PUT) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    return ngx_http_dukcapil_read_json(r, ngx_http_dukcapil_ops_quota_body);
+    return ngx_http_dukcapil_read_json(r, NGX_HTTP_PUT,
+                                       ngx_http_dukcapil_ops_quota_body);
 }
 
 

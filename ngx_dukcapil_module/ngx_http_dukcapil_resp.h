@@ -2,7 +2,7 @@
 /*
  * Redis commands in RESP, formatted by the module: hiredis's own
  * formatting grows a string argument by argument, a reallocation and a
- * format parse each, which was a twentieth of a worker at the 07:00 rush.
+ * format parse each, on the busiest path there is (BENCHMARKS.md).
  * And replies, as hiredis parsed them, read.
  */
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ngx_http_dukcapil_endpoints.h"
+#include "ngx_http_dukcapil_body.h"
 #include "ngx_http_dukcapil_reply.h"
 
 
@@ -24,11 +25,7 @@ ngx_http_dukcapil_services_handler(ngx_http_request_t *r)
     ngx_http_dukcapil_service_t    *s;
     ngx_http_dukcapil_main_conf_t  *dmcf;
 
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return NGX_HTTP_NOT_ALLOWED;
-    }
-
-    rc = ngx_http_discard_request_body(r);
+    rc = ngx_http_dukcapil_no_body(r, NGX_HTTP_GET|NGX_HTTP_HEAD);
     if (rc != NGX_OK) {
         return rc;
     }

@@ -6,7 +6,7 @@
 -- the 07:00 rush a worker sends the bookings of one event-loop pass in one
 -- call: a call costs Redis several times what one more booking in it does.
 --
--- The keys of a booking:
+-- The keys of a booking (their schema: domain/keys.h):
 --   dk:epoch         present while Redis holds a complete state
 --   dk:bar:<nik>     the no-show bar, kept by the scheduler
 --   dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number
@@ -97,6 +97,8 @@ local function book(i)
         return 'bar ' .. string.gsub(epoch_bars[i + 2], '%c', ' ')
     end
 
+    -- the quota rule of domain/keys.h: an operator's override, else the
+    -- configured quota (the module sends no closed weekday)
     local d = day(KEYS[k + 3], svc)
     local quota = tonumber(d.quota or ARGV[a + 2])
     if quota <= 0 then

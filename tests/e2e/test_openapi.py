@@ -560,6 +560,10 @@ def codes_the_code_sends():
             add(code, name)
         for code in re.findall(r'\\"error\\":\\"([a-z_]+)\\"', src):
             add(code, name)             # answers written out by hand
+        for code in re.findall(
+                r'ngx_string\("[a-z]+"\),\s*NGX_HTTP_DUKCAPIL_[A-Z_]+,'
+                r'\s*NGX_HTTP_[A-Z_]+,\s*"([a-z_]+)"', src):
+            add(code, name)             # a row of the booking outcomes
         if "ngx_http_dukcapil_send_invalid(" not in src:
             continue
         fields = set(re.findall(
