@@ -240,6 +240,11 @@ ngx_http_dukcapil_pg_cancel(ngx_http_dukcapil_pg_op_t *op)
 static void
 ngx_http_dukcapil_pg_answer(ngx_http_dukcapil_pg_op_t *op, PGresult *res)
 {
+    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "dukcapil postgres: op %p answered: %s%s", op,
+                   res ? PQresStatus(PQresultStatus(res)) : "no answer",
+                   op->op.finished ? ", dropped" : "");
+
     if (ngx_http_dukcapil_op_answered(&op->op) == NGX_OK) {
         ngx_http_dukcapil_pg_finish(op, res);
     }
