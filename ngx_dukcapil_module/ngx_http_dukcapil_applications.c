@@ -44,6 +44,9 @@ enum {
 static void ngx_http_dukcapil_application_body(ngx_http_request_t *r);
 static const char *ngx_http_dukcapil_application_parse(ngx_http_request_t *r,
     json_t *json, ngx_http_dukcapil_application_t *app);
+static ngx_int_t ngx_http_dukcapil_application_number(json_t *json,
+    const char *key, int (*valid)(const char *s, size_t len), u_char *to,
+    ngx_str_t *text);
 static const char *ngx_http_dukcapil_application_address(json_t *address,
     ngx_http_dukcapil_application_t *app, ngx_pool_t *pool);
 static ngx_int_t ngx_http_dukcapil_text(json_t *obj, const char *key,
@@ -148,25 +151,19 @@ ngx_http_dukcapil_application_parse(ngx_http_request_t *r, json_t *json,
 
     dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
 
-    if (ngx_http_dukcapil_json_string(json, "nik", &v) != NGX_OK
-        || dk_nik_valid((char *) v.data, v.len) != 0)
+    if (ngx_http_dukcapil_application_number(json, "nik", dk_nik_valid,
+                                             app->nik, &app->text[APP_NIK])
+        != NGX_OK)
     {
         return "nik";
     }
 
-    ngx_memcpy(app->nik, v.data, 16);
-    app->text[APP_NIK].data = app->nik;
-    app->text[APP_NIK].len = 16;
-
-    if (ngx_http_dukcapil_json_string(json, "kk", &v) != NGX_OK
-        || dk_kk_valid((char *) v.data, v.len) != 0)
+    if (ngx_http_dukcapil_application_number(json, "kk", dk_kk_valid,
+                                             app->kk, &app->text[APP_KK])
+        != NGX_OK)
     {
         return "kk";
     }
-
-    ngx_memcpy(app->kk, v.data, 16);
-    app->text[APP_KK].data = app->kk;
-    app->text[APP_KK].len = 16;
 
     if (ngx_http_dukcapil_json_string(json, "name", &v) != NGX_OK) {
         return "name";
@@ -235,6 +232,28 @@ ngx_http_dukcapil_application_parse(ngx_http_request_t *r, json_t *json,
     }
 
     return ngx_http_dukcapil_application_address(address, app, r->pool);
+}
+
+
+/* a NIK or a KK number: 16 digits, copied into to */
+
+static ngx_int_t
+ngx_http_dukcapil_application_number(json_t *json, const char *key,
+    int (*valid)(const char *s, size_t len), u_char *to, ngx_str_t *text)
+{
+    ngx_str_t  v;
+
+    if (ngx_http_dukcapil_json_string(json, key, &v) != NGX_OK
+        || valid((char *) v.data, v.len) != 0)
+    {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(to, v.data, 16);
+    text->data = to;
+    text->len = 16;
+
+    return NGX_OK;
 }
 
 
