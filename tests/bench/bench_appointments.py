@@ -27,7 +27,7 @@ run:
                                                        [--mixed 1000000]
     (or: make bench)
 
-Starts its own PostgreSQL, Redis and nginx (tests/stack.py, fsync off like
+Starts its own PostgreSQL, Redis and nginx (stack/, fsync off like
 the tests) in a folder under /tmp and removes it afterwards. wrk, nginx,
 Redis and PostgreSQL share the machine's cores: figures are for this box.
 """
@@ -44,7 +44,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))  # stack/
 
 from stack import REPO, Stack  # noqa: E402
 

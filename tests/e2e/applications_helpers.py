@@ -6,16 +6,12 @@ and views of what PostgreSQL holds."""
 import base64
 import datetime
 import json
-import os
 import re
 import secrets
-import sys
 import time
 from http.client import HTTPConnection
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from appointments_helpers import WIB, make_nik, make_phone  # noqa: E402,F401
+from appointments_helpers import WIB, make_nik, make_phone  # noqa: F401
 
 APPS = "/api/v1/applications"
 OPS_STATUS = "/api/v1/ops/applications/%s/status"

@@ -9,12 +9,7 @@ import json
 import os
 import signal
 import socket
-import sys
 import time
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from stack import Stack  # noqa: E402
 
 BOOK = "/api/v1/appointments"
 AVAIL = "/api/v1/availability"

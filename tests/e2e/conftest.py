@@ -1,5 +1,5 @@
 """Fixtures of the end-to-end tests: real PostgreSQL, Redis and nginx with
-ngx_dukcapil_module, started by tests/stack.py in fresh folders under /tmp
+ngx_dukcapil_module, started by the stack package (stack/) in fresh folders under /tmp
 (never the `make run` instance in var/).
 
     stack       the session's stack (one PostgreSQL + Redis + nginx), restarted
@@ -24,7 +24,9 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the repository's root: the stack package (stack/)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 import stack as stackmod  # noqa: E402
 from stack import Stack, StackError, wait_until  # noqa: E402,F401

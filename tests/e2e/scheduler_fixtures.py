@@ -1,5 +1,5 @@
 """Helpers of the dukcapil-scheduler end-to-end tests: a PostgreSQL + Redis
-stack without nginx (tests/stack.py), the scheduler's configuration, seed
+stack without nginx (stack/), the scheduler's configuration, seed
 data, and a booking client that follows the Redis key contract of
 ARCHITECTURE.md the way the module does (admit in Redis, then INSERT the row,
 give the admission back if the INSERT fails).
@@ -17,7 +17,8 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 from stack import REPO, Stack, wait_until  # noqa: E402
 
@@ -54,7 +55,7 @@ def wib_date(day):
 # --- the stack --------------------------------------------------------------
 
 class SchedulerStack:
-    """PostgreSQL + Redis of tests/stack.py, and helpers around the binary."""
+    """PostgreSQL + Redis of the stack package, and helpers around the binary."""
 
     def __init__(self):
         self.st = Stack(tempfile.mkdtemp(prefix="dukcapil-sched-", dir="/tmp"),
