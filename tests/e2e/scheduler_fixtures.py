@@ -25,7 +25,6 @@ from stack import REPO, Stack, wait_until  # noqa: E402
 SCHEDULER = os.environ.get("DUKCAPIL_SCHEDULER") or \
     os.path.join(REPO, "build", "dukcapil-scheduler")
 KEEP = os.environ.get("DUKCAPIL_KEEP_STACKS") == "1"
-WIB = 7 * 3600
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -41,15 +40,6 @@ def code(prefix, n):
         s = CROCKFORD[n % 32] + s
         n //= 32
     return "%s-%s-%s-%s" % (prefix, s[:4], s[4:8], s[8:])
-
-
-def wib_today(now=None):
-    """Days since 1970-01-01 of the WIB date of now."""
-    return int(((now or time.time()) + WIB) // 86400)
-
-
-def wib_date(day):
-    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
 
 
 # --- the stack --------------------------------------------------------------
