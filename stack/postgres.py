@@ -38,7 +38,8 @@ def chown_postgres(path):
 
 
 class PostgresServer(Folder):
-    """fast=True (tests): no fsync."""
+    """fast=True (tests): no fsync, and pg_stat_statements counts what runs
+    (statement_calls)."""
 
     fast = False
 
@@ -118,7 +119,8 @@ class PostgresServer(Folder):
         ]
         if self.fast:
             lines += ["fsync = off", "synchronous_commit = off",
-                      "full_page_writes = off", "shared_buffers = 32MB"]
+                      "full_page_writes = off", "shared_buffers = 32MB",
+                      "shared_preload_libraries = 'pg_stat_statements'"]
         path = os.path.join(self.pg_data, "dukcapil-stack.conf")
         write_if_changed(path, "\n".join(lines) + "\n", 0o644)
         chown_postgres(path)
@@ -140,9 +142,18 @@ class PostgresServer(Folder):
         if migrate:
             self.migrate()
 
+    @property
+    def _pg_admin(self):
+        return ("hostaddr=127.0.0.1 port=%d dbname=postgres user=postgres"
+                % self.pg_port)
+
     def _pg_bootstrap(self):
-        admin = ("hostaddr=127.0.0.1 port=%d dbname=postgres user=postgres"
-                 % self.pg_port)
+        admin = self._pg_admin
+        if self.fast:
+            # in database postgres: nothing is added to dukcapil's schema
+            run(["psql", "-X", "-q", "-d", admin, "-c",
+                 "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"],
+                "create extension pg_stat_statements")
         exists = run(["psql", "-X", "-A", "-t", "-d", admin, "-c",
                       "SELECT 1 FROM pg_database WHERE datname = 'dukcapil'"],
                      "psql").strip()
@@ -197,6 +208,19 @@ class PostgresServer(Folder):
         conn = psycopg2.connect(self.pg_conninfo, **kw)
         conn.autocommit = True
         return conn
+
+    def statement_calls(self, query):
+        """How many times database dukcapil has run `query`, written as
+        pg_stat_statements writes it (constants as $1, $2 ...). Counted when
+        a statement ends; fast (test) stacks only."""
+        # on stdin: psql quotes the variable (-c would not interpolate it)
+        out = run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                   "-d", self._pg_admin, "-v", "q=" + query],
+                  "psql", input="SELECT coalesce(sum(s.calls), 0)"
+                  " FROM pg_stat_statements s JOIN pg_database d"
+                  " ON d.oid = s.dbid WHERE d.datname = 'dukcapil'"
+                  " AND s.query = :'q';\n")
+        return int(out)
 
     def psql(self, sql, user="dukcapil"):
         """Run SQL with psql; returns its unaligned, tuples-only output."""

@@ -123,6 +123,15 @@ class RedisServer(Folder):
         self.stop_redis()
         self.start_redis()
 
+    def command_calls(self, command):
+        """How many times Redis has run `command` (INFO commandstats)."""
+        r = self.redis()
+        try:
+            stats = r.info("commandstats")
+        finally:
+            r.close()
+        return stats.get("cmdstat_" + command.lower(), {}).get("calls", 0)
+
     def reset_redis(self):
         """FLUSHALL, then dk:epoch = now (a fresh, complete, empty state)."""
         r = self.redis()

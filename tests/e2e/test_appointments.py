@@ -968,10 +968,33 @@ def test_bad_input_gets_its_contract_answer_and_stores_nothing(
 # --- client aborts -----------------------------------------------------------
 
 def _abort_burst(st, date, first, n):
+    """n bookings (citizens first, first + 1 ...) whose clients vanish as
+    soon as they are sent: a FIN for every other one, a reset for the rest.
+    Returns the NIKs of the FIN ones: nginx reads those for sure (a reset
+    may reach nginx before it has read its request, which is then lost)."""
     for i in range(n):
         data = request_bytes("POST", BOOK, booking(first + i, date),
                              port=st.http_port)
         send_and_vanish(st.http_port, data, rst=bool(i % 2))
+    return {make_nik(first + i) for i in range(0, n, 2)}
+
+
+def assert_reached_redis(st, date, niks, what):
+    """book.lua admitted each NIK (its nik hash names it): the booking went
+    on to Redis without its client."""
+    _, _, admitted, _ = redis_day(st, "mpp", date)
+    missing = sorted(niks - set(admitted))
+    assert not missing, "%s %d of %d bookings never reached Redis: %s" % (
+        what, len(missing), len(niks), missing[:5])
+
+
+def assert_reached_postgres(st, date, niks, what):
+    """Each NIK's row is committed: the booking went on to PostgreSQL and
+    to its end without its client."""
+    stored = {r[1] for r in rows(st, date)}
+    missing = sorted(niks - stored)
+    assert not missing, "%s %d of %d bookings have no row: %s" % (
+        what, len(missing), len(niks), missing[:5])
 
 
 @pytest.mark.parametrize("sleep", [0.3, 1.0],
@@ -983,21 +1006,28 @@ def test_client_abort_while_redis_slow(stack, sleep):
     keeps its admission and n = admissions. Within the Redis timeout every
     booking completes or gives its slot back: Redis agrees with the rows
     exactly. Beyond it (the EVALSHA was sent, its result unknown) an orphan
-    admission may wait for reconcile; it must never be a row without one."""
+    admission may wait for reconcile; it must never be a row without one.
+    Either way each booking nginx read reached Redis: book.lua admitted it
+    when Redis woke up; within the timeout its row is committed too."""
     mark = stack.error_log_size()
     workers = stack.worker_pids()
     date = first_open_date()
+    scripts = stack.command_calls("evalsha")
     r = stack.redis()
     sleeper = threading.Thread(
         target=lambda: r.execute_command("DEBUG", "SLEEP", str(sleep)))
     sleeper.start()
     time.sleep(0.05)
-    _abort_burst(stack, date, 6000, 30)
+    read_for_sure = _abort_burst(stack, date, 6000, 30)
     sleeper.join()
     r.close()
     time.sleep(0.8 + sleep)
     wait_until(lambda: health_ok(stack), 10, what="health after the aborts")
+    assert stack.command_calls("evalsha") > scripts
+    assert_reached_redis(stack, date, read_for_sure, "after client aborts:")
     if sleep < 0.5:
+        assert_reached_postgres(stack, date, read_for_sure,
+                                "after client aborts:")
         assert_redis_agrees_with_rows(stack, "mpp", date,
                                       what="after client aborts:")
     else:
@@ -1015,7 +1045,9 @@ def test_client_abort_while_redis_slow(stack, sleep):
 def test_client_abort_while_postgres_slow(stack):
     """Clients vanish while their INSERT waits on a frozen PostgreSQL (thawed
     within the 2 s timeout): each booking completes (or gives its slot
-    back), Redis agrees with the rows, no crash, no [alert]."""
+    back), Redis agrees with the rows, no crash, no [alert]. Each booking
+    nginx read went on without its client: admitted in Redis, and its row
+    committed once PostgreSQL was thawed."""
     mark = stack.error_log_size()
     workers = stack.worker_pids()
     date = first_open_date()
@@ -1023,11 +1055,15 @@ def test_client_abort_while_postgres_slow(stack):
     assert book(http, booking(7000, date)).status == 201
     stack.freeze_postgres()
     try:
-        _abort_burst(stack, date, 7001, 20)
+        read_for_sure = _abort_burst(stack, date, 7001, 20)
         time.sleep(0.8)
     finally:
         stack.thaw_postgres()
     time.sleep(1.5)
+    assert_reached_redis(stack, date, read_for_sure,
+                         "after aborts on a slow PostgreSQL:")
+    assert_reached_postgres(stack, date, read_for_sure,
+                            "after aborts on a slow PostgreSQL:")
     assert_redis_agrees_with_rows(stack, "mpp", date,
                                   what="after aborts on a slow PostgreSQL:")
     assert stack.worker_pids() == workers

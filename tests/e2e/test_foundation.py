@@ -289,7 +289,22 @@ def send_and_abandon(port, n, wait, reset):
         s.close()
 
 
+# What the health endpoint runs, as Redis and pg_stat_statements count it.
+HEALTH_PING, HEALTH_SELECT = "ping", "SELECT $1"
+POOL = 4                # dukcapil_postgres_pool of conf/demo/nginx.conf.in
+
+
+def module_pg_connections(st):
+    """The nginx workers' idle PostgreSQL connections."""
+    return int(st.psql("SELECT count(*) FROM pg_stat_activity WHERE usename"
+                       " = 'dukcapil' AND state = 'idle' AND application_name"
+                       " = '' AND pid <> pg_backend_pid()"))
+
+
 def abandon_while_redis_is_slow(st):
+    """20 health requests whose clients leave while Redis sleeps: each sent
+    its PING before it was abandoned, and Redis runs them all on waking."""
+    pings = st.command_calls(HEALTH_PING)
     r = st.redis(socket_timeout=5)
 
     def slow():
@@ -302,9 +317,20 @@ def abandon_while_redis_is_slow(st):
     send_and_abandon(st.http_port, 10, 0.05, reset=True)
     t.join()
     r.close()
+    wait_until(lambda: st.command_calls(HEALTH_PING) - pings >= 20, 5,
+               what="Redis to run the 20 abandoned requests' PINGs")
 
 
 def abandon_while_postgres_is_frozen(st):
+    """20 health requests whose clients leave while PostgreSQL is frozen.
+    Those that had a connection sent their SELECT 1, which PostgreSQL runs
+    once thawed; the others waited in the queue and are dropped with their
+    client. With every connection of both workers idle before, the first 10
+    requests have at least POOL connections between them."""
+    workers = len(st.worker_pids())
+    wait_until(lambda: module_pg_connections(st) >= workers * POOL, 10,
+               what="the workers' PostgreSQL connections")
+    selects = st.statement_calls(HEALTH_SELECT)
     st.freeze_postgres()
     try:
         send_and_abandon(st.http_port, 10, 0.2, reset=False)
@@ -312,6 +338,8 @@ def abandon_while_postgres_is_frozen(st):
         time.sleep(0.2)                       # below the 2 s timeout
     finally:
         st.thaw_postgres()
+    wait_until(lambda: st.statement_calls(HEALTH_SELECT) - selects >= POOL,
+               5, what="PostgreSQL to run the abandoned requests' SELECT 1")
 
 
 def check_abandoned_requests_left_nothing(st, mark, workers):
