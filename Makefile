@@ -3,13 +3,31 @@
 #   make run     install what is missing, build, start the local stack
 #   make test    the whole suite (unit + end-to-end)
 #   make stop    stop the local stack
+#   make deps    install the missing Debian packages (root), or print the line
 #   make bench   benchmarks (not tests)
 #   make SANITIZE=address ...   ASan/UBSan builds of the module and scheduler
+#
+# Here: the Debian packages, the build of the module, `make run`/`make stop`
+# (the local stack of stack/, in var/). The scheduler's and the shared code's
+# builds are in scheduler/scheduler.mk and domain/domain.mk, the tests and
+# benchmarks in tests/tests.mk.
 
 SHELL      := /bin/bash
 BUILD      := build
 CC         ?= cc
 SANITIZE   ?=
+PYTHON     := /usr/bin/python3
+
+# Everything the build, the tests and `make run` need, from Debian 12.
+DEB_PACKAGES := \
+    build-essential pkg-config \
+    nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev \
+    libhiredis-dev libpq-dev libjansson-dev libyaml-dev libsystemd-dev \
+    libcmocka-dev \
+    postgresql-15 postgresql-client-15 redis-server redis-tools \
+    python3 python3-pytest python3-psycopg2 python3-redis \
+    python3-jsonschema python3-yaml \
+    apache2-utils valgrind faketime wrk hyperfine
 
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE
 ifeq ($(SANITIZE),address)
@@ -37,7 +55,7 @@ NGX_CC_OPT := -g -O2 -fstack-protector-strong -Wformat \
               $(SANITIZE_FLAGS)
 NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC $(SANITIZE_FLAGS)
 
-.PHONY: all module scheduler clean
+.PHONY: all module scheduler clean deps print-deps run stop
 
 all: module scheduler
 
@@ -61,6 +79,48 @@ $(MODULE): $(NGX_BUILD)/objs/Makefile $(MODULE_SRC)
 
 clean:
 	rm -rf $(BUILD)
+
+# --- what to install --------------------------------------------------------
+
+print-deps:
+	@echo $(DEB_PACKAGES)
+
+deps:
+	@installed=$$(dpkg-query -W -f='$${Package}\t$${db:Status-Abbrev}\n' \
+	        $(DEB_PACKAGES) 2>/dev/null | awk -F'\t' '$$2 ~ /^ii/ {print $$1}'); \
+	missing=; \
+	for p in $(DEB_PACKAGES); do \
+	    grep -qxF "$$p" <<<"$$installed" || missing="$$missing $$p"; \
+	done; \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" != 0 ]; then \
+	    echo "Missing Debian packages. As root, run:"; \
+	    echo "  apt-get install -y$$missing"; \
+	    exit 1; \
+	fi; \
+	echo "deps: installing$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y --no-install-recommends $$missing </dev/null \
+	    || { apt-get update </dev/null && \
+	         apt-get install -y --no-install-recommends $$missing </dev/null; }
+
+# --- the local stack (stack/): PostgreSQL, Redis, nginx, scheduler in var/ ---
+
+DUKCAPIL_HTTP_PORT  ?= 8080
+DUKCAPIL_REDIS_PORT ?= 6380
+DUKCAPIL_PG_PORT    ?= 5433
+DUKCAPIL_OPS_USER   ?= petugas
+export DUKCAPIL_OPS_PASSWORD
+
+run: deps
+	$(MAKE) module scheduler
+	@$(PYTHON) -m stack start var \
+	    --http-port $(DUKCAPIL_HTTP_PORT) --redis-port $(DUKCAPIL_REDIS_PORT) \
+	    --pg-port $(DUKCAPIL_PG_PORT) --ops-user $(DUKCAPIL_OPS_USER)
+
+stop:
+	@if [ -f var/stack.json ]; then $(PYTHON) -m stack stop var; \
+	 else echo "stop: no local stack in var/"; fi
 
 -include domain/domain.mk
 -include scheduler/scheduler.mk

@@ -27,7 +27,7 @@ run:
                                                        [--mixed 1000000]
     (or: make bench)
 
-Starts its own PostgreSQL, Redis and nginx (tests/stack.py, fsync off like
+Starts its own PostgreSQL, Redis and nginx (stack/, fsync off like
 the tests) in a folder under /tmp and removes it afterwards. wrk, nginx,
 Redis and PostgreSQL share the machine's cores: figures are for this box.
 """
@@ -44,12 +44,13 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))  # stack/
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))  # helpers
 
 from stack import REPO, Stack  # noqa: E402
+from helpers import wib_today  # noqa: E402
 
 BOOK_LUA = os.path.join(REPO, "ngx_dukcapil_module", "lua", "book.lua")
-WIB = datetime.timezone(datetime.timedelta(hours=7))
 CONNS = 256
 
 # wrk: a booking per request with a fresh NIK and phone (make_nik of
@@ -112,10 +113,6 @@ MIXED_PICK = """
                           nik(i), i % 100000000, DATE2))
     end
 """
-
-
-def wib_today():
-    return datetime.datetime.now(datetime.timezone.utc).astimezone(WIB).date()
 
 
 def open_dates():

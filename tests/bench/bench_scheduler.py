@@ -12,7 +12,7 @@ Targets (issue 5): delivery-batch < 30 s, reconcile < 5 s, peak RSS < 64 MB.
 
     /usr/bin/python3 tests/bench/bench_scheduler.py     (or: make bench)
 
-Starts its own PostgreSQL and Redis (tests/stack.py) in a folder under /tmp
+Starts its own PostgreSQL and Redis (stack/) in a folder under /tmp
 and removes it afterwards. Prints a Markdown table for BENCHMARKS.md.
 """
 
@@ -24,7 +24,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))  # stack/
 
 from stack import REPO, Stack  # noqa: E402
 

@@ -1,21 +1,13 @@
 """Helpers of the application and operator end-to-end tests (issue 4):
 valid application bodies, the life cycle of SPEC.md as data, an operator
-client, an HTTP client that connects from another loopback source address,
-and views of what PostgreSQL holds."""
+client, and views of what PostgreSQL holds."""
 
-import base64
 import datetime
 import json
-import os
 import re
 import secrets
-import sys
-import time
-from http.client import HTTPConnection
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from appointments_helpers import WIB, make_nik, make_phone  # noqa: E402,F401
+from appointments_helpers import make_nik, make_phone
 
 APPS = "/api/v1/applications"
 OPS_STATUS = "/api/v1/ops/applications/%s/status"
@@ -120,20 +112,6 @@ def application(i, method="post", service="ktp", address=None, office="mpp",
     return body
 
 
-def error_of(r):
-    try:
-        return r.json().get("error")
-    except (ValueError, AttributeError):
-        return None
-
-
-def field_of(r):
-    try:
-        return r.json().get("field")
-    except (ValueError, AttributeError):
-        return None
-
-
 def submit(http, i, method="post", **kw):
     """Submit application i; returns (code, nik)."""
     body = application(i, method, **kw)
@@ -225,50 +203,9 @@ def appointment_row(st, code):
     return json.loads(out) if out else None
 
 
-def wib_today():
-    return datetime.datetime.now(datetime.timezone.utc).astimezone(WIB).date()
-
-
-# --- HTTP from another source address ---------------------------------
-
-def request_from(source_ip, port, method, path, body=None, auth=None,
-                 headers=None, timeout=10):
-    """One request to 127.0.0.1:port whose TCP connection comes from
-    `source_ip` (any 127.x.y.z is a local address of the loopback
-    interface, so the client can bind it as its source: nginx sees
-    $remote_addr = source_ip). Returns (status, headers, body bytes)."""
-    hdrs = {}
-    if body is not None and not isinstance(body, (bytes, str)):
-        body = json.dumps(body)
-        hdrs["Content-Type"] = "application/json"
-    if isinstance(body, str):
-        body = body.encode()
-    if auth:
-        hdrs["Authorization"] = "Basic " + base64.b64encode(
-            ("%s:%s" % auth).encode()).decode()
-    hdrs.update(headers or {})
-    conn = HTTPConnection("127.0.0.1", port, timeout=timeout,
-                          source_address=(source_ip, 0))
-    try:
-        conn.request(method, path, body=body, headers=hdrs)
-        r = conn.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        conn.close()
-
-
 RFC3339_WIB = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+07:00$")
 
 
 def parse_wib(at):
     """'2026-12-01T10:00:00+07:00' -> aware datetime."""
     return datetime.datetime.fromisoformat(at)
-
-
-def wait_for(predicate, timeout=5.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True

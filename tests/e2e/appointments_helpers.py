@@ -1,24 +1,16 @@
 """Helpers of the appointment end-to-end tests (issue 3): valid citizens,
-WIB dates, a raw asyncio HTTP client for bursts of thousands of concurrent
-requests, and views of what Redis and PostgreSQL hold."""
+dates of the booking window, bursts of bookings, and views of what Redis and
+PostgreSQL hold."""
 
-import asyncio
 import datetime
-import http.client
-import json
 import os
 import signal
-import socket
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from stack import Stack  # noqa: E402
+from helpers import burst, http_for, request_bytes, wib_today
 
 BOOK = "/api/v1/appointments"
 AVAIL = "/api/v1/availability"
-WIB = datetime.timezone(datetime.timedelta(hours=7))
 SUNDAY = 6                      # datetime.date.weekday()
 
 
@@ -64,12 +56,7 @@ def booking(i, date, service="ktp", office="mpp", name=None, phone=None,
             "office": office, "date": str(date)}
 
 
-# --- WIB dates ----------------------------------------------------------
-
-def wib_today(now=None):
-    now = now or datetime.datetime.now(datetime.timezone.utc)
-    return now.astimezone(WIB).date()
-
+# --- dates of the booking window --------------------------------------------
 
 def open_dates(first=1, last=14, today=None, closed=(SUNDAY,)):
     """Open dates of the booking window (default demo: Sunday closed)."""
@@ -187,104 +174,7 @@ def second_nginx(make_stack, base, **nginx_kw):
     return st
 
 
-# --- raw HTTP -----------------------------------------------------------
-
-def request_bytes(method, path, body=None, headers=None, port=80):
-    """An HTTP/1.1 request with Connection: close; body dict -> JSON."""
-    hdrs = {"Host": "127.0.0.1:%d" % port, "Connection": "close"}
-    if body is not None and not isinstance(body, (bytes, str)):
-        body = json.dumps(body)
-        hdrs["Content-Type"] = "application/json"
-    if isinstance(body, str):
-        body = body.encode()
-    if body is not None:
-        hdrs["Content-Length"] = str(len(body))
-    hdrs.update(headers or {})
-    head = "%s %s HTTP/1.1\r\n" % (method, path)
-    head += "".join("%s: %s\r\n" % kv for kv in hdrs.items()
-                    if kv[1] is not None)
-    return head.encode() + b"\r\n" + (body or b"")
-
-
-class RawResponse:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def json(self):
-        return json.loads(self.body)
-
-    @property
-    def error(self):
-        try:
-            return self.json().get("error")
-        except ValueError:
-            return None
-
-    def __repr__(self):
-        return "<RawResponse %s %s>" % (self.status, self.body[:300])
-
-
-def dechunk(data):
-    out = b""
-    while data:
-        line, _, rest = data.partition(b"\r\n")
-        size = int(line.split(b";")[0], 16)
-        if size == 0:
-            break
-        out += rest[:size]
-        data = rest[size + 2:]
-    return out
-
-
-def parse_response(raw):
-    if not raw:
-        return RawResponse(None, {}, b"")
-    head, _, body = raw.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = dechunk(body)
-    elif "content-length" in headers:
-        body = body[:int(headers["content-length"])]
-    return RawResponse(status, headers, body)
-
-
-async def _exchange(conn, data, timeout):
-    reader, writer = conn
-    try:
-        writer.write(data)
-        await writer.drain()
-        raw = await asyncio.wait_for(reader.read(), timeout)
-        return parse_response(raw)
-    finally:
-        writer.close()
-
-
-async def _burst(targets, timeout):
-    # every connection established first, then all requests at one moment
-    conns = await asyncio.gather(
-        *(asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
-          for port, _ in targets), return_exceptions=True)
-    async def failed(e):
-        return e
-    return await asyncio.gather(
-        *(failed(c) if isinstance(c, BaseException)
-          else _exchange(c, data, timeout)
-          for c, (_, data) in zip(conns, targets)), return_exceptions=True)
-
-
-def burst(targets, timeout=30):
-    """targets: [(port, request bytes)]. Opens one connection each, then
-    sends all requests at the same moment; returns RawResponse (or the
-    exception) per target, in order."""
-    return asyncio.run(_burst(targets, timeout))
-
+# --- bursts of bookings -----------------------------------------------------
 
 def post_bookings(ports, bodies, headers=None, timeout=30):
     """POST each body, spread round-robin over the nginx ports, at once."""
@@ -300,13 +190,12 @@ def in_one_pass(st, bodies, timeout=20):
     read them all in one event-loop pass: the connections are opened and
     used once first, then the workers are stopped (SIGSTOP) while the
     requests arrive, and let go. Returns (status, JSON body) per body."""
+    http = http_for(st)
     conns = []
     try:
         for _ in bodies:
-            c = http.client.HTTPConnection("127.0.0.1", st.http_port,
-                                           timeout=timeout)
+            c = http.connect(timeout)
             c.request("GET", "/api/v1/health")
-            c.getresponse().read()
             conns.append(c)
 
         workers = st.worker_pids()
@@ -315,8 +204,7 @@ def in_one_pass(st, bodies, timeout=20):
             os.kill(pid, signal.SIGSTOP)
         try:
             for c, body in zip(conns, bodies):
-                c.request("POST", BOOK, json.dumps(body),
-                          {"Content-Type": "application/json"})
+                c.send("POST", BOOK, body)
             time.sleep(0.3)
         finally:
             for pid in workers:
@@ -324,23 +212,9 @@ def in_one_pass(st, bodies, timeout=20):
 
         answers = []
         for c in conns:
-            a = c.getresponse()
-            answers.append((a.status, json.loads(a.read())))
+            a = c.receive()
+            answers.append((a.status, a.json()))
         return answers
     finally:
         for c in conns:
             c.close()
-
-
-def send_and_vanish(port, data, rst=False):
-    """Send a request and close the socket at once without reading (rst:
-    abortive close, the peer sees a reset)."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    try:
-        s.sendall(data)
-        if rst:
-            import struct
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                         struct.pack("ii", 1, 0))
-    finally:
-        s.close()

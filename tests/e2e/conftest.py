@@ -1,10 +1,11 @@
 """Fixtures of the end-to-end tests: real PostgreSQL, Redis and nginx with
-ngx_dukcapil_module, started by tests/stack.py in fresh folders under /tmp
+ngx_dukcapil_module, started by the stack package (stack/) in fresh folders under /tmp
 (never the `make run` instance in var/).
 
     stack       the session's stack (one PostgreSQL + Redis + nginx), restarted
                 if a test left a server down, data reset before each test
-    http        an Http client of that stack; http.ops is the operator's
+    http        an Http client of that stack (helpers.py); http.ops is
+                the operator's
     make_stack  factory for a test that needs its own stack (to stop,
                 restart, freeze servers or run nginx under ASan/faketime)
     clean_log   asserts after the test that nginx logged no [alert], [crit]
@@ -13,120 +14,26 @@ ngx_dukcapil_module, started by tests/stack.py in fresh folders under /tmp
 Keep DUKCAPIL_KEEP_STACKS=1 in the environment to keep the folders.
 """
 
-import base64
-from http.client import HTTPConnection
-import json
 import os
-import socket
 import sys
 import tempfile
-import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# the repository's root: the stack package (stack/)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 import stack as stackmod  # noqa: E402
 from stack import Stack, StackError, wait_until  # noqa: E402,F401
 
+# the http fixture is a helpers.Http; its answers are helpers.Response
+# (.status, .headers, .body, .json(), .error, .field)
+from helpers import http_for  # noqa: E402
+
 REPO = stackmod.REPO
 KEEP = os.environ.get("DUKCAPIL_KEEP_STACKS") == "1"
 SEVERE = ("[alert]", "[crit]", "[emerg]")
-
-
-# --- HTTP ---------------------------------------------------------------
-
-class Response:
-    def __init__(self, status, headers, body, elapsed):
-        self.status = status
-        self.headers = headers          # {lower-case name: value}
-        self.body = body                # bytes
-        self.elapsed = elapsed          # seconds
-
-    @property
-    def text(self):
-        return self.body.decode("utf-8", "replace")
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self):
-        return "<Response %d %s>" % (self.status, self.body[:300])
-
-
-class Http:
-    """A small HTTP client on http.client, one connection per request.
-
-        http.get("/api/v1/services").json()
-        http.post("/api/v1/appointments", {"nik": ...},
-                  headers={"Idempotency-Key": "k1"})
-        http.ops.put("/api/v1/ops/quota", {...})      # with basic auth
-    """
-
-    def __init__(self, base_url, auth=None, timeout=10):
-        assert base_url.startswith("http://")
-        host, _, port = base_url[len("http://"):].partition(":")
-        self.host, self.port = host, int(port or 80)
-        self.base_url = base_url
-        self.auth = auth
-        self.timeout = timeout
-
-    def with_auth(self, user, password):
-        return Http(self.base_url, (user, password), self.timeout)
-
-    def request(self, method, path, body=None, headers=None, timeout=None):
-        """body: bytes/str sent as is, anything else as JSON."""
-        hdrs = {}
-        if body is not None and not isinstance(body, (bytes, str)):
-            body = json.dumps(body)
-            hdrs["Content-Type"] = "application/json"
-        if isinstance(body, str):
-            body = body.encode()
-        if self.auth:
-            token = base64.b64encode(("%s:%s" % self.auth).encode()).decode()
-            hdrs["Authorization"] = "Basic " + token
-        hdrs.update(headers or {})
-        conn = HTTPConnection(self.host, self.port,
-                                          timeout=timeout or self.timeout)
-        start = time.monotonic()
-        try:
-            conn.request(method, path, body=body, headers=hdrs)
-            r = conn.getresponse()
-            data = r.read()
-            return Response(r.status, {k.lower(): v for k, v in r.getheaders()},
-                            data, time.monotonic() - start)
-        finally:
-            conn.close()
-
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
-
-    def post(self, path, body=None, **kw):
-        return self.request("POST", path, body, **kw)
-
-    def put(self, path, body=None, **kw):
-        return self.request("PUT", path, body, **kw)
-
-    def delete(self, path, **kw):
-        return self.request("DELETE", path, **kw)
-
-
-def http_for(st):
-    client = Http(st.nginx_url)
-    client.ops = client.with_auth(st.ops_user, st.ops_password)
-    return client
-
-
-def raw_request(port, data, timeout=10):
-    """Send raw bytes, read until the server closes; returns the bytes."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        chunks = []
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return b"".join(chunks)
-            chunks.append(chunk)
 
 
 # --- error.log ------------------------------------------------------------

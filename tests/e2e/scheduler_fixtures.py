@@ -1,5 +1,5 @@
 """Helpers of the dukcapil-scheduler end-to-end tests: a PostgreSQL + Redis
-stack without nginx (tests/stack.py), the scheduler's configuration, seed
+stack without nginx (stack/), the scheduler's configuration, seed
 data, and a booking client that follows the Redis key contract of
 ARCHITECTURE.md the way the module does (admit in Redis, then INSERT the row,
 give the admission back if the INSERT fails).
@@ -17,14 +17,14 @@ import time
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 from stack import REPO, Stack, wait_until  # noqa: E402
 
 SCHEDULER = os.environ.get("DUKCAPIL_SCHEDULER") or \
     os.path.join(REPO, "build", "dukcapil-scheduler")
 KEEP = os.environ.get("DUKCAPIL_KEEP_STACKS") == "1"
-WIB = 7 * 3600
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -42,19 +42,10 @@ def code(prefix, n):
     return "%s-%s-%s-%s" % (prefix, s[:4], s[4:8], s[8:])
 
 
-def wib_today(now=None):
-    """Days since 1970-01-01 of the WIB date of now."""
-    return int(((now or time.time()) + WIB) // 86400)
-
-
-def wib_date(day):
-    return time.strftime("%Y-%m-%d", time.gmtime(day * 86400))
-
-
 # --- the stack --------------------------------------------------------------
 
 class SchedulerStack:
-    """PostgreSQL + Redis of tests/stack.py, and helpers around the binary."""
+    """PostgreSQL + Redis of the stack package, and helpers around the binary."""
 
     def __init__(self):
         self.st = Stack(tempfile.mkdtemp(prefix="dukcapil-sched-", dir="/tmp"),

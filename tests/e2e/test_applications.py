@@ -6,24 +6,23 @@ The allowed transitions are written out in applications_helpers.TRANSITIONS
 from SPEC.md's text, not read from the database, so a wrong row in
 application_transition fails here too."""
 
-import base64
 import datetime
 import re
 
 import pytest
 
-from appointments_helpers import burst, request_bytes
+from helpers import WIB, basic_auth, burst, request_bytes
+from appointments_helpers import make_nik
 from applications_helpers import (APPS, OPS_STATUS, PATHS, RFC3339_WIB,
-                                  STATUSES, WIB, allowed, app_row,
+                                  STATUSES, allowed, app_row,
                                   application, citizen_view,
-                                  count_applications, drive, error_of,
-                                  field_of, history_rows, make_nik, move,
+                                  count_applications, drive,
+                                  history_rows, move,
                                   parse_wib, submit)
 
 
 def basic(st):
-    return "Basic " + base64.b64encode(
-        ("%s:%s" % (st.ops_user, st.ops_password)).encode()).decode()
+    return basic_auth(st.ops_user, st.ops_password)
 
 
 # --- life cycle -------------------------------------------------------------
@@ -152,7 +151,7 @@ def test_rejected_from_submitted_verified_processing_is_final(
         assert hist[-1]["note"] == "KK tidak terbaca"
         for to in STATUSES:
             r = move(http.ops, code, to)
-            assert (r.status, error_of(r), r.json().get("status")) == \
+            assert (r.status, r.error, r.json().get("status")) == \
                 (409, "invalid_transition", "rejected"), (to, r)
 
 
@@ -188,7 +187,7 @@ def test_every_transition_not_in_spec_is_409_naming_the_current_status(
         targets = [t for t in STATUSES if not allowed(method, frm, t)]
         for to in targets:
             r = move(http.ops, code, to)
-            got = (r.status, error_of(r), r.json().get("status"))
+            got = (r.status, r.error, r.json().get("status"))
             if got != (409, "invalid_transition", frm):
                 wrong.append(("refuse", frm, to, r))
             else:
@@ -218,10 +217,10 @@ def test_method_specific_steps_refused_for_the_other_method(
     pick = put_in_status(stack, http, 201, "pickup", "completed")
     post = put_in_status(stack, http, 202, "post", "completed")
     r = move(http.ops, pick, "batched")
-    assert (r.status, error_of(r), r.json().get("status")) == \
+    assert (r.status, r.error, r.json().get("status")) == \
         (409, "invalid_transition", "completed"), r
     r = move(http.ops, post, "awaiting_pickup")
-    assert (r.status, error_of(r), r.json().get("status")) == \
+    assert (r.status, r.error, r.json().get("status")) == \
         (409, "invalid_transition", "completed"), r
     assert app_row(stack, pick)["status"] == "completed"
     assert app_row(stack, post)["status"] == "completed"
@@ -235,10 +234,10 @@ def test_status_change_bad_input_unknown_status_and_unknown_code(
     for body in ({"status": "lost"}, {"status": ""}, {}, {"status": 3},
                  {"status": "VERIFIED "}):
         r = http.ops.post(OPS_STATUS % code, body)
-        assert (r.status, error_of(r), field_of(r)) == \
+        assert (r.status, r.error, r.field) == \
             (422, "invalid_status", "status"), (body, r)
     r = move(http.ops, "P-0000-0000-0000", "verified")
-    assert (r.status, error_of(r)) == (404, "not_found"), r
+    assert (r.status, r.error) == (404, "not_found"), r
     assert len(history_rows(stack, code)) == 1
     assert app_row(stack, code)["status"] == "submitted"
 
@@ -250,7 +249,7 @@ def test_note_up_to_1000_characters_kept_intact_longer_is_422(
     shown to the citizen unchanged."""
     code, nik = submit(http, 302, "pickup")
     r = move(http.ops, code, "verified", "\u00e9" * 1001)
-    assert (r.status, error_of(r), field_of(r)) == \
+    assert (r.status, r.error, r.field) == \
         (422, "invalid_note", "note"), r
     assert len(history_rows(stack, code)) == 1
     note = "Berkas \u00e9" + "\u00e9" * 992
@@ -336,8 +335,8 @@ def test_citizen_lookup_wrong_nik_unknown_code_404_missing_nik_422(
     assert wrong.status == unknown.status == 404, (wrong, unknown)
     assert wrong.body == unknown.body
     r = http.get("%s/%s" % (APPS, code))
-    assert (r.status, error_of(r)) == (422, "invalid_nik"), r
-    assert field_of(r) in ("nik", "X-NIK"), r
+    assert (r.status, r.error) == (422, "invalid_nik"), r
+    assert r.field in ("nik", "X-NIK"), r
     loose = http.get("%s/%s" % (APPS, code.replace("-", "").lower()),
                      headers={"X-NIK": nik})
     assert loose.status == 200 and loose.json() == good.json(), loose
@@ -377,7 +376,7 @@ def test_submission_idempotency_key_replays_and_stores_one(
         again = http.post(APPS, body, headers=key)
         assert (again.status, again.json()) == (201, first.json()), again
     other = http.post(APPS, application(702, "pickup"), headers=key)
-    assert (other.status, error_of(other)) == (422, "idempotency_mismatch"), \
+    assert (other.status, other.error) == (422, "idempotency_mismatch"), \
         other
     assert count_applications(stack) == 1
 
@@ -410,7 +409,7 @@ def test_submission_bad_field_is_422_naming_it_and_stores_nothing(
         else:
             body[k] = v
     r = http.post(APPS, body)
-    assert (r.status, error_of(r), field_of(r)) == (status, error, field), r
+    assert (r.status, r.error, r.field) == (status, error, field), r
     assert count_applications(stack) == 0
 
 
@@ -550,7 +549,7 @@ def test_address_case_through_the_api(stack, http, case):
     body = application(900, "post", address=addr)
     r = http.post(APPS, body)
     if isinstance(expected, str):
-        assert (r.status, error_of(r), field_of(r)) == \
+        assert (r.status, r.error, r.field) == \
             (422, "invalid_" + expected, expected), (why, r)
         assert count_applications(stack) == 0
         return

@@ -16,18 +16,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import (assert_no_alerts, assert_no_crashes, http_for,
-                      raw_request, wait_until)
+from conftest import assert_no_alerts, assert_no_crashes, wait_until
+from helpers import (health_ok, http_for, parse_response, raw_request,
+                     request_bytes, send_and_vanish, wib_today)
 from appointments_helpers import (AVAIL, BOOK, assert_redis_agrees_with_rows,
-                                  availability, booking, burst,
+                                  availability, booking,
                                   closed_date_in_window,
-                                  count_all_rows, day_key, e164,
+                                  count_all_rows, day_key,
                                   first_open_date, in_one_pass, make_nik,
-                                  make_phone,
-                                  open_dates, parse_response, post_bookings,
-                                  redis_day, redis_snapshot, request_bytes,
-                                  rows, second_nginx, send_and_vanish,
-                                  set_quota, wib_today)
+                                  open_dates, post_bookings,
+                                  redis_day, redis_snapshot,
+                                  rows, second_nginx,
+                                  set_quota)
 from scheduler_fixtures import module_script
 
 ERRORISH = ("[error]", "[alert]", "[crit]", "[emerg]")
@@ -35,20 +35,6 @@ ERRORISH = ("[error]", "[alert]", "[crit]", "[emerg]")
 
 def book(http, body, **kw):
     return http.post(BOOK, body, **kw)
-
-
-def error_of(r):
-    try:
-        return r.json().get("error")
-    except ValueError:
-        return None
-
-
-def health_ok(st):
-    try:
-        return http_for(st).get("/api/v1/health", timeout=2).status == 200
-    except OSError:
-        return False
 
 
 def new_errorish(st, since, expected=()):
@@ -314,13 +300,13 @@ def test_idempotent_sequential_retries_take_one_slot(stack, http, clean_log):
         assert again.status == 201, again
         assert again.json() == first.json()
     other = book(http, booking(12, date), headers=key)
-    assert (other.status, error_of(other)) == (422, "idempotency_mismatch"), \
+    assert (other.status, other.error) == (422, "idempotency_mismatch"), \
         other
     assert len(rows(stack, date)) == 1
     assert assert_redis_agrees_with_rows(stack, "mpp", date) == 1
     # without the key the same citizen is a duplicate, not a replay
     dup = book(http, body)
-    assert (dup.status, error_of(dup)) == (409, "already_booked"), dup
+    assert (dup.status, dup.error) == (409, "already_booked"), dup
 
 
 def test_idempotent_concurrent_retries_take_one_slot(stack, http, clean_log):
@@ -429,13 +415,13 @@ def test_postgres_stopped_during_burst_503_and_counters_equal_rows(stack):
     for i in range(5):
         r = book(http, booking(2000 + i, date), timeout=10)
         late.append(r)
-        assert (r.status, error_of(r)) == (503, "unavailable"), r
+        assert (r.status, r.error) == (503, "unavailable"), r
         assert r.elapsed < 3.5, r.elapsed
 
     assert not [r for r in results if isinstance(r, BaseException)]
     kinds = {}
     for r in results:
-        kinds[(r.status, error_of(r))] = kinds.get((r.status, error_of(r)), 0) + 1
+        kinds[(r.status, r.error)] = kinds.get((r.status, r.error), 0) + 1
     assert set(kinds) <= {(201, None), (503, "unavailable")}, kinds
     assert kinds.get((201, None)) and kinds.get((503, "unavailable")), kinds
 
@@ -517,7 +503,7 @@ def test_redis_unavailable_503_nothing_stored(stack, how):
     try:
         for i in range(5):
             r = book(http, booking(5000 + i, date), timeout=10)
-            assert (r.status, error_of(r)) == (503, "unavailable"), r
+            assert (r.status, r.error) == (503, "unavailable"), r
             assert r.elapsed < 2.5, r.elapsed
     finally:
         if how == "frozen":
@@ -547,7 +533,7 @@ def test_cancel_frees_the_slot_for_the_next_citizen_at_once(
     assert a.status == 201 and a.json()["queue_number"] == 1, a
     code = a.json()["code"]
     full = book(http, b_body)
-    assert (full.status, error_of(full)) == (409, "quota_full"), full
+    assert (full.status, full.error) == (409, "quota_full"), full
     x = http.delete("%s/%s" % (BOOK, code),
                     headers={"X-NIK": a_body["nik"]})
     assert x.status == 200 and x.json() == {"code": code,
@@ -609,11 +595,11 @@ def test_quota_full_next_available_skips_full_closed_and_zero_days(
     # an answer computed by an earlier test for d1 may still be served
     time.sleep(1.1)
     r = book(http, booking(42, d1))
-    assert (r.status, error_of(r)) == (409, "quota_full"), r
+    assert (r.status, r.error) == (409, "quota_full"), r
     assert r.json()["next_available"] == str(d3), (r.json(), d1, d2, d3)
     # a day of override 0 is closed: invalid_date, like a closed weekday
     z = book(http, booking(43, d2))
-    assert (z.status, error_of(z)) == (422, "invalid_date"), z
+    assert (z.status, z.error) == (422, "invalid_date"), z
     assert count_all_rows(stack) == 1
 
 
@@ -712,7 +698,7 @@ def test_booking_window_follows_wib_day_boundary(stack, make_stack, utc_now,
     for k, (date, status) in enumerate(expect):
         r = book(http, booking(base + k, date))
         if status == 422:
-            assert (r.status, error_of(r)) == (422, "invalid_date"), \
+            assert (r.status, r.error) == (422, "invalid_date"), \
                 (utc_now, date, r)
             assert r.json()["field"] == "date"
         else:
@@ -982,10 +968,33 @@ def test_bad_input_gets_its_contract_answer_and_stores_nothing(
 # --- client aborts -----------------------------------------------------------
 
 def _abort_burst(st, date, first, n):
+    """n bookings (citizens first, first + 1 ...) whose clients vanish as
+    soon as they are sent: a FIN for every other one, a reset for the rest.
+    Returns the NIKs of the FIN ones: nginx reads those for sure (a reset
+    may reach nginx before it has read its request, which is then lost)."""
     for i in range(n):
         data = request_bytes("POST", BOOK, booking(first + i, date),
                              port=st.http_port)
         send_and_vanish(st.http_port, data, rst=bool(i % 2))
+    return {make_nik(first + i) for i in range(0, n, 2)}
+
+
+def assert_reached_redis(st, date, niks, what):
+    """book.lua admitted each NIK (its nik hash names it): the booking went
+    on to Redis without its client."""
+    _, _, admitted, _ = redis_day(st, "mpp", date)
+    missing = sorted(niks - set(admitted))
+    assert not missing, "%s %d of %d bookings never reached Redis: %s" % (
+        what, len(missing), len(niks), missing[:5])
+
+
+def assert_reached_postgres(st, date, niks, what):
+    """Each NIK's row is committed: the booking went on to PostgreSQL and
+    to its end without its client."""
+    stored = {r[1] for r in rows(st, date)}
+    missing = sorted(niks - stored)
+    assert not missing, "%s %d of %d bookings have no row: %s" % (
+        what, len(missing), len(niks), missing[:5])
 
 
 @pytest.mark.parametrize("sleep", [0.3, 1.0],
@@ -997,21 +1006,28 @@ def test_client_abort_while_redis_slow(stack, sleep):
     keeps its admission and n = admissions. Within the Redis timeout every
     booking completes or gives its slot back: Redis agrees with the rows
     exactly. Beyond it (the EVALSHA was sent, its result unknown) an orphan
-    admission may wait for reconcile; it must never be a row without one."""
+    admission may wait for reconcile; it must never be a row without one.
+    Either way each booking nginx read reached Redis: book.lua admitted it
+    when Redis woke up; within the timeout its row is committed too."""
     mark = stack.error_log_size()
     workers = stack.worker_pids()
     date = first_open_date()
+    scripts = stack.command_calls("evalsha")
     r = stack.redis()
     sleeper = threading.Thread(
         target=lambda: r.execute_command("DEBUG", "SLEEP", str(sleep)))
     sleeper.start()
     time.sleep(0.05)
-    _abort_burst(stack, date, 6000, 30)
+    read_for_sure = _abort_burst(stack, date, 6000, 30)
     sleeper.join()
     r.close()
     time.sleep(0.8 + sleep)
     wait_until(lambda: health_ok(stack), 10, what="health after the aborts")
+    assert stack.command_calls("evalsha") > scripts
+    assert_reached_redis(stack, date, read_for_sure, "after client aborts:")
     if sleep < 0.5:
+        assert_reached_postgres(stack, date, read_for_sure,
+                                "after client aborts:")
         assert_redis_agrees_with_rows(stack, "mpp", date,
                                       what="after client aborts:")
     else:
@@ -1029,7 +1045,9 @@ def test_client_abort_while_redis_slow(stack, sleep):
 def test_client_abort_while_postgres_slow(stack):
     """Clients vanish while their INSERT waits on a frozen PostgreSQL (thawed
     within the 2 s timeout): each booking completes (or gives its slot
-    back), Redis agrees with the rows, no crash, no [alert]."""
+    back), Redis agrees with the rows, no crash, no [alert]. Each booking
+    nginx read went on without its client: admitted in Redis, and its row
+    committed once PostgreSQL was thawed."""
     mark = stack.error_log_size()
     workers = stack.worker_pids()
     date = first_open_date()
@@ -1037,11 +1055,15 @@ def test_client_abort_while_postgres_slow(stack):
     assert book(http, booking(7000, date)).status == 201
     stack.freeze_postgres()
     try:
-        _abort_burst(stack, date, 7001, 20)
+        read_for_sure = _abort_burst(stack, date, 7001, 20)
         time.sleep(0.8)
     finally:
         stack.thaw_postgres()
     time.sleep(1.5)
+    assert_reached_redis(stack, date, read_for_sure,
+                         "after aborts on a slow PostgreSQL:")
+    assert_reached_postgres(stack, date, read_for_sure,
+                            "after aborts on a slow PostgreSQL:")
     assert_redis_agrees_with_rows(stack, "mpp", date,
                                   what="after aborts on a slow PostgreSQL:")
     assert stack.worker_pids() == workers

@@ -2,7 +2,6 @@
 talks to Redis and PostgreSQL without blocking, surviving their outages,
 reloads, and clients that go away."""
 
-import asyncio
 import os
 import re
 import resource
@@ -14,27 +13,14 @@ import time
 
 import pytest
 
-from conftest import (REPO, assert_no_alerts, assert_no_crashes, http_for,
-                      wait_until)
-from appointments_helpers import dechunk
+from conftest import REPO, assert_no_alerts, assert_no_crashes, wait_until
+from helpers import (HEALTH, burst, health, health_ok, http_for,
+                     parse_response, raw_request, request_bytes)
 
-HEALTH = "/api/v1/health"
 # What the demo configuration promises (conf/demo/nginx.conf.in):
 REDIS_ANSWER_LIMIT = 1.0 + 0.5 + 1.0      # connect timeout + timeout + slack
 PG_ANSWER_LIMIT = 2.0 + 1.0               # postgres timeout + slack
 BACK_WITHIN = 5.0
-
-
-def health(st, timeout=10):
-    return http_for(st).get(HEALTH, timeout=timeout)
-
-
-def health_ok(st):
-    try:
-        r = health(st, timeout=2)
-    except OSError:
-        return False
-    return r.status == 200
 
 
 def assert_health_ok(r):
@@ -215,22 +201,12 @@ def test_health_names_postgres_when_it_is_down_and_recovers(stack, clean_log,
 
 # --- concurrency and reload -------------------------------------------------
 
-REQUEST = ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-           % HEALTH).encode()
+REQUEST = request_bytes("GET", HEALTH)
 
 
-def parse_response(data):
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
-    return status, head, body
-
-
-def is_ok_health(data):
-    status, head, body = parse_response(data)
-    if b"transfer-encoding: chunked" in head.lower():
-        body = dechunk(body)
-    return status == 200 and re.search(rb'"redis"\s*:\s*"ok"', body) and \
-        re.search(rb'"postgres"\s*:\s*"ok"', body)
+def is_ok_health(r):
+    return r.status == 200 and re.search(rb'"redis"\s*:\s*"ok"', r.body) and \
+        re.search(rb'"postgres"\s*:\s*"ok"', r.body)
 
 
 def raise_fd_limit(n):
@@ -239,32 +215,12 @@ def raise_fd_limit(n):
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
 
 
-async def concurrent_requests(port, n, timeout=60):
-    """Open n connections, then send n requests at once, then read them all:
-    n requests in flight together. Returns the raw answers (or exceptions)."""
-    async def connect():
-        return await asyncio.open_connection("127.0.0.1", port)
-
-    conns = await asyncio.wait_for(
-        asyncio.gather(*[connect() for _ in range(n)]), timeout)
-    for _, writer in conns:
-        writer.write(REQUEST)
-
-    async def answer(reader, writer):
-        try:
-            return await reader.read(-1)
-        finally:
-            writer.close()
-
-    return await asyncio.wait_for(asyncio.gather(
-        *[answer(r, w) for r, w in conns], return_exceptions=True), timeout)
-
-
 def test_2000_concurrent_health_requests_all_answered(stack, clean_log):
     raise_fd_limit(4096 + 2000)
     workers = stack.worker_pids()
 
-    answers = asyncio.run(concurrent_requests(stack.http_port, 2000))
+    # 2000 connections opened, then 2000 requests in flight together
+    answers = burst([(stack.http_port, REQUEST)] * 2000, timeout=60)
 
     bad = [a for a in answers if isinstance(a, Exception) or
            not is_ok_health(a)]
@@ -277,18 +233,10 @@ def load(port, stop, results, concurrency=32):
     def client():
         while not stop.is_set():
             try:
-                with socket.create_connection(("127.0.0.1", port),
-                                              timeout=10) as s:
-                    s.sendall(REQUEST)
-                    data = b""
-                    while True:
-                        chunk = s.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                results.append(data if is_ok_health(data) else
-                               ("bad answer", data[:300]))
-            except OSError as e:
+                data = raw_request(port, REQUEST)
+                results.append(data if is_ok_health(parse_response(data))
+                               else ("bad answer", data[:300]))
+            except (OSError, ValueError, IndexError) as e:   # or no HTTP
                 results.append(("error", repr(e)))
 
     threads = [threading.Thread(target=client) for _ in range(concurrency)]
@@ -341,7 +289,22 @@ def send_and_abandon(port, n, wait, reset):
         s.close()
 
 
+# What the health endpoint runs, as Redis and pg_stat_statements count it.
+HEALTH_PING, HEALTH_SELECT = "ping", "SELECT $1"
+POOL = 4                # dukcapil_postgres_pool of conf/demo/nginx.conf.in
+
+
+def module_pg_connections(st):
+    """The nginx workers' idle PostgreSQL connections."""
+    return int(st.psql("SELECT count(*) FROM pg_stat_activity WHERE usename"
+                       " = 'dukcapil' AND state = 'idle' AND application_name"
+                       " = '' AND pid <> pg_backend_pid()"))
+
+
 def abandon_while_redis_is_slow(st):
+    """20 health requests whose clients leave while Redis sleeps: each sent
+    its PING before it was abandoned, and Redis runs them all on waking."""
+    pings = st.command_calls(HEALTH_PING)
     r = st.redis(socket_timeout=5)
 
     def slow():
@@ -354,9 +317,20 @@ def abandon_while_redis_is_slow(st):
     send_and_abandon(st.http_port, 10, 0.05, reset=True)
     t.join()
     r.close()
+    wait_until(lambda: st.command_calls(HEALTH_PING) - pings >= 20, 5,
+               what="Redis to run the 20 abandoned requests' PINGs")
 
 
 def abandon_while_postgres_is_frozen(st):
+    """20 health requests whose clients leave while PostgreSQL is frozen.
+    Those that had a connection sent their SELECT 1, which PostgreSQL runs
+    once thawed; the others waited in the queue and are dropped with their
+    client. With every connection of both workers idle before, the first 10
+    requests have at least POOL connections between them."""
+    workers = len(st.worker_pids())
+    wait_until(lambda: module_pg_connections(st) >= workers * POOL, 10,
+               what="the workers' PostgreSQL connections")
+    selects = st.statement_calls(HEALTH_SELECT)
     st.freeze_postgres()
     try:
         send_and_abandon(st.http_port, 10, 0.2, reset=False)
@@ -364,6 +338,8 @@ def abandon_while_postgres_is_frozen(st):
         time.sleep(0.2)                       # below the 2 s timeout
     finally:
         st.thaw_postgres()
+    wait_until(lambda: st.statement_calls(HEALTH_SELECT) - selects >= POOL,
+               5, what="PostgreSQL to run the abandoned requests' SELECT 1")
 
 
 def check_abandoned_requests_left_nothing(st, mark, workers):

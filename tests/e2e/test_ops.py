@@ -13,14 +13,15 @@ import datetime
 
 import pytest
 
-from conftest import assert_no_alerts, http_for
+from conftest import assert_no_alerts
+from helpers import http_for, wib_today
 from appointments_helpers import (BOOK, availability, booking,
                                   first_open_date, open_dates, redis_day, rows,
                                   second_nginx)
 from applications_helpers import (OPS_CHECK_IN, OPS_QUOTA, OPS_STATUS,
-                                  app_row, appointment_row, error_of,
-                                  field_of, history_rows, insert_appointment,
-                                  request_from, submit, wib_today)
+                                  app_row, appointment_row,
+                                  history_rows, insert_appointment,
+                                  submit)
 
 
 
@@ -66,20 +67,22 @@ def test_ops_endpoints_without_or_with_wrong_credentials_are_401(
     header: 401 with a Basic challenge, and nothing changes."""
     date = first_open_date()
     app_code, appt_code, reqs = ops_requests(stack, http, date)
+    plain = http_for(stack, source="127.0.0.1")
     variants = [
-        ("none", {}),
-        ("wrong password", {"auth": (stack.ops_user, "not-the-password")}),
-        ("unknown user", {"auth": ("penyusup", stack.ops_password)}),
-        ("empty", {"auth": ("", "")}),
-        ("not basic", {"headers": {"Authorization": "Bearer abc"}}),
+        ("none", plain, None),
+        ("wrong password", plain.with_auth(stack.ops_user, "not-the-password"),
+         None),
+        ("unknown user", plain.with_auth("penyusup", stack.ops_password),
+         None),
+        ("empty", plain.with_auth("", ""), None),
+        ("not basic", plain, {"Authorization": "Bearer abc"}),
     ]
     for name, method, path, body in reqs:
-        for vname, kw in variants:
-            status, headers, raw = request_from("127.0.0.1", stack.http_port,
-                                                method, path, body, **kw)
-            assert status == 401, (name, vname, status, raw)
-            assert headers.get("www-authenticate", "").startswith("Basic"), \
-                (name, vname, headers)
+        for vname, client, headers in variants:
+            r = client.request(method, path, body, headers=headers)
+            assert r.status == 401, (name, vname, r.status, r.body)
+            assert r.headers.get("www-authenticate", "").startswith("Basic"), \
+                (name, vname, r.headers)
     assert_nothing_done(stack, app_code, appt_code)
 
 
@@ -90,22 +93,20 @@ def test_ops_endpoints_from_a_denied_address_are_403_even_with_credentials(
     so the 403 is the address and nothing else."""
     date = first_open_date()
     app_code, appt_code, reqs = ops_requests(stack, http, date)
-    good = (stack.ops_user, stack.ops_password)
+    denied = http_for(stack, source="127.0.0.2")
     for name, method, path, body in reqs:
-        for auth in (good, None):
-            status, _, raw = request_from("127.0.0.2", stack.http_port,
-                                          method, path, body, auth=auth)
-            assert status == 403, (name, auth is not None, status, raw)
+        for client in (denied.ops, denied):
+            r = client.request(method, path, body)
+            assert r.status == 403, (name, client.auth is not None, r.status,
+                                     r.body)
     assert_nothing_done(stack, app_code, appt_code)
     # the control: the same status change from 127.0.0.1 goes through
     name, method, path, body = reqs[0]
-    status, _, raw = request_from("127.0.0.1", stack.http_port, method, path,
-                                  body, auth=good)
-    assert status == 200, raw
+    r = http_for(stack, source="127.0.0.1").ops.request(method, path, body)
+    assert r.status == 200, r.body
     # and the public API stays open to 127.0.0.2
-    status, _, raw = request_from("127.0.0.2", stack.http_port, "GET",
-                                  "/api/v1/services")
-    assert status == 200, raw
+    r = denied.get("/api/v1/services")
+    assert r.status == 200, r.body
 
 
 # --- quota overrides --------------------------------------------------------------
@@ -133,7 +134,7 @@ def test_quota_override_visible_in_availability_at_once_and_enforced(
         r = http.post(BOOK, booking(10 + i, date))
         assert r.status == 201, r
     r = http.post(BOOK, booking(12, date))
-    assert (r.status, error_of(r)) == (409, "quota_full"), r
+    assert (r.status, r.error) == (409, "quota_full"), r
     a = availability(http, date)
     assert (a["quota"], a["booked"], a["remaining"], a["open"]) == \
         (2, 2, 0, False), a
@@ -154,7 +155,7 @@ def test_quota_zero_closes_the_day_for_that_service(stack, http, clean_log):
     a = availability(http, date)
     assert (a["quota"], a["remaining"], a["open"]) == (0, 0, False), a
     r = http.post(BOOK, booking(20, date))
-    assert (r.status, error_of(r), field_of(r)) == \
+    assert (r.status, r.error, r.field) == \
         (422, "invalid_date", "date"), r
     assert rows(stack, date) == []
     r = http.post(BOOK, booking(21, date, service="kk"))
@@ -178,7 +179,7 @@ def test_quota_lowered_below_booked_admits_no_one_and_cancels_nothing(
     assert (a["quota"], a["booked"], a["remaining"], a["open"]) == \
         (1, 4, 0, False), a
     r = http.post(BOOK, booking(40, date))
-    assert (r.status, error_of(r)) == (409, "quota_full"), r
+    assert (r.status, r.error) == (409, "quota_full"), r
     assert [x[0] for x in rows(stack, date)] == [c for c, _ in booked]
     for code, nik in booked:
         g = http.get("%s/%s" % (BOOK, code), headers={"X-NIK": nik})
@@ -188,7 +189,7 @@ def test_quota_lowered_below_booked_admits_no_one_and_cancels_nothing(
     set_quota(http, date, 5)
     assert http.post(BOOK, booking(41, date)).status == 201
     r = http.post(BOOK, booking(42, date))
-    assert (r.status, error_of(r)) == (409, "quota_full"), r
+    assert (r.status, r.error) == (409, "quota_full"), r
     assert len(rows(stack, date)) == 5
 
 
@@ -211,7 +212,7 @@ def test_quota_override_bad_input_is_422_and_sets_nothing(
         else:
             body[k] = v
     r = http.ops.put(OPS_QUOTA, body)
-    assert r.status == 422 and field_of(r) == field, r
+    assert r.status == 422 and r.field == field, r
     assert quota_rows(stack) == []
     assert "q:ktp" not in redis_day(stack, "mpp", first_open_date())[0]
 
@@ -253,7 +254,7 @@ def test_check_in_on_another_date_is_409_not_today(stack, http, clean_log):
     for code, date in ((future, tomorrow),
                        (past, wib_today() - datetime.timedelta(days=1))):
         r = http.ops.post(OPS_CHECK_IN % code)
-        assert (r.status, error_of(r), r.json().get("date")) == \
+        assert (r.status, r.error, r.json().get("date")) == \
             (409, "not_today", str(date)), r
         row = appointment_row(stack, code)
         assert row["status"] == "booked" and row["checked_in_at"] is None
@@ -277,12 +278,12 @@ def test_check_in_of_cancelled_or_no_show_is_409_closed(
     for code, status in ((cancelled, "cancelled"), (no_show, "no_show"),
                          (by_citizen, "cancelled")):
         r = http.ops.post(OPS_CHECK_IN % code)
-        assert (r.status, error_of(r)) == (409, "appointment_closed"), \
+        assert (r.status, r.error) == (409, "appointment_closed"), \
             (status, r)
         row = appointment_row(stack, code)
         assert row["status"] == status and row["checked_in_at"] is None
     r = http.ops.post(OPS_CHECK_IN % "A-0000-0000-0000")
-    assert (r.status, error_of(r)) == (404, "not_found"), r
+    assert (r.status, r.error) == (404, "not_found"), r
 
 
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
@@ -310,7 +311,7 @@ def test_check_in_day_is_the_wib_day_not_the_servers(
     if utc_date:
         other, _ = insert_appointment(stack, 51, utc_date)
         r = ops.post(OPS_CHECK_IN % other)
-        assert (r.status, error_of(r), r.json().get("date")) == \
+        assert (r.status, r.error, r.json().get("date")) == \
             (409, "not_today", utc_date), (utc_now, r)
         assert appointment_row(stack, other)["status"] == "booked"
     assert_no_alerts(st, mark)

@@ -7,19 +7,20 @@ import signal
 import socket
 import time
 
+from helpers import wib_midnight
 from scheduler_fixtures import (  # noqa: F401
-    SCHEDULER, WIB, sched, sched_stack, seed_completed, wait_until, wib_today)
+    SCHEDULER, sched, sched_stack, seed_completed, wait_until)
 
 
 def clock_before(hh, mm, seconds):
     """DK_CLOCK_OFFSET that puts the scheduler `seconds` before HH:MM WIB
     today."""
-    target = wib_today() * 86400 + hh * 3600 + mm * 60 - WIB - seconds
+    target = wib_midnight() + hh * 3600 + mm * 60 - seconds
     return {"DK_CLOCK_OFFSET": str(int(target - time.time()))}
 
 
 def slot_utc(days_from_today, hh, mm):
-    t = (wib_today() + days_from_today) * 86400 + hh * 3600 + mm * 60 - WIB
+    t = wib_midnight(days_from_today) + hh * 3600 + mm * 60
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
 
 

@@ -6,7 +6,8 @@ import time
 
 from scheduler_fixtures import (  # noqa: F401
     Booker, assert_day_consistent, code, day_keys, sched, sched_stack,
-    wait_until, wib_date, wib_today)
+    wait_until)
+from helpers import wib_day
 
 OFFICE = "mpp"
 
@@ -18,7 +19,7 @@ def active_codes(sched, date, office=OFFICE):
 
 
 def test_reconcile_removes_orphans_restores_lost_and_recounts(sched):
-    d1 = wib_date(wib_today() + 1)
+    d1 = wib_day(1)
     book = Booker(sched)
     try:
         assert [book(n, OFFICE, "ktp", d1, 50) for n in range(1, 11)] == \
@@ -60,13 +61,13 @@ def test_reconcile_removes_orphans_restores_lost_and_recounts(sched):
     assert fields["n:kk"] == "1"
 
     # every other day of the window exists, empty and consistent
-    d14 = wib_date(wib_today() + 14)
+    d14 = wib_day(14)
     assert r.hget(day_keys("kulim", d14)[0], "n:ktp") == "0"
-    assert not r.exists(day_keys(OFFICE, wib_date(wib_today() + 15))[0])
+    assert not r.exists(day_keys(OFFICE, wib_day(15))[0])
 
 
 def past_appointment(sched, n, nik, days_ago, status):
-    date = wib_date(wib_today() - days_ago)
+    date = wib_day(-days_ago)
     sched.sql("INSERT INTO appointment (code, nik, name, phone, office,"
               " service, date, queue_number, status, created_at,"
               " checked_in_at) VALUES (%s, %s, 'W', '+6281300000001', %s,"
@@ -88,11 +89,11 @@ def test_past_days_become_no_shows_bars_and_dropped_keys(sched):
     past_appointment(sched, 7, old, 2, "booked")
 
     r = sched.redis()
-    yesterday = wib_date(wib_today() - 1)
+    yesterday = wib_day(-1)
     for k in day_keys(OFFICE, yesterday):
         r.hset(k, "x", "1")
     r.set("dk:bar:1471014101009999", "2030-01-01")     # no longer barred
-    today_day = day_keys(OFFICE, wib_date(wib_today()))[0]
+    today_day = day_keys(OFFICE, wib_day())[0]
 
     res = sched.run("once", "reconcile", config=sched.config())
     assert res.returncode == 0, res.stderr
@@ -132,7 +133,7 @@ def test_drift_and_a_flushall_while_bookings_go_on_never_overbook(sched):
     reconcile runs over and over, and Redis loses everything once. The
     daemon notices the loss and rebuilds; meanwhile nobody is admitted."""
     quota = 25
-    days = [wib_date(wib_today() + 1), wib_date(wib_today() + 2)]
+    days = [wib_day(1), wib_day(2)]
     cfg = sched.config(redis__epoch_check_seconds=1,
                        redis__rebuild_settle_seconds=1,
                        appointments__admission_grace_seconds=2)
@@ -219,5 +220,5 @@ def test_sigterm_mid_reconcile_stops_at_a_safe_point(sched):
     r = sched.redis()
     # each day was reconciled whole; the state is still complete
     assert r.exists("dk:epoch")
-    for date in (wib_date(wib_today()), wib_date(wib_today() + 1)):
+    for date in (wib_day(), wib_day(1)):
         assert_day_consistent(r, OFFICE, date)

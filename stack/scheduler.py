@@ -1,0 +1,97 @@
+"""The stack's dukcapil-scheduler, when built: scheduler.yaml rendered from
+conf/demo/, the daemon in the background, its log and pid file."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+
+from stack.base import (REPO, Folder, StackError, environ, pid_alive,
+                        read_pid, render, wait_until, write_if_changed)
+
+SCHEDULER = os.path.join(REPO, "build", "dukcapil-scheduler")
+
+
+class SchedulerDaemon(Folder):
+
+    scheduler_proc = None       # the Popen of the last start
+
+    @property
+    def scheduler_yaml(self):
+        return os.path.join(self.root, "scheduler.yaml")
+
+    @property
+    def scheduler_log(self):
+        return os.path.join(self.root, "scheduler.log")
+
+    @property
+    def scheduler_pidfile(self):
+        return os.path.join(self.root, "scheduler.pid")
+
+    def write_scheduler_yaml(self):
+        outbox = os.path.join(self.root, "outbox")
+        os.makedirs(outbox, exist_ok=True)
+        write_if_changed(self.scheduler_yaml, render("scheduler.yaml.in", {
+            "PG_PORT": self.pg_port,
+            "REDIS_PORT": self.redis_port,
+            "BUDGET_PERIOD": time.strftime("%Y"),
+            "OUTBOX_DIR": outbox,
+            "BOOKING_WINDOW": 14,
+        }))
+        return self.scheduler_yaml
+
+    def scheduler_pid(self):
+        pid = read_pid(self.scheduler_pidfile)
+        if not pid_alive(pid):
+            return None
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if b"dukcapil-scheduler" not in f.read():
+                    return None
+        except OSError:
+            return None
+        return pid
+
+    def start_scheduler(self, binary=SCHEDULER, env=None):
+        """Start `dukcapil-scheduler -c scheduler.yaml run` in the background
+        (log: scheduler.log). Returns False when the binary is not built."""
+        self.write_scheduler_yaml()
+        if self.scheduler_pid():
+            return True
+        if not os.path.exists(binary):
+            return False
+        self.say("scheduler: start")
+        with open(self.scheduler_log, "ab") as log:
+            proc = subprocess.Popen(
+                [binary, "-c", self.scheduler_yaml, "run"],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                cwd=self.root, start_new_session=True, env=environ(env))
+        self.scheduler_proc = proc
+        with open(self.scheduler_pidfile, "w") as f:
+            f.write("%d\n" % proc.pid)
+        time.sleep(0.3)
+        if proc.poll() is not None:
+            raise StackError("dukcapil-scheduler exited at once (exit %d); "
+                             "see %s" % (proc.returncode, self.scheduler_log))
+        return True
+
+    def stop_scheduler(self, timeout=15):
+        pid = self.scheduler_pid()
+        if not pid:
+            return
+        self.say("scheduler: stop")
+        os.kill(pid, signal.SIGTERM)
+        try:
+            wait_until(lambda: not pid_alive(pid) or self._reap(pid), timeout,
+                       what="scheduler to exit")
+        except StackError:
+            os.kill(pid, signal.SIGKILL)
+        self._reap(pid)
+        with contextlib.suppress(OSError):
+            os.unlink(self.scheduler_pidfile)
+
+    def _reap(self, pid):
+        if self.scheduler_proc and self.scheduler_proc.pid == pid:
+            return self.scheduler_proc.poll() is not None
+        return False
