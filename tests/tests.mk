@@ -3,7 +3,10 @@
 # come from it and its other fragments).
 #
 #   make test    deps, build module + ASan module + scheduler + unit tests,
-#                run the unit tests, then the end-to-end tests
+#                run the unit tests, the module's layer check, then the
+#                end-to-end tests
+#   make lint    the module's layers: no include or call circle among its
+#                files, none over 600 lines (tests/lint/module_layers.py)
 #   make e2e     the end-to-end tests only (pytest -q tests/e2e)
 #   make bench   run what tests/bench/ holds
 
@@ -13,15 +16,18 @@ BUILD  ?= build
 # The ASan/UBSan build of the module, beside (not over) the normal one.
 ASAN_MODULE := $(BUILD)/ngx_http_dukcapil_module-address.so
 
-.PHONY: test e2e module-asan bench
+.PHONY: test lint e2e module-asan bench
 
 module-asan:
 	$(MAKE) SANITIZE=address MODULE=$(ASAN_MODULE) module
 
 test: deps
-	$(MAKE) module scheduler unit-test
+	$(MAKE) module scheduler unit-test lint
 	$(MAKE) module-asan
 	$(MAKE) e2e DUKCAPIL_REQUIRE_ASAN=1 DUKCAPIL_ASAN_MODULE=$(CURDIR)/$(ASAN_MODULE)
+
+lint:
+	$(PYTHON) tests/lint/module_layers.py
 
 e2e:
 	DUKCAPIL_REQUIRE_ASAN=$(DUKCAPIL_REQUIRE_ASAN) \
