@@ -25,14 +25,14 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator, RefResolver
 
-from conftest import REPO, Response, wait_until
+from stack import REPO, wait_until
+from helpers import http_for
 from appointments_helpers import (AVAIL, BOOK, booking, closed_date_in_window,
                                   first_open_date, make_nik, make_phone,
                                   open_dates, set_quota, wib_today)
 from applications_helpers import (APPS, GOOD_ADDRESS, OPS_CHECK_IN,
                                   OPS_QUOTA, OPS_STATUS, application,
-                                  insert_appointment, move, random_code,
-                                  request_from)
+                                  insert_appointment, move, random_code)
 
 SPEC_PATH = os.path.join(REPO, "docs", "openapi.yaml")
 MODULE_DIR = os.path.join(REPO, "ngx_dukcapil_module")
@@ -164,12 +164,11 @@ def check(r, method, path):
     return r
 
 
-def from_outside(st, method, url, body=None, auth=None):
+def from_outside(st, method, url, body=None, auth=False):
     """The answer to a client outside the office network (127.0.0.2; the
-    demo allows 127.0.0.1 only)."""
-    status, headers, data = request_from("127.0.0.2", st.http_port, method,
-                                         url, body, auth=auth)
-    return Response(status, headers, data, 0)
+    demo allows 127.0.0.1 only), with the operator's account if auth."""
+    http = http_for(st, source="127.0.0.2")
+    return (http.ops if auth else http).request(method, url, body)
 
 
 def too_large(http, method, url):
@@ -355,7 +354,7 @@ def test_application_answers_are_as_documented(stack, http):
                  *OP_STATUS).status == 401
     assert check(from_outside(stack, "POST", OPS_STATUS % code,
                               {"status": "processing"},
-                              auth=(stack.ops_user, stack.ops_password)),
+                              auth=True),
                  *OP_STATUS).status == 403
 
     address = dict(GOOD_ADDRESS)
