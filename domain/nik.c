@@ -39,14 +39,15 @@ serial_valid(const char *s)
     return !(s[12] == '0' && s[13] == '0' && s[14] == '0' && s[15] == '0');
 }
 
-/* The year has two digits, so 29 February is always possible. */
+/* The year has two digits: 19yy or 20yy.  Both are leap years exactly when
+ * yy is a multiple of 4 (1900 is not, but 2000 is, so 00 may be). */
 static int
-days_in_month(int month)
+days_in_month(int month, int yy)
 {
-    static const int days[12] = {31, 29, 31, 30, 31, 30,
+    static const int days[12] = {31, 28, 31, 30, 31, 30,
                                  31, 31, 30, 31, 30, 31};
 
-    return days[month - 1];
+    return days[month - 1] + (month == 2 && yy % 4 == 0);
 }
 
 /* What a NIK and a KK number share: 16 digits, a region, a serial. */
@@ -69,7 +70,8 @@ dk_nik_valid(const char *s, size_t len)
     month = two(s + 8);
     if (day > 40)
         day -= 40;
-    if (month < 1 || month > 12 || day < 1 || day > days_in_month(month))
+    if (month < 1 || month > 12 || day < 1 ||
+        day > days_in_month(month, two(s + 10)))
         return -1;
     return 0;
 }
