@@ -20,3 +20,18 @@ dk_mask(const char *s, size_t len, size_t head, size_t tail, char *out,
     }
     out[n] = '\0';
 }
+
+size_t
+dk_mask_loggable(const char *s, size_t len)
+{
+    size_t i, run = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            run = 0;
+        } else if (++run == DK_MASK_DIGITS) {
+            return i + 1 - DK_MASK_DIGITS;
+        }
+    }
+    return len;
+}

@@ -16,6 +16,7 @@
 #include "ngx_http_dukcapil_endpoints.h"
 #include "ngx_http_dukcapil_body.h"
 #include "ngx_http_dukcapil_job.h"
+#include "ngx_http_dukcapil_log.h"
 #include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_pg.h"
 #include "ngx_http_dukcapil_redis.h"
@@ -31,6 +32,7 @@ static ngx_int_t ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n,
 static void *ngx_http_dukcapil_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_dukcapil_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_http_dukcapil_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_dukcapil_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_dukcapil_init_process(ngx_cycle_t *cycle);
 static void ngx_http_dukcapil_exit_process(ngx_cycle_t *cycle);
@@ -156,7 +158,7 @@ static ngx_command_t  ngx_http_dukcapil_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_dukcapil_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_dukcapil_preconfiguration,    /* preconfiguration */
     ngx_http_dukcapil_postconfiguration,   /* postconfiguration */
 
     ngx_http_dukcapil_create_main_conf,    /* create main configuration */
@@ -365,6 +367,13 @@ ngx_http_dukcapil_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
     /* an endpoint belongs to its own location and is not inherited */
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_dukcapil_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_dukcapil_log_add_variables(cf);
 }
 
 
