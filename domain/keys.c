@@ -1,4 +1,3 @@
-#include <stdio.h>
 #include <string.h>
 
 #include "keys.h"
@@ -11,39 +10,58 @@ static const char *const dk_day_key_suffix[DK_DAY_KEYS] = {
     [DK_DAY_PHONES] = "phone",
 };
 
-static int
-dk_key_fits(int n, size_t size)
+/* the keys are made on the busiest path there is: by copies, no format */
+static char *
+dk_key_put(char *p, const char *s, size_t len)
 {
-    return n >= 0 && (size_t)n < size ? n : -1;
+    memcpy(p, s, len);
+    return p + len;
 }
 
 int
 dk_key_day(char *out, size_t size, const char *office, size_t office_len,
            const char *date, dk_day_key part)
 {
+    size_t suffix, len;
+    char *p;
+
     if ((unsigned)part >= DK_DAY_KEYS || office_len > 32)
         return -1;
-    return dk_key_fits(snprintf(out, size, "dk:{%.*s:%.*s}:%s", (int)office_len,
-                                office, DK_DATE_LEN, date,
-                                dk_day_key_suffix[part]),
-                       size);
+    suffix = strlen(dk_day_key_suffix[part]);
+    len = 4 + office_len + 1 + DK_DATE_LEN + 2 + suffix;
+    if (len >= size)
+        return -1;
+    p = dk_key_put(out, "dk:{", 4);
+    p = dk_key_put(p, office, office_len);
+    *p++ = ':';
+    p = dk_key_put(p, date, DK_DATE_LEN);
+    p = dk_key_put(p, "}:", 2);
+    p = dk_key_put(p, dk_day_key_suffix[part], suffix);
+    *p = '\0';
+    return (int)len;
 }
 
 int
 dk_key_bar(char *out, size_t size, const char *nik)
 {
-    return dk_key_fits(snprintf(out, size, DK_KEY_BAR_PREFIX "%.16s", nik),
-                       size);
+    size_t n = sizeof(DK_KEY_BAR_PREFIX) - 1;
+
+    if (n + 16 >= size)
+        return -1;
+    dk_key_put(dk_key_put(out, DK_KEY_BAR_PREFIX, n), nik, 16)[0] = '\0';
+    return (int)(n + 16);
 }
 
 int
 dk_key_field(char *out, size_t size, dk_day_field field, const char *service,
              size_t service_len)
 {
-    if (service_len > 32)
+    if (service_len > 32 || service_len + 2 >= size)
         return -1;
-    return dk_key_fits(
-        snprintf(out, size, "%c:%.*s", field, (int)service_len, service), size);
+    out[0] = (char)field;
+    out[1] = ':';
+    dk_key_put(out + 2, service, service_len)[0] = '\0';
+    return (int)(service_len + 2);
 }
 
 const char *
