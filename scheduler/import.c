@@ -39,6 +39,7 @@ typedef struct {
     int next_line;
     char *field[DK_IMPORT_MAX_FIELDS];
     size_t nfields;
+    int nul;    /* the record holds a NUL byte */
     char *copy; /* COPY text of the good lines */
     size_t copy_len, copy_cap;
     long long good;
@@ -91,6 +92,7 @@ dk_import_record(dk_import_t *im)
     int quoted;
 
     im->nfields = 0;
+    im->nul = 0;
     im->line = im->next_line;
     if (im->pos >= im->len)
         return 0;
@@ -124,6 +126,11 @@ dk_import_record(dk_import_t *im)
                 break;
             if (c == '\n')
                 im->next_line++;
+            if (c == '\0') {
+                /* kept out of the field, which would end there */
+                im->nul = 1;
+                c = '?';
+            }
             *out++ = c;
             im->pos++;
         }
@@ -257,6 +264,8 @@ dk_import_line(dk_import_t *im, const int col[NCOL])
 
     if (im->nfields > DK_IMPORT_MAX_FIELDS)
         return dk_import_bad(im, im->line, "more than 64 columns");
+    if (im->nul)
+        return dk_import_bad(im, im->line, "a NUL byte");
     if (dk_code_normalize(code, strlen(code), 'P', canonical) != 0)
         return dk_import_bad(im, im->line, "tracking_code is not a code");
     if (strcmp(status, "in_transit") != 0 && strcmp(status, "delivered") != 0 &&

@@ -144,6 +144,29 @@ def test_a_file_with_bad_lines_changes_nothing_and_names_every_one(batched):
     assert app(sched, 6)[0] == "delivered"
 
 
+def test_a_nul_byte_or_an_unterminated_quote_is_a_bad_line(batched):
+    """`delivered\\0junk` is not `delivered`, and a quote left open runs to
+    the end of the file: each is a bad line, named, and nothing changes."""
+    sched = batched
+    before = state(sched)
+    path = write(sched, "nul.csv", "\n".join([
+        "tracking_code,resi,status,time,receiver,note",
+        "%s,R1,delivered\0junk,2026-11-28T08:00:00+07:00,," % code("P", 1),
+        "%s,R2,in_transit,2026-11-28T08:00:00+07:00,Bu\0di," % code("P", 2),
+        "%s,R3,in_transit,2026-11-28T08:00:00+07:00,," % code("P", 3),
+        '%s,R4,in_transit,2026-11-28T08:00:00+07:00,"Ani,' % code("P", 4),
+        "%s,R5,in_transit,2026-11-28T08:00:00+07:00,," % code("P", 5),
+        ""]))
+    r = sched.run("import-delivery", path, config=sched.config())
+    assert r.returncode == 65, (r.returncode, r.stderr)
+    lines = r.stdout.splitlines()
+    assert [l.split(":")[1].strip() for l in lines] == \
+        ["line 2", "line 3", "line 5"], lines
+    assert "NUL byte" in lines[0] and "NUL byte" in lines[1]
+    assert "unterminated quote" in lines[2]
+    assert state(sched) == before
+
+
 def test_missing_column_or_file_is_refused(batched):
     sched = batched
     path = write(sched, "nocol.csv", "tracking_code,resi,time\n")
