@@ -49,6 +49,8 @@ static const dk_conf_key_t dk_config_keys[] = {
     {"delivery.batch_size", DK_CONF_INT, DK_CONF_OFF(batch_size), 1, 100000, 0},
     {"delivery.outbox_dir", DK_CONF_STRING, DK_CONF_OFF(outbox_dir), 0, 0, 1},
     {"delivery.city", DK_CONF_STRING, DK_CONF_OFF(city), 0, 0, 0},
+    {"delivery.manifest_retention_days", DK_CONF_INT,
+     DK_CONF_OFF(manifest_retention_days), 1, 3660, 0},
     {"appointments.window_days", DK_CONF_INT, DK_CONF_OFF(window_days), 1, 366,
      0},
     {"appointments.admission_grace_seconds", DK_CONF_INT,
@@ -82,6 +84,7 @@ dk_config_defaults(dk_config_t *cfg)
     cfg->budget_total = 2500;
     cfg->per_night_cap = 500;
     cfg->batch_size = 100;
+    cfg->manifest_retention_days = 30;
     cfg->window_days = 14;
     cfg->admission_grace_seconds = 120;
     cfg->no_show_count = 2;

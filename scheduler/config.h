@@ -21,6 +21,7 @@ typedef struct {
     int batch_size;
     char *outbox_dir;
     char *city;
+    int manifest_retention_days; /* a lost manifest is written again */
     int window_days;
     int admission_grace_seconds;
     int no_show_count;

