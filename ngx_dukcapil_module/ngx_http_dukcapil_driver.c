@@ -50,23 +50,37 @@ ngx_http_dukcapil_peer_connecting(ngx_http_dukcapil_peer_t *peer)
 
 /*
  * The library's socket, watched by nginx.  The library may move to
- * another socket while it tries addresses: the old one is let go.
+ * another socket while it tries hosts or falls back from SSL, often on the
+ * same descriptor number, which the kernel dropped from the event set when
+ * it closed the old one: a socket is known by its inode.
  */
 ngx_int_t
 ngx_http_dukcapil_peer_attach(ngx_http_dukcapil_peer_t *peer,
     ngx_socket_t fd)
 {
+    struct stat        st;
     ngx_connection_t  *c;
+
+    if (fstat(fd, &st) == -1) {
+        ngx_log_error(NGX_LOG_ERR, peer->log, ngx_errno,
+                      "dukcapil: %s socket: fstat() failed", peer->name);
+        return NGX_ERROR;
+    }
 
     c = peer->connection;
 
-    if (c && c->fd == fd) {
+    if (c && c->fd == fd && peer->inode == st.st_ino) {
         return NGX_OK;
     }
 
     if (c) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, peer->log, 0,
+                       "dukcapil %s: a new socket", peer->name);
+
         ngx_http_dukcapil_peer_detach(peer);
     }
+
+    peer->inode = st.st_ino;
 
     c = ngx_get_connection(fd, peer->log);
     if (c == NULL) {

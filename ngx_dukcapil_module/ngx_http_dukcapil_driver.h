@@ -40,6 +40,7 @@ typedef enum {
 
 struct ngx_http_dukcapil_peer_s {
     ngx_connection_t                *connection;
+    ino_t                            inode;      /* of the socket watched */
 
     /* the connect timeout while connecting, the back-off while down */
     ngx_event_t                      timer;

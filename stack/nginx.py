@@ -100,7 +100,8 @@ class NginxServer(Folder):
 
     def render_nginx_conf(self, extra_http="", extra_server="", workers=None,
                           services=None, offices=None, closed_weekdays="sun",
-                          booking_window=14, phone_cap=5, module=None):
+                          booking_window=14, phone_cap=5, module=None,
+                          pg_conninfo=None):
         """The demo nginx.conf for this stack, as text.
 
         module=False (or a missing module file when module is None and the
@@ -117,7 +118,8 @@ class NginxServer(Folder):
             "WORKERS": workers or self.workers,
             "NGINX_DIR": self.nginx_dir,
             "REDIS_PORT": self.redis_port,
-            "PG_PORT": self.pg_port,
+            "PG_CONNINFO": pg_conninfo or "hostaddr=127.0.0.1 port=%d "
+                           "dbname=dukcapil user=dukcapil" % self.pg_port,
             "HTTP_PORT": self.http_port,
             "API_CONF": os.path.join(REPO, "conf", "dukcapil-api.conf"),
             "OFFICES": "\n".join('    dukcapil_office  %s "%s";' % o
@@ -131,6 +133,11 @@ class NginxServer(Folder):
             "EXTRA_SERVER": extra_server,
         })
         if not module:
+            # the log format's variables are the module's: nginx's own then
+            for ours, theirs in (("$dukcapil_log_user", "$remote_user"),
+                                 ("$dukcapil_log_uri", "$uri"),
+                                 ("$dukcapil_log_agent", "$http_user_agent")):
+                text = text.replace(ours, theirs)
             text = "\n".join("# (no module) " + l if "dukcapil_" in l else l
                              for l in text.split("\n"))
         return text

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import REPO, assert_no_alerts, assert_no_crashes, wait_until
+from stack import free_port
 from helpers import (HEALTH, burst, health, health_ok, http_for,
                      parse_response, raw_request, request_bytes)
 
@@ -437,3 +438,109 @@ def test_client_gone_while_waiting_leaks_nothing_under_asan(make_stack):
     findings = sanitizer_findings(asan_dir)
     assert not findings, "%d sanitizer findings:\n%s" % (
         len(findings), "\n".join(findings[:5])[:8000])
+
+
+# --- PostgreSQL on a socket libpq moves to ------------------------------------
+
+class SslRefusingProxy:
+    """A TCP proxy to PostgreSQL that agrees to SSL and then hangs up, as a
+    server whose SSL is broken may: libpq (sslmode=prefer) then tries again
+    without SSL, on a new socket, which usually gets the descriptor number
+    of the one it has just closed."""
+
+    def __init__(self, target):
+        self.target = target
+        self.hung_up = 0
+        self.proxied = 0
+        self.live = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(c,),
+                             daemon=True).start()
+
+    def _serve(self, c):
+        head = b""
+        while len(head) < 8:
+            data = c.recv(8 - len(head))
+            if not data:
+                c.close()
+                return
+            head += data
+        if struct.unpack("!II", head)[1] == 80877103:       # SSLRequest
+            # "S", then no handshake: the client's SSL fails
+            self.hung_up += 1
+            c.sendall(b"S")
+            c.close()
+            return
+        u = socket.create_connection(("127.0.0.1", self.target))
+        u.sendall(head)
+        with self.lock:
+            self.proxied += 1
+            self.live += 1
+        threading.Thread(target=self._pipe, args=(c, u), daemon=True).start()
+        self._pipe(u, c)
+        with self.lock:
+            self.live -= 1
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (a, b):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def test_the_pool_follows_libpq_to_a_new_socket(make_stack):
+    """sslmode=prefer against a server whose SSL fails: every connection of
+    every worker's pool comes up on its second socket (before, the module
+    kept watching the first one's descriptor number, which the new socket
+    usually reuses, and that connection timed out for ever)."""
+    st = make_stack(nginx=False)
+    proxy = SslRefusingProxy(st.pg_port)
+    try:
+        st.start_nginx(pg_conninfo="hostaddr=127.0.0.1 port=%d dbname=dukcapil"
+                       " user=dukcapil sslmode=prefer" % proxy.port)
+        pool = 4 * len(st.worker_pids())      # dukcapil_postgres_pool 4
+        # well within dukcapil_postgres_timeout (2 s): no connect times out
+        wait_until(lambda: proxy.live >= pool, 1.5,
+                   what="%d connections through the proxy's second sockets"
+                   % pool)
+        assert proxy.hung_up >= pool
+        assert_health_ok(health(st))
+        assert_no_alerts(st)
+    finally:
+        proxy.close()
+
+
+def test_the_pool_comes_up_on_the_second_host_of_a_conninfo(make_stack):
+    """A multi-host conninfo whose first host is down (nothing listens):
+    libpq goes on to the next one, and the module with it."""
+    st = make_stack(nginx=False)
+    st.start_nginx(pg_conninfo="hostaddr=127.0.0.1,127.0.0.1 port=%d,%d "
+                   "dbname=dukcapil user=dukcapil" % (free_port(), st.pg_port))
+    wait_until(lambda: health_ok(st), 10, what="postgres on the second host")
+    assert_health_ok(health(st))
