@@ -60,6 +60,20 @@ def test_production_example_passes_nginx_t(tmp_path):
     assert "test is successful" in r.stdout
 
 
+def test_production_example_speaks_tls_1_2_and_up_and_verifies_postgres():
+    """Citizens reach the portal over TLS 1.2 or 1.3 only; the module reaches
+    a PostgreSQL on another machine over TLS whose certificate it checks,
+    never over `prefer`, which takes a plain connection as well."""
+    text = open(os.path.join(CONF, "nginx.conf")).read()
+    protocols = re.findall(r"^\s*ssl_protocols\s+([^;]+);", text, re.M)
+    assert protocols == ["TLSv1.2 TLSv1.3"], protocols
+    conninfo = dict(kv.split("=", 1) for kv in re.search(
+        r'^\s*dukcapil_postgres\s+"([^"]+)"', text, re.M).group(1).split())
+    assert conninfo["sslmode"] == "verify-full"
+    assert conninfo["sslrootcert"].startswith("/")
+    assert conninfo["hostaddr"] and conninfo["host"]  # connect; verify
+
+
 def test_access_log_format_leaves_out_citizens_numbers():
     text = open(os.path.join(CONF, "nginx.conf")).read()
     fmt = re.search(r"log_format portal (.*?);", text, re.S).group(1)
