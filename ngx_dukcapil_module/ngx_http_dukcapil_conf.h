@@ -59,6 +59,7 @@ typedef struct {
     in_port_t                       redis_port;  /* 0: unix socket */
     ngx_msec_t                      redis_connect_timeout;
     ngx_msec_t                      redis_timeout;
+    ngx_uint_t                      redis_queue;  /* commands in flight */
 
     ngx_str_t                       pg_conninfo;
     ngx_uint_t                      pg_pool;

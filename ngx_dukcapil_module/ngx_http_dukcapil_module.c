@@ -51,6 +51,10 @@ static ngx_conf_num_bounds_t  ngx_http_dukcapil_pool_bounds = {
     ngx_http_dukcapil_bounds, 1, 64
 };
 
+static ngx_conf_num_bounds_t  ngx_http_dukcapil_queue_bounds = {
+    ngx_http_dukcapil_bounds, 1, 1000000
+};
+
 static ngx_conf_num_bounds_t  ngx_http_dukcapil_window_bounds = {
     ngx_http_dukcapil_bounds, 1, 90
 };
@@ -82,6 +86,13 @@ static ngx_command_t  ngx_http_dukcapil_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_dukcapil_main_conf_t, redis_timeout),
       &ngx_http_dukcapil_positive_msec_p },
+
+    { ngx_string("dukcapil_redis_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_main_conf_t, redis_queue),
+      &ngx_http_dukcapil_queue_bounds },
 
     { ngx_string("dukcapil_postgres"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -228,6 +239,7 @@ ngx_http_dukcapil_create_main_conf(ngx_conf_t *cf)
 
     dmcf->redis_connect_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    dmcf->redis_queue = NGX_CONF_UNSET_UINT;
     dmcf->pg_pool = NGX_CONF_UNSET_UINT;
     dmcf->pg_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->booking_window = NGX_CONF_UNSET;
@@ -254,6 +266,7 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(dmcf->redis_connect_timeout, 1000);
     ngx_conf_init_msec_value(dmcf->redis_timeout, 500);
+    ngx_conf_init_uint_value(dmcf->redis_queue, 4096);
     ngx_conf_init_uint_value(dmcf->pg_pool, 4);
     ngx_conf_init_msec_value(dmcf->pg_timeout, 2000);
     ngx_conf_init_value(dmcf->booking_window, 14);

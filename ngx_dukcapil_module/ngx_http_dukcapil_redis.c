@@ -1,19 +1,15 @@
 
 /*
  * hiredis <-> nginx event loop adapter, the per-worker Redis connection,
- * and the ops that wait on it.
- *
- * The socket is registered level-triggered, the way hiredis's own adapters
- * expect: hiredis reads one buffer per call and asks for write interest
- * until its output buffer is empty.  A command does not wait for the next
+ * and the ops that wait on it.  The socket is registered level-triggered,
+ * as hiredis's own adapters expect.  A command does not wait for the next
  * write event, though: the first one of an event loop iteration posts a
- * flush that runs once the iteration's events are handled, so the
- * commands of all the requests read in one iteration leave in one write,
- * in that same iteration.  Only a write the socket could not take whole
- * waits for the socket's write event.
- *
- * The connection is never marked idle: a worker that shuts down still
- * answers the requests it has read, and closes it in exit_process.
+ * flush that runs once the iteration's events are handled, so the commands
+ * of all the requests read in one iteration leave in one write, in that
+ * same iteration; only a write the socket could not take whole waits for
+ * the socket's write event.  The connection is never marked idle: a worker
+ * that shuts down still answers the requests it has read, and closes it in
+ * exit_process.
  */
 
 
@@ -33,6 +29,9 @@ typedef struct {
     ngx_http_dukcapil_main_conf_t    *dmcf;
     ngx_http_dukcapil_redis_hook_pt   connected;
     ngx_http_dukcapil_redis_hook_pt   before_flush;
+    /* commands sent and not answered yet: at most dukcapil_redis_queue */
+    ngx_uint_t                        pending;
+    unsigned                          full:1;
     unsigned                          writing:1;
     unsigned                          exiting:1;
 } ngx_http_dukcapil_redis_t;
@@ -158,6 +157,12 @@ ngx_http_dukcapil_redis_connect(ngx_http_dukcapil_peer_t *peer)
 
         ngx_http_dukcapil_peer_down(peer, 1);
         return;
+    }
+
+    /* a Redis gone silent is noticed by the kernel too, not only by ops */
+    if (dmcf->redis_port && redisEnableKeepAlive(&ac->c) != REDIS_OK) {
+        ngx_log_error(NGX_LOG_WARN, peer->log, 0,
+                      "dukcapil: redis keepalive not set: %s", ac->c.errstr);
     }
 
     rd->ac = ac;
@@ -409,14 +414,28 @@ ngx_http_dukcapil_redis_command(ngx_http_dukcapil_redis_op_t *op,
 }
 
 
-/* nothing is formatted for a connection that cannot take it */
-
+/*
+ * Nothing is formatted for a connection that cannot take it: one down, or
+ * one that holds dukcapil_redis_queue commands without an answer already
+ * (a Redis that went silent: waiting longer cannot help, 503 at once).
+ */
 ngx_int_t
 ngx_http_dukcapil_redis_usable(ngx_http_dukcapil_redis_op_t *op)
 {
     ngx_http_dukcapil_redis_t  *rd;
 
     rd = &ngx_http_dukcapil_redis;
+
+    if (rd->pending >= rd->dmcf->redis_queue && !op->failed) {
+        if (!rd->full) {
+            ngx_log_error(NGX_LOG_ERR, rd->peer.log, 0,
+                          "dukcapil: redis has %ui commands unanswered, "
+                          "failing new ones at once", rd->pending);
+            rd->full = 1;
+        }
+
+        op->failed = 1;
+    }
 
     if (op->failed || rd->peer.state != NGX_HTTP_DUKCAPIL_PEER_UP
         || rd->exiting)
@@ -452,6 +471,7 @@ ngx_http_dukcapil_redis_send(ngx_http_dukcapil_redis_op_t *op, u_char *cmd,
 
     op->sent++;
     op->op.outstanding++;
+    ngx_http_dukcapil_redis.pending++;
 
     return NGX_OK;
 }
@@ -483,6 +503,16 @@ static void
 ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
     void *privdata)
 {
+    ngx_http_dukcapil_redis_t  *rd;
+
+    rd = &ngx_http_dukcapil_redis;
+
+    rd->pending--;
+
+    if (rd->full && rd->pending < rd->dmcf->redis_queue / 2) {
+        rd->full = 0;
+    }
+
     ngx_http_dukcapil_redis_answer(privdata, reply);
 }
 

@@ -257,10 +257,13 @@ def raw_request(port, data, timeout=10):
 async def _exchange(conn, data, timeout):
     reader, writer = conn
     try:
+        start = time.monotonic()
         writer.write(data)
         await writer.drain()
         raw = await asyncio.wait_for(reader.read(), timeout)
-        return parse_response(raw)
+        r = parse_response(raw)
+        r.elapsed = time.monotonic() - start
+        return r
     finally:
         writer.close()
 

@@ -544,3 +544,28 @@ def test_the_pool_comes_up_on_the_second_host_of_a_conninfo(make_stack):
                    "dbname=dukcapil user=dukcapil" % (free_port(), st.pg_port))
     wait_until(lambda: health_ok(st), 10, what="postgres on the second host")
     assert_health_ok(health(st))
+
+
+def test_a_silent_redis_fails_what_comes_past_its_queue_at_once(make_stack):
+    """Redis stopped with its socket open (a black hole): a worker keeps at
+    most dukcapil_redis_queue commands unanswered; a request past them is
+    answered 503 at once, not after dukcapil_redis_timeout, and the worker
+    serves again as soon as Redis answers."""
+    st = make_stack(extra_http="dukcapil_redis_queue 4;")
+    assert_health_ok(health(st))
+    mark = st.error_log_size()
+    req = request_bytes("GET", "/api/v1/availability?office=mpp"
+                        "&from=2030-01-07&to=2030-01-07", port=st.http_port)
+    st.freeze_redis()
+    try:
+        answers = burst([(st.http_port, req)] * 40, timeout=10)
+    finally:
+        st.thaw_redis()
+
+    assert [getattr(r, "status", r) for r in answers] == [503] * 40
+    waited = [r.elapsed for r in answers if r.elapsed >= 0.4]
+    assert len(waited) <= 4 * len(st.worker_pids()), sorted(waited)
+    assert any("unanswered, failing new ones at once" in line
+               for line in st.error_log_lines(mark))
+    time_until_healthy(st)
+    assert_health_ok(health(st))
