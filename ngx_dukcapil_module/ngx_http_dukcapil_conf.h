@@ -74,6 +74,9 @@ typedef struct {
     ngx_str_t                       phone_cap_arg;   /* for the script */
     time_t                          idempotency_ttl;
 
+    /* the operators' endpoints' locations, checked for auth_basic */
+    ngx_array_t                    *ops_locations;
+
     /* the endpoints, ending in a null name: what /metrics counts */
     ngx_http_dukcapil_endpoint_t   *endpoints;
     ngx_shm_zone_t                 *metrics_zone;

@@ -13,7 +13,31 @@
 #include "ngx_http_dukcapil_util.h"
 
 
+/*
+ * The head of ngx_http_auth_basic_module's location configuration: the
+ * realm, then the user file (a pointer, or in older nginx a complex value
+ * whose first word is its length): each is NULL or 0 where no auth_basic
+ * applies.  Its source keeps the type to itself.
+ */
+typedef struct {
+    ngx_http_complex_value_t          *realm;
+    void                              *user_file;
+} ngx_http_dukcapil_auth_basic_t;
+
+
+/* where an operator's endpoint is turned on, for the check at the end */
+typedef struct {
+    ngx_http_dukcapil_auth_basic_t    *auth;
+    ngx_str_t                          endpoint;
+    ngx_str_t                          file;
+    ngx_uint_t                         line;
+} ngx_http_dukcapil_ops_location_t;
+
+
 static ngx_uint_t ngx_http_dukcapil_code_valid(ngx_str_t *code);
+
+
+extern ngx_module_t  ngx_http_auth_basic_module;
 
 
 static ngx_str_t  ngx_http_dukcapil_weekdays[] = {
@@ -375,4 +399,78 @@ ngx_http_dukcapil_bounds(ngx_conf_t *cf, void *post, void *data)
                  bounds->high);
 
     return (char *) p;
+}
+
+
+/* an operator's endpoint in the location being parsed */
+
+ngx_int_t
+ngx_http_dukcapil_ops_location(ngx_conf_t *cf,
+    ngx_http_dukcapil_main_conf_t *dmcf, ngx_str_t *endpoint)
+{
+    ngx_http_dukcapil_ops_location_t  *ops;
+
+    if (dmcf->ops_locations == NULL) {
+        dmcf->ops_locations = ngx_array_create(cf->pool, 4,
+                                   sizeof(ngx_http_dukcapil_ops_location_t));
+        if (dmcf->ops_locations == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    ops = ngx_array_push(dmcf->ops_locations);
+    if (ops == NULL) {
+        return NGX_ERROR;
+    }
+
+    ops->auth = ngx_http_conf_get_module_loc_conf(cf,
+                                                  ngx_http_auth_basic_module);
+    ops->endpoint = *endpoint;
+    ops->file = cf->conf_file->file.name;
+    ops->line = cf->conf_file->line;
+
+    return NGX_OK;
+}
+
+
+/*
+ * An operator's endpoint is never open by mistake: its location, merged,
+ * has auth_basic with a user file, so that the actor the audit trail
+ * records is one nginx verified.  Checked once every location is merged.
+ */
+ngx_int_t
+ngx_http_dukcapil_ops_authenticated(ngx_conf_t *cf,
+    ngx_http_dukcapil_main_conf_t *dmcf)
+{
+    ngx_str_t                          off = ngx_string("off");
+    ngx_uint_t                         i;
+    ngx_http_complex_value_t          *realm;
+    ngx_http_dukcapil_ops_location_t  *loc;
+
+    if (dmcf->ops_locations == NULL) {
+        return NGX_OK;
+    }
+
+    loc = dmcf->ops_locations->elts;
+
+    for (i = 0; i < dmcf->ops_locations->nelts; i++) {
+        realm = loc[i].auth->realm;
+
+        if (realm != NULL && loc[i].auth->user_file != NULL
+            && !(realm->lengths == NULL
+                 && realm->value.len == off.len
+                 && ngx_strncmp(realm->value.data, off.data, off.len) == 0))
+        {
+            continue;
+        }
+
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"dukcapil_endpoint %V\" in %V:%ui has no "
+                      "\"auth_basic\" with \"auth_basic_user_file\": an "
+                      "operator's endpoint must not be open to anyone",
+                      &loc[i].endpoint, &loc[i].file, loc[i].line);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }

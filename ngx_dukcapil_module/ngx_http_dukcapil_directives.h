@@ -2,7 +2,8 @@
 /*
  * The checks of the module's directives that nginx's own slot setters do
  * not make: addresses that never need DNS, offices and services, closed
- * weekdays, bounds that name the directive.
+ * weekdays, bounds that name the directive, and an operator's endpoint
+ * never without authentication.
  */
 
 
@@ -30,6 +31,11 @@ char *ngx_http_dukcapil_closed_weekdays(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_dukcapil_positive_msec(ngx_conf_t *cf, void *post,
     void *data);
 char *ngx_http_dukcapil_bounds(ngx_conf_t *cf, void *post, void *data);
+
+ngx_int_t ngx_http_dukcapil_ops_location(ngx_conf_t *cf,
+    ngx_http_dukcapil_main_conf_t *dmcf, ngx_str_t *endpoint);
+ngx_int_t ngx_http_dukcapil_ops_authenticated(ngx_conf_t *cf,
+    ngx_http_dukcapil_main_conf_t *dmcf);
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_DIRECTIVES_H_INCLUDED_ */

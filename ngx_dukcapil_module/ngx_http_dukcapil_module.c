@@ -401,6 +401,10 @@ ngx_http_dukcapil_postconfiguration(ngx_conf_t *cf)
         return NGX_OK;
     }
 
+    if (ngx_http_dukcapil_ops_authenticated(cf, dmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     return ngx_http_dukcapil_metrics_init(cf, ngx_http_dukcapil_endpoints);
 }
 
@@ -476,11 +480,11 @@ ngx_http_dukcapil_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_dukcapil_loc_conf_t *dlcf = conf;
 
-    ngx_str_t                      *value;
-    ngx_uint_t                      i;
-    ngx_http_core_loc_conf_t       *clcf;
-    ngx_http_dukcapil_endpoint_t   *e;
-    ngx_http_dukcapil_main_conf_t  *dmcf;
+    ngx_str_t                         *value;
+    ngx_uint_t                         i;
+    ngx_http_core_loc_conf_t          *clcf;
+    ngx_http_dukcapil_endpoint_t      *e;
+    ngx_http_dukcapil_main_conf_t     *dmcf;
 
     if (dlcf->endpoint) {
         return "is duplicate";
@@ -506,10 +510,17 @@ ngx_http_dukcapil_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     dlcf->endpoint = e;
     dlcf->metric = i + 1;
 
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dukcapil_module);
+
+    if (ngx_strncmp(e->name.data, "ops_", 4) == 0
+        && ngx_http_dukcapil_ops_location(cf, dmcf, &e->name) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     clcf->handler = ngx_http_dukcapil_handler;
 
-    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dukcapil_module);
     dmcf->enabled = 1;
 
     return NGX_CONF_OK;

@@ -119,6 +119,34 @@ def test_config_test_rejects_bad_value(stack, directive, replace, bad):
         "the message does not give %s:%d:\n%s" % (path, lineno[0], out)
 
 
+@pytest.mark.parametrize("auth", ["", "auth_basic off;",
+                                  'auth_basic "Petugas";'],
+                         ids=["none", "off", "no-user-file"])
+def test_an_operators_endpoint_without_authentication_fails_nginx_t(stack,
+                                                                    auth):
+    """`dukcapil_endpoint ops_*` where auth_basic does not apply (none, off,
+    or no user file) is refused by `nginx -t`, with the file and the line:
+    the audit trail's actor is only ever one nginx verified."""
+    line = "location = /open-ops { %s dukcapil_endpoint ops_quota; }" % auth
+    text = stack.render_nginx_conf(extra_server="        " + line)
+    lineno = [i for i, l in enumerate(text.split("\n"), 1)
+              if l.strip() == line]
+
+    rc, out, path = stack.nginx_test(text, name="open-ops.conf")
+
+    assert rc != 0, "nginx -t accepted an open ops endpoint:\n" + out
+    assert "[emerg]" in out and "ops_quota" in out, out
+    assert "%s:%d" % (path, lineno[0]) in out, out
+
+    # the same location with authentication passes
+    guarded = line.replace(auth + " ", "") if auth else line
+    guarded = guarded.replace("{ ", '{ auth_basic "Petugas"; '
+                              "auth_basic_user_file %s; " % stack.htpasswd)
+    text = stack.render_nginx_conf(extra_server="        " + guarded)
+    rc, out, _ = stack.nginx_test(text, name="guarded-ops.conf")
+    assert rc == 0, out
+
+
 def test_services_lists_offices_and_services_with_quotas(http):
     import stack as stackmod
 
