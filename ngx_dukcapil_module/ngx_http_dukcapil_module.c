@@ -266,7 +266,7 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(dmcf->redis_connect_timeout, 1000);
     ngx_conf_init_msec_value(dmcf->redis_timeout, 500);
-    ngx_conf_init_uint_value(dmcf->redis_queue, 4096);
+    ngx_conf_init_uint_value(dmcf->redis_queue, 65536);
     ngx_conf_init_uint_value(dmcf->pg_pool, 4);
     ngx_conf_init_msec_value(dmcf->pg_timeout, 2000);
     ngx_conf_init_value(dmcf->booking_window, 14);
