@@ -173,8 +173,6 @@ ngx_http_dukcapil_appointment_cancelled(void *data, PGresult *res,
     ngx_http_dukcapil_job_t *job = data;
 
     char                             *status;
-    ngx_int_t                         s;
-    ngx_str_t                         service;
     ngx_http_dukcapil_appointment_t  *a;
 
     job->pg = NULL;
@@ -192,16 +190,11 @@ ngx_http_dukcapil_appointment_cancelled(void *data, PGresult *res,
         a->office.data = ngx_http_dukcapil_job_strdup(job,
                                      (u_char *) PQgetvalue(res, 0, 2),
                                      a->office.len);
-        service.data = (u_char *) PQgetvalue(res, 0, 3);
-        service.len = PQgetlength(res, 0, 3);
-        s = ngx_http_dukcapil_service_index(&service);
         ngx_cpystrn((u_char *) a->date, (u_char *) PQgetvalue(res, 0, 4),
                     sizeof(a->date));
 
-        if (a->office.data && s != NGX_ERROR
-            && ngx_http_dukcapil_admission_keys(a) == NGX_OK)
-        {
-            a->service = s;
+        /* the release needs the day's keys and the code, nothing more */
+        if (a->office.data && ngx_http_dukcapil_admission_keys(a) == NGX_OK) {
             ngx_http_dukcapil_admission_release(job, a,
                                       ngx_http_dukcapil_appointment_released);
             return;

@@ -33,7 +33,6 @@ static void ngx_http_dukcapil_idempotency_claimed(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_dukcapil_idempotency_store(
     ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_idempotency_stored(void *data, ngx_int_t rc);
-static void ngx_http_dukcapil_idempotency_released(void *data, ngx_int_t rc);
 static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
     u_char hex[64]);
 
@@ -247,11 +246,10 @@ ngx_http_dukcapil_idempotency_store(ngx_http_dukcapil_job_t *job)
 
     fault = (job->status >= NGX_HTTP_INTERNAL_SERVER_ERROR);
 
+    /* the key of a 5xx is let go in the background: the 5xx does not wait */
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_redis_log_error,
-                                    fault
-                                    ? ngx_http_dukcapil_idempotency_released
-                                    : ngx_http_dukcapil_idempotency_stored,
-                                    fault ? NULL : job);
+                            fault ? NULL : ngx_http_dukcapil_idempotency_stored,
+                            fault ? NULL : job);
     if (op == NULL) {
         return NGX_DECLINED;
     }
@@ -312,14 +310,6 @@ ngx_http_dukcapil_idempotency_stored(void *data, ngx_int_t rc)
 
     ngx_http_dukcapil_job_end(job, job->status, job->answer.data,
                               job->answer.len);
-}
-
-
-/* the key of a 5xx is let go in the background: the 5xx did not wait */
-
-static void
-ngx_http_dukcapil_idempotency_released(void *data, ngx_int_t rc)
-{
 }
 
 

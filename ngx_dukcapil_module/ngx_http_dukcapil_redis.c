@@ -46,7 +46,6 @@ static void ngx_http_dukcapil_redis_disconnected(const redisAsyncContext *ac,
 static void ngx_http_dukcapil_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_dukcapil_redis_write_handler(ngx_event_t *ev);
 static void ngx_http_dukcapil_redis_flush_handler(ngx_event_t *ev);
-static void ngx_http_dukcapil_redis_write(void);
 static void ngx_http_dukcapil_redis_add_read(void *privdata);
 static void ngx_http_dukcapil_redis_del_read(void *privdata);
 static void ngx_http_dukcapil_redis_add_write(void *privdata);
@@ -264,13 +263,6 @@ ngx_http_dukcapil_redis_read_handler(ngx_event_t *ev)
 
 
 static void
-ngx_http_dukcapil_redis_write_handler(ngx_event_t *ev)
-{
-    ngx_http_dukcapil_redis_write();
-}
-
-
-static void
 ngx_http_dukcapil_redis_flush_handler(ngx_event_t *ev)
 {
     ngx_http_dukcapil_redis_t  *rd;
@@ -287,13 +279,15 @@ ngx_http_dukcapil_redis_flush_handler(ngx_event_t *ev)
     }
 
     if (rd->ac) {
-        ngx_http_dukcapil_redis_write();
+        ngx_http_dukcapil_redis_write_handler(ev);
     }
 }
 
 
+/* the socket's write event, and the flush at the end of a loop pass */
+
 static void
-ngx_http_dukcapil_redis_write(void)
+ngx_http_dukcapil_redis_write_handler(ngx_event_t *ev)
 {
     ngx_http_dukcapil_redis_t  *rd;
 
@@ -595,5 +589,7 @@ ngx_http_dukcapil_redis_finish(ngx_http_dukcapil_redis_op_t *op,
 
     ngx_http_dukcapil_redis_cancel(op);
 
-    done(data, rc);
+    if (done) {                     /* NULL: no one waits */
+        done(data, rc);
+    }
 }

@@ -25,7 +25,8 @@ typedef struct ngx_http_dukcapil_redis_op_s  ngx_http_dukcapil_redis_op_t;
 typedef void (*ngx_http_dukcapil_redis_reply_pt)(void *data, ngx_uint_t index,
     redisReply *reply);
 
-/* called once: NGX_OK after the last reply, NGX_ERROR on a failure */
+/* called once: NGX_OK after the last reply, NGX_ERROR on a failure; NULL
+ * for a command no one waits for */
 typedef void (*ngx_http_dukcapil_redis_done_pt)(void *data, ngx_int_t rc);
 
 /* the connection came up; the loop pass is about to write */

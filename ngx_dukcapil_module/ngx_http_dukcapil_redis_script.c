@@ -36,7 +36,6 @@ typedef struct {
 
 static void ngx_http_dukcapil_script_loaded(void *data, ngx_uint_t index,
     redisReply *rr);
-static void ngx_http_dukcapil_script_load_done(void *data, ngx_int_t rc);
 static void ngx_http_dukcapil_script_call(ngx_http_dukcapil_script_t *s);
 static void ngx_http_dukcapil_script_call_reply(void *data, ngx_uint_t index,
     redisReply *rr);
@@ -101,8 +100,7 @@ ngx_http_dukcapil_script_load(void)
 
     for (i = 0; i < NGX_HTTP_DUKCAPIL_SCRIPTS; i++) {
         op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_script_loaded,
-                                        ngx_http_dukcapil_script_load_done,
-                                        (void *) i);
+                                        NULL, (void *) i);
         if (op == NULL) {
             return;
         }
@@ -111,7 +109,8 @@ ngx_http_dukcapil_script_load(void)
 
         /*
          * No one waits for it, so it has no timer: it lives until Redis
-         * answers or the connection is lost.
+         * answers or the connection is lost (a lost load costs one NOSCRIPT
+         * later, and nothing else).
          */
         if (ngx_http_dukcapil_redis_command(op, 3, argv, NULL) != NGX_OK) {
             ngx_http_dukcapil_redis_cancel(op);
@@ -132,14 +131,6 @@ ngx_http_dukcapil_script_loaded(void *data, ngx_uint_t index, redisReply *rr)
                       "dukcapil: redis SCRIPT LOAD answered \"%s\"",
                       rr->str ? rr->str : "");
     }
-}
-
-
-/* a lost load costs one NOSCRIPT later, and nothing else */
-
-static void
-ngx_http_dukcapil_script_load_done(void *data, ngx_int_t rc)
-{
 }
 
 
