@@ -11,7 +11,7 @@
  *   dk:{<office>:<date>}:adm      code -> "svc|nik|phone|queue|admitted ms"
  *   dk:{<office>:<date>}:nik      nik -> code of its active appointment
  *   dk:{<office>:<date>}:phone    phone -> its active appointments
- *   dk:idem:<sha256 of the key>   an Idempotency-Key and its answer
+ *   dk:idem:<endpoint>:<key>      an Idempotency-Key and its answer
  *
  * The braces put a day's four keys in one Redis Cluster slot.
  */

@@ -39,11 +39,14 @@ ngx_http_dukcapil_admission_keys(ngx_http_dukcapil_appointment_t *a)
 /*
  * Gives the admission back.  With no done handler it is fire and forget
  * (reconcile backs it up); a cancellation waits for it, so that the slot
- * is free before the citizen hears so.
+ * is free before the citizen hears so, and a settling booking until Redis
+ * has answered.  A done handler is called with data, and the op is the
+ * job's wait (job->redis) until then.
  */
 void
 ngx_http_dukcapil_admission_release(ngx_http_dukcapil_job_t *job,
-    ngx_http_dukcapil_appointment_t *a, ngx_http_dukcapil_redis_done_pt done)
+    ngx_http_dukcapil_appointment_t *a, ngx_http_dukcapil_redis_done_pt done,
+    void *data)
 {
     const char                    *argv[DK_DAY_KEYS + 1];
     size_t                         argvlen[DK_DAY_KEYS + 1];
@@ -58,10 +61,10 @@ ngx_http_dukcapil_admission_release(ngx_http_dukcapil_job_t *job,
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_redis_log_error,
                                     done ? done
                                          : ngx_http_dukcapil_admission_released,
-                                    done ? job : NULL);
+                                    done ? data : NULL);
     if (op == NULL) {
         if (done) {
-            done(job, NGX_ERROR);
+            done(data, NGX_ERROR);
         }
         return;
     }
@@ -81,7 +84,7 @@ ngx_http_dukcapil_admission_release(ngx_http_dukcapil_job_t *job,
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
         if (done) {
-            done(job, NGX_ERROR);
+            done(data, NGX_ERROR);
         }
         return;
     }

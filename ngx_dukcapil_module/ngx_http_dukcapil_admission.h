@@ -35,7 +35,7 @@ ngx_int_t ngx_http_dukcapil_admission_keys(
     ngx_http_dukcapil_appointment_t *a);
 void ngx_http_dukcapil_admission_release(ngx_http_dukcapil_job_t *job,
     ngx_http_dukcapil_appointment_t *a,
-    ngx_http_dukcapil_redis_done_pt done);
+    ngx_http_dukcapil_redis_done_pt done, void *data);
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_ADMISSION_H_INCLUDED_ */

@@ -196,7 +196,8 @@ ngx_http_dukcapil_appointment_cancelled(void *data, PGresult *res,
         /* the release needs the day's keys and the code, nothing more */
         if (a->office.data && ngx_http_dukcapil_admission_keys(a) == NGX_OK) {
             ngx_http_dukcapil_admission_release(job, a,
-                                      ngx_http_dukcapil_appointment_released);
+                                      ngx_http_dukcapil_appointment_released,
+                                      job);
             return;
         }
 

@@ -62,11 +62,11 @@ static void ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
 static void ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc);
 static void ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job);
-static void ngx_http_dukcapil_book_full_reply(ngx_http_dukcapil_job_t *job,
-    int32_t next);
 static void ngx_http_dukcapil_book_barred(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_book_unknown(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
     ngx_uint_t backend);
+static void ngx_http_dukcapil_book_created(ngx_http_dukcapil_job_t *job);
 
 
 static ngx_http_dukcapil_outcome_t  ngx_http_dukcapil_outcomes[] = {
@@ -94,9 +94,10 @@ static ngx_http_dukcapil_outcome_t  ngx_http_dukcapil_outcomes[] = {
     { ngx_string("rebuilding"), NGX_HTTP_DUKCAPIL_REBUILDING,
       NGX_HTTP_SERVICE_UNAVAILABLE, "state_rebuilding", NULL, NULL },
 
-    /* none, or not understood: if it ran, reconcile frees the slot */
+    /* none, or not understood: what it may have admitted is given back */
     { ngx_null_string, NGX_HTTP_DUKCAPIL_FAILED,
-      NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL, NULL }
+      NGX_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
+      ngx_http_dukcapil_book_unknown }
 };
 
 #define ngx_http_dukcapil_failed                                              \
@@ -261,8 +262,8 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
         goto unavailable;
     }
 
-    ngx_snprintf((u_char *) b->now, sizeof(b->now), "%M%Z",
-                 (ngx_msec_t) ngx_time() * 1000 + ngx_timeofday()->msec);
+    ngx_snprintf((u_char *) b->now, sizeof(b->now), "%uL%Z",
+                 ngx_http_dukcapil_now_ms());
     ngx_snprintf((u_char *) b->expire, sizeof(b->expire), "%L%Z",
                  (int64_t) dk_key_day_expiry(a->day));
 
@@ -436,9 +437,10 @@ ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job)
     job->values[5] = (char *) job->dmcf->services[a->service].code.data;
     job->values[6] = a->date;
     job->values[7] = b->queue;
+    job->values[8] = NULL;          /* its deadline, written when sent */
 
     ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT,
-                                8, ngx_http_dukcapil_book_inserted);
+                                9, ngx_http_dukcapil_book_inserted);
 }
 
 
@@ -450,45 +452,7 @@ ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job)
     a = &((ngx_http_dukcapil_booking_t *) job->data)->appointment;
 
     ngx_http_dukcapil_next_available(job, &a->office, a->service, a->day,
-                                     ngx_http_dukcapil_book_full_reply);
-}
-
-
-/* the answer of the minute a day opens: no JSON tree for it */
-
-static void
-ngx_http_dukcapil_book_full_reply(ngx_http_dukcapil_job_t *job, int32_t next)
-{
-    u_char  *body, *p;
-
-    static ngx_str_t  head;
-
-    if (head.len == 0) {
-        head.data = (u_char *) ngx_http_dukcapil_error_message("quota_full");
-        head.len = ngx_strlen(head.data);
-    }
-
-    body = ngx_pnalloc(job->pool, head.len + DK_DATE_LEN + 80);
-    if (body == NULL) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    p = ngx_http_dukcapil_cat(body, "{\"error\":\"quota_full\",\"message\":\"");
-    p = ngx_cpymem(p, head.data, head.len);
-    p = ngx_http_dukcapil_cat(p, "\",\"next_available\":");
-
-    if (next >= 0) {
-        *p++ = '"';
-        dk_date_format(next, (char *) p);
-        p = ngx_http_dukcapil_cat(p + DK_DATE_LEN, "\"}\n");
-
-    } else {
-        p = ngx_http_dukcapil_cat(p, "null}\n");
-    }
-
-    ngx_http_dukcapil_job_reply_raw(job, NGX_HTTP_CONFLICT, body, p - body);
+                                     ngx_http_dukcapil_quota_full);
 }
 
 
@@ -513,42 +477,35 @@ ngx_http_dukcapil_book_barred(ngx_http_dukcapil_job_t *job)
 }
 
 
+/*
+ * The script's answer was lost (Redis paused or slow past the timeout, the
+ * connection gone) or not understood: it may have admitted the booking.
+ * No INSERT is sent, so whatever it admitted is given back.
+ */
+static void
+ngx_http_dukcapil_book_unknown(ngx_http_dukcapil_job_t *job)
+{
+    ngx_http_dukcapil_settle_admission(job,
+        &((ngx_http_dukcapil_booking_t *) job->data)->appointment);
+}
+
+
 static void
 ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
     ngx_uint_t backend)
 {
     ngx_http_dukcapil_job_t *job = data;
 
-    u_char                           *p;
-    ngx_http_dukcapil_booking_t      *b;
     ngx_http_dukcapil_appointment_t  *a;
 
     job->pg = NULL;
-    b = job->data;
-    a = &b->appointment;
+    a = &((ngx_http_dukcapil_booking_t *) job->data)->appointment;
 
-    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK
+        && ngx_strcmp(PQcmdTuples(res), "1") == 0)
+    {
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
-
-        p = ngx_pnalloc(job->pool, sizeof("/api/v1/appointments/") - 1
-                                   + DK_CODE_LEN);
-        if (p) {
-            job->location.data = p;
-            job->location.len = ngx_sprintf(p, "/api/v1/appointments/%s",
-                                            a->code)
-                                - p;
-        }
-
-        ngx_http_dukcapil_job_reply(job, NGX_HTTP_CREATED,
-            json_pack("{s:s, s:i, s:s%, s:s, s:s, s:s}",
-                      "code", a->code,
-                      "queue_number", (int) ngx_atoi((u_char *) b->queue,
-                                                     ngx_strlen(b->queue)),
-                      "office", a->office.data, a->office.len,
-                      "service",
-                      job->dmcf->services[a->service].code.data,
-                      "date", a->date,
-                      "status", "booked"));
+        ngx_http_dukcapil_book_created(job);
         return;
     }
 
@@ -558,20 +515,13 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
          * committed.  The citizen hears 503 now; the admission stays until
          * the booking is settled (or, failing that, reconcile settles it).
          */
-        ngx_log_error(NGX_LOG_WARN, job->log, 0,
-                      "dukcapil: booking %s: outcome unknown, settling",
-                      a->code);
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_FAILED);
-
-        job->keep = 1;
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable", NULL);
-
-        ngx_http_dukcapil_settle(job, a, backend);
+        ngx_http_dukcapil_settle_insert(job, a, backend,
+                                        ngx_http_dukcapil_book_created);
         return;
     }
 
-    ngx_http_dukcapil_admission_release(job, a, NULL);
+    ngx_http_dukcapil_admission_release(job, a, NULL, NULL);
 
     if (res && ngx_http_dukcapil_pg_unique_violation(res,
                                      "appointment_one_active_per_nik_date"))
@@ -583,7 +533,13 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
         return;
     }
 
-    if (res) {
+    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+        /* no row: the statement ran after its deadline, the module's 503 */
+        ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                      "dukcapil: booking %s: the INSERT ran after its "
+                      "deadline and inserted nothing", a->code);
+
+    } else if (res) {
         ngx_log_error(NGX_LOG_ERR, job->log, 0,
                       "dukcapil: booking %s refused by postgres: %s",
                       a->code, ngx_http_dukcapil_pg_error(res));
@@ -593,3 +549,40 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
     ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
                                 "unavailable", NULL);
 }
+
+
+/*
+ * The committed row's answer: at once, or, once a lost answer is settled
+ * as committed, for the Idempotency-Key's retries (dukcapil_bookings_total
+ * counted it as failed, dukcapil_bookings_settled_total as committed).
+ */
+
+static void
+ngx_http_dukcapil_book_created(ngx_http_dukcapil_job_t *job)
+{
+    u_char                           *p;
+    ngx_http_dukcapil_booking_t      *b;
+    ngx_http_dukcapil_appointment_t  *a;
+
+    b = job->data;
+    a = &b->appointment;
+
+    p = ngx_pnalloc(job->pool, sizeof("/api/v1/appointments/") - 1
+                               + DK_CODE_LEN);
+    if (p) {
+        job->location.data = p;
+        job->location.len = ngx_sprintf(p, "/api/v1/appointments/%s", a->code)
+                            - p;
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_CREATED,
+        json_pack("{s:s, s:i, s:s%, s:s, s:s, s:s}",
+                  "code", a->code,
+                  "queue_number", (int) ngx_atoi((u_char *) b->queue,
+                                                 ngx_strlen(b->queue)),
+                  "office", a->office.data, a->office.len,
+                  "service", job->dmcf->services[a->service].code.data,
+                  "date", a->date,
+                  "status", "booked"));
+}
+

@@ -15,13 +15,26 @@
 #include "keys.h"
 
 
-/* how long a claim lasts while its request runs */
-#define NGX_HTTP_DUKCAPIL_CLAIM_TTL  "60"
+/*
+ * A claim lasts as long as its request may run (the claim, the decision,
+ * the INSERT and the answer's store, each within its timeout) and a margin:
+ * a claim whose own answer was lost (Redis paused or slow) frees itself
+ * that soon, and a retry is then decided afresh.
+ */
+#define NGX_HTTP_DUKCAPIL_CLAIM_MARGIN  5
+
+/* and while its outcome is settled (settle.c gives up after two minutes) */
+#define NGX_HTTP_DUKCAPIL_SETTLE_TTL   "180"
+
+/* a key: 16 to 64 of [A-Za-z0-9_-]; a UUID fits */
+#define NGX_HTTP_DUKCAPIL_KEY_MIN      16
+#define NGX_HTTP_DUKCAPIL_KEY_MAX      64
 
 
 typedef struct {
-    ngx_str_t                     key;       /* dk:idem:<sha256, hex> */
+    ngx_str_t                     key;       /* dk:idem:<endpoint>:<key> */
     u_char                        body_hash[64];
+    u_char                        ttl[NGX_TIME_T_LEN];
     ngx_str_t                     found;     /* the key's stored value */
     ngx_http_dukcapil_job_pt      next;
 } ngx_http_dukcapil_idempotency_t;
@@ -33,6 +46,7 @@ static void ngx_http_dukcapil_idempotency_claimed(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_dukcapil_idempotency_store(
     ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_idempotency_stored(void *data, ngx_int_t rc);
+static ngx_int_t ngx_http_dukcapil_idempotency_key_valid(ngx_str_t *key);
 static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
     u_char hex[64]);
 
@@ -40,14 +54,18 @@ static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
 /*
  * Claims the Idempotency-Key, if the request has one, then goes on with
  * next.  One SET ... NX GET both claims a new key and returns an old one.
+ * Each endpoint has keys of its own: the same key on a booking and on an
+ * application are two keys.
  */
 void
 ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
     ngx_str_t *body, ngx_http_dukcapil_job_pt next)
 {
-    u_char                           *p, *value, hash[64];
+    u_char                           *p, *value;
+    ngx_str_t                        *endpoint;
     ngx_table_elt_t                  *h;
     ngx_http_dukcapil_redis_op_t     *op;
+    ngx_http_dukcapil_loc_conf_t     *dlcf;
     ngx_http_dukcapil_idempotency_t  *idem;
 
     h = ngx_http_dukcapil_header(job->request, "Idempotency-Key",
@@ -57,16 +75,20 @@ ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
         return;
     }
 
-    if (h->value.len == 0 || h->value.len > 255) {
+    if (ngx_http_dukcapil_idempotency_key_valid(&h->value) != NGX_OK) {
         ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
                                     "invalid_idempotency_key",
                                     "Idempotency-Key");
         return;
     }
 
+    dlcf = ngx_http_get_module_loc_conf(job->request,
+                                        ngx_http_dukcapil_module);
+    endpoint = &dlcf->endpoint->name;
+
     idem = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_idempotency_t));
-    p = ngx_pnalloc(job->pool,
-                    sizeof(DK_KEY_IDEMPOTENCY_PREFIX) - 1 + 64);
+    p = ngx_pnalloc(job->pool, sizeof(DK_KEY_IDEMPOTENCY_PREFIX) - 1
+                               + endpoint->len + 1 + h->value.len);
     value = ngx_pnalloc(job->pool, 2 + 64);
 
     if (idem == NULL || p == NULL || value == NULL) {
@@ -75,12 +97,13 @@ ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
         return;
     }
 
-    ngx_http_dukcapil_sha256_hex(h->value.data, h->value.len, hash);
     idem->key.data = p;
-    idem->key.len = ngx_cpymem(ngx_cpymem(p, DK_KEY_IDEMPOTENCY_PREFIX,
-                                    sizeof(DK_KEY_IDEMPOTENCY_PREFIX) - 1),
-                               hash, 64)
-                    - p;
+    p = ngx_cpymem(p, DK_KEY_IDEMPOTENCY_PREFIX,
+                   sizeof(DK_KEY_IDEMPOTENCY_PREFIX) - 1);
+    p = ngx_cpymem(p, endpoint->data, endpoint->len);
+    *p++ = ':';
+    p = ngx_cpymem(p, h->value.data, h->value.len);
+    idem->key.len = p - idem->key.data;
 
     ngx_http_dukcapil_sha256_hex(body ? body->data : (u_char *) "",
                                  body ? body->len : 0, idem->body_hash);
@@ -96,14 +119,18 @@ ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
     job->argv[3] = "NX";
     job->argv[4] = "GET";
     job->argv[5] = "EX";
-    job->argv[6] = NGX_HTTP_DUKCAPIL_CLAIM_TTL;
+    job->argv[6] = (char *) idem->ttl;
     job->argvlen[0] = 3;
     job->argvlen[1] = idem->key.len;
     job->argvlen[2] = 2 + 64;
     job->argvlen[3] = 2;
     job->argvlen[4] = 3;
     job->argvlen[5] = 2;
-    job->argvlen[6] = sizeof(NGX_HTTP_DUKCAPIL_CLAIM_TTL) - 1;
+    job->argvlen[6] = ngx_sprintf(idem->ttl, "%T",
+                                  (time_t) ((3 * job->dmcf->redis_timeout
+                                             + job->dmcf->pg_timeout) / 1000
+                                            + NGX_HTTP_DUKCAPIL_CLAIM_MARGIN))
+                      - idem->ttl;
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_idempotency_found,
                                     ngx_http_dukcapil_idempotency_claimed,
@@ -222,31 +249,41 @@ ngx_http_dukcapil_idempotency_claimed(void *data, ngx_int_t rc)
 
 
 /*
- * An answer is kept for the key's lifetime unless it was a fault: after a
- * 5xx the key is let go, so that a retry is served afresh, and the 5xx
+ * Only an answer that did something is kept for the key's lifetime.  After
+ * a 4xx, which took nothing, or a 5xx, the key is let go, so that a retry
+ * is decided afresh (and rejected requests cost Redis no memory).  A 5xx
  * does not wait for that (Redis may be the fault: a retry that comes too
- * soon hears "in progress" and comes again).  Any other answer goes out
+ * soon hears "in progress" and comes again); any other answer goes out
  * once Redis holds it: a client that has heard it and retries at once,
- * through another worker, hears it again, never "in progress".  NGX_OK:
- * the job waits for Redis, and ngx_http_dukcapil_idempotency_stored ends
- * it.
+ * through another worker, hears it again, never "in progress".  While the
+ * outcome of the job is unknown (job->unsettled), the claim is held until
+ * it is settled, and the answer given then is stored.  NGX_OK: the job
+ * waits for Redis, and ngx_http_dukcapil_idempotency_stored ends it.
  */
 static ngx_int_t
 ngx_http_dukcapil_idempotency_store(ngx_http_dukcapil_job_t *job)
 {
     u_char                           *value, *p, ttl[NGX_TIME_T_LEN];
-    ngx_uint_t                        fault;
+    ngx_uint_t                        fault, forget;
     ngx_http_dukcapil_redis_op_t     *op;
     ngx_http_dukcapil_idempotency_t  *idem;
 
     idem = job->idempotency;
 
-    /* one answer is stored, the first */
-    job->store = NULL;
-
     fault = (job->status >= NGX_HTTP_INTERNAL_SERVER_ERROR);
+    forget = (job->status >= NGX_HTTP_BAD_REQUEST);
 
-    /* the key of a 5xx is let go in the background: the 5xx does not wait */
+    if (job->unsettled) {
+        /* the claim outlives the 503, and job->store the next answer */
+        fault = 1;
+        forget = 0;
+
+    } else {
+        /* one answer is stored, the first */
+        job->store = NULL;
+    }
+
+    /* in the background for a 5xx: the 5xx does not wait */
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_redis_log_error,
                             fault ? NULL : ngx_http_dukcapil_idempotency_stored,
                             fault ? NULL : job);
@@ -257,13 +294,36 @@ ngx_http_dukcapil_idempotency_store(ngx_http_dukcapil_job_t *job)
     job->argv[1] = (char *) idem->key.data;
     job->argvlen[1] = idem->key.len;
 
-    if (fault) {
+    if (forget) {
         job->argv[0] = "DEL";
         job->argvlen[0] = 3;
         (void) ngx_http_dukcapil_redis_command(op, 2, job->argv,
                                                job->argvlen);
-        (void) ngx_http_dukcapil_redis_wait(op);
-        return NGX_DECLINED;
+        goto sent;
+    }
+
+    if (job->unsettled) {
+        /* still claimed, by the same body: a retry hears "in progress" */
+        value = ngx_pnalloc(job->pool, 2 + 64);
+        if (value == NULL) {
+            ngx_http_dukcapil_redis_cancel(op);
+            return NGX_DECLINED;
+        }
+
+        ngx_memcpy(ngx_cpymem(value, "P|", 2), idem->body_hash, 64);
+
+        job->argv[0] = "SET";
+        job->argvlen[0] = 3;
+        job->argv[2] = (char *) value;
+        job->argvlen[2] = 2 + 64;
+        job->argv[3] = "EX";
+        job->argvlen[3] = 2;
+        job->argv[4] = NGX_HTTP_DUKCAPIL_SETTLE_TTL;
+        job->argvlen[4] = sizeof(NGX_HTTP_DUKCAPIL_SETTLE_TTL) - 1;
+
+        (void) ngx_http_dukcapil_redis_command(op, 5, job->argv,
+                                               job->argvlen);
+        goto sent;
     }
 
     value = ngx_pnalloc(job->pool, 2 + 64 + 1 + 4 + job->answer.len);
@@ -289,7 +349,9 @@ ngx_http_dukcapil_idempotency_store(ngx_http_dukcapil_job_t *job)
 
     (void) ngx_http_dukcapil_redis_command(op, 5, job->argv, job->argvlen);
 
-    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+sent:
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK || fault) {
         return NGX_DECLINED;
     }
 
@@ -310,6 +372,32 @@ ngx_http_dukcapil_idempotency_stored(void *data, ngx_int_t rc)
 
     ngx_http_dukcapil_job_end(job, job->status, job->answer.data,
                               job->answer.len);
+}
+
+
+static ngx_int_t
+ngx_http_dukcapil_idempotency_key_valid(ngx_str_t *key)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (key->len < NGX_HTTP_DUKCAPIL_KEY_MIN
+        || key->len > NGX_HTTP_DUKCAPIL_KEY_MAX)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < key->len; i++) {
+        c = key->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
 }
 
 

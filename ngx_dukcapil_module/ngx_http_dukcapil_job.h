@@ -65,6 +65,12 @@ struct ngx_http_dukcapil_job_s {
     /* the answer does not end the job: its owner frees it later */
     unsigned                         keep:1;
 
+    /*
+     * The answer is not the outcome, which is being settled (settle.c):
+     * the Idempotency-Key stays claimed, for the answer given then.
+     */
+    unsigned                         unsettled:1;
+
     /* statement parameters, alive as long as the job */
     const char                      *values[NGX_HTTP_DUKCAPIL_JOB_VALUES];
 

@@ -25,6 +25,7 @@ typedef struct {
                           [NGX_HTTP_DUKCAPIL_CLASSES];
     ngx_atomic_t  bookings[NGX_HTTP_DUKCAPIL_OUTCOMES];
     ngx_atomic_t  script_calls[NGX_HTTP_DUKCAPIL_SCRIPTS];
+    ngx_atomic_t  settled[NGX_HTTP_DUKCAPIL_SETTLED];
 } ngx_http_dukcapil_counters_t;
 
 
@@ -45,6 +46,12 @@ static const char  *ngx_http_dukcapil_outcome_names[] = {
     [NGX_HTTP_DUKCAPIL_REBUILDING] = "state_rebuilding",
     [NGX_HTTP_DUKCAPIL_RELEASED] = "released",
     [NGX_HTTP_DUKCAPIL_FAILED] = "failed"
+};
+
+static const char  *ngx_http_dukcapil_settled_names[] = {
+    [NGX_HTTP_DUKCAPIL_SETTLED_COMMITTED] = "committed",
+    [NGX_HTTP_DUKCAPIL_SETTLED_RELEASED] = "released",
+    [NGX_HTTP_DUKCAPIL_SETTLED_LEFT] = "left_to_reconcile"
 };
 
 static const char  *ngx_http_dukcapil_script_names[] = {
@@ -164,6 +171,16 @@ ngx_http_dukcapil_metrics_script_call(ngx_uint_t script)
 }
 
 
+void
+ngx_http_dukcapil_metrics_settled(ngx_uint_t how)
+{
+    if (ngx_http_dukcapil_counters && how < NGX_HTTP_DUKCAPIL_SETTLED) {
+        (void) ngx_atomic_fetch_add(
+                   &ngx_http_dukcapil_counters->settled[how], 1);
+    }
+}
+
+
 ngx_int_t
 ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
 {
@@ -183,7 +200,8 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
 
     size = 512 + NGX_HTTP_DUKCAPIL_ENDPOINTS * NGX_HTTP_DUKCAPIL_CLASSES * 96
            + NGX_HTTP_DUKCAPIL_OUTCOMES * 96 + 256
-           + NGX_HTTP_DUKCAPIL_SCRIPTS * 96;
+           + NGX_HTTP_DUKCAPIL_SCRIPTS * 96
+           + 256 + NGX_HTTP_DUKCAPIL_SETTLED * 96;
 
     p = ngx_pnalloc(r->pool, size);
     if (p == NULL) {
@@ -240,6 +258,21 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
                            ngx_http_dukcapil_script_names[c],
                            ngx_http_dukcapil_counters
                            ? ngx_http_dukcapil_counters->script_calls[c] : 0);
+    }
+
+    last = ngx_sprintf(last,
+               "# HELP dukcapil_bookings_settled_total Bookings whose "
+               "outcome was unknown (answered 503), by how they were "
+               "settled.\n"
+               "# TYPE dukcapil_bookings_settled_total counter\n");
+
+    for (c = 0; c < NGX_HTTP_DUKCAPIL_SETTLED; c++) {
+        last = ngx_sprintf(last,
+                           "dukcapil_bookings_settled_total{as=\"%s\"} "
+                           "%uA\n",
+                           ngx_http_dukcapil_settled_names[c],
+                           ngx_http_dukcapil_counters
+                           ? ngx_http_dukcapil_counters->settled[c] : 0);
     }
 
     return ngx_http_dukcapil_send_text(r, NGX_HTTP_OK, &type, p, last - p);

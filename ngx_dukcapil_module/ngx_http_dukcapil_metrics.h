@@ -29,6 +29,15 @@ typedef enum {
 } ngx_http_dukcapil_outcome_e;
 
 
+/* how a booking whose outcome was unknown was settled */
+typedef enum {
+    NGX_HTTP_DUKCAPIL_SETTLED_COMMITTED = 0,
+    NGX_HTTP_DUKCAPIL_SETTLED_RELEASED,
+    NGX_HTTP_DUKCAPIL_SETTLED_LEFT,           /* to the nightly reconcile */
+    NGX_HTTP_DUKCAPIL_SETTLED
+} ngx_http_dukcapil_settled_e;
+
+
 /* at most this many endpoints are counted */
 #define NGX_HTTP_DUKCAPIL_ENDPOINTS  16
 
@@ -38,6 +47,7 @@ ngx_int_t ngx_http_dukcapil_metrics_init(ngx_conf_t *cf,
 ngx_int_t ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r);
 void ngx_http_dukcapil_metrics_booking(ngx_uint_t outcome);
 void ngx_http_dukcapil_metrics_script_call(ngx_uint_t script);
+void ngx_http_dukcapil_metrics_settled(ngx_uint_t how);
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_METRICS_H_INCLUDED_ */

@@ -11,6 +11,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_dukcapil_next_available.h"
+#include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_util.h"
 #include "keys.h"
 #include "wib.h"
@@ -226,4 +227,44 @@ ngx_http_dukcapil_next_done(void *data, ngx_int_t rc)
     }
 
     nx->done(job, next);
+}
+
+
+/*
+ * 409 quota_full with the next open day: the answer of the minute a day
+ * opens, written without a JSON tree.
+ */
+void
+ngx_http_dukcapil_quota_full(ngx_http_dukcapil_job_t *job, int32_t next)
+{
+    u_char  *body, *p;
+
+    static ngx_str_t  head;
+
+    if (head.len == 0) {
+        head.data = (u_char *) ngx_http_dukcapil_error_message("quota_full");
+        head.len = ngx_strlen(head.data);
+    }
+
+    body = ngx_pnalloc(job->pool, head.len + DK_DATE_LEN + 80);
+    if (body == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    p = ngx_http_dukcapil_cat(body, "{\"error\":\"quota_full\",\"message\":\"");
+    p = ngx_cpymem(p, head.data, head.len);
+    p = ngx_http_dukcapil_cat(p, "\",\"next_available\":");
+
+    if (next >= 0) {
+        *p++ = '"';
+        dk_date_format(next, (char *) p);
+        p = ngx_http_dukcapil_cat(p + DK_DATE_LEN, "\"}\n");
+
+    } else {
+        p = ngx_http_dukcapil_cat(p, "null}\n");
+    }
+
+    ngx_http_dukcapil_job_reply_raw(job, NGX_HTTP_CONFLICT, body, p - body);
 }

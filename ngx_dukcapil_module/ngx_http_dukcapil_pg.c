@@ -202,6 +202,7 @@ ngx_http_dukcapil_pg_query(ngx_uint_t statement, int nparams,
     op->lengths = lengths;
     op->done = done;
     op->data = data;
+    op->expires = ngx_current_msec + pool->timeout;
 
     if (pc && ngx_http_dukcapil_pg_conn_send(pc, op) != NGX_OK) {
         ngx_free(op);

@@ -15,6 +15,13 @@
 #include "ngx_http_dukcapil_pg_conn.h"
 
 
+/* at most this many parameters in a statement that carries a deadline */
+#define NGX_HTTP_DUKCAPIL_PG_PARAMS  16
+
+#define NGX_HTTP_DUKCAPIL_PG_CLOCK                                            \
+    "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+
+
 static void ngx_http_dukcapil_pg_conn_connect(ngx_http_dukcapil_peer_t *peer);
 static void ngx_http_dukcapil_pg_conn_abort(ngx_http_dukcapil_peer_t *peer);
 static void ngx_http_dukcapil_pg_conn_poll(ngx_http_dukcapil_pg_conn_t *pc);
@@ -26,8 +33,17 @@ static void ngx_http_dukcapil_pg_conn_handler(ngx_event_t *ev);
 static void ngx_http_dukcapil_pg_conn_receive(ngx_http_dukcapil_pg_conn_t *pc);
 static void ngx_http_dukcapil_pg_conn_complete(
     ngx_http_dukcapil_pg_conn_t *pc);
+static ngx_int_t ngx_http_dukcapil_pg_conn_clock(
+    ngx_http_dukcapil_pg_conn_t *pc, PGresult *res);
 static void ngx_http_dukcapil_pg_conn_idle(ngx_http_dukcapil_pg_conn_t *pc);
 static void ngx_http_dukcapil_pg_conn_notice(void *arg, const char *message);
+
+
+/*
+ * PostgreSQL's wall clock minus nginx's monotonic one, in ms, as the last
+ * connection read it
+ */
+static int64_t  ngx_http_dukcapil_pg_clock_offset;
 
 
 void
@@ -145,9 +161,19 @@ ngx_http_dukcapil_pg_conn_prepare(ngx_http_dukcapil_pg_conn_t *pc)
     ngx_http_dukcapil_statement_t  *st;
 
     if (pc->prepared == pc->conf->nstatements) {
-        ngx_http_dukcapil_peer_connected(&pc->peer);
-        ngx_http_dukcapil_pg_conn_idle(pc);
-        return NGX_OK;
+        /* last, the server's clock: its answer makes the connection ready */
+        pc->clock_asked = ngx_current_msec;
+
+        if (!PQsendQueryParams(pc->pg, NGX_HTTP_DUKCAPIL_PG_CLOCK, 0, NULL,
+                               NULL, NULL, NULL, 0))
+        {
+            ngx_log_error(NGX_LOG_ERR, pc->peer.log, 0,
+                          "dukcapil: postgres clock read failed: %s",
+                          PQerrorMessage(pc->pg));
+            return NGX_ERROR;
+        }
+
+        return ngx_http_dukcapil_pg_conn_flush(pc);
     }
 
     st = &pc->conf->statements[pc->prepared];
@@ -281,7 +307,14 @@ ngx_http_dukcapil_pg_conn_complete(ngx_http_dukcapil_pg_conn_t *pc)
 
     if (pc->state == NGX_HTTP_DUKCAPIL_PG_PREPARING) {
 
-        if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        if (pc->prepared == pc->conf->nstatements) {
+            if (ngx_http_dukcapil_pg_conn_clock(pc, res) != NGX_OK) {
+                PQclear(res);
+                ngx_http_dukcapil_pg_conn_close(pc, 1);
+                return;
+            }
+
+        } else if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
             ngx_log_error(NGX_LOG_ERR, pc->peer.log, 0,
                           "dukcapil: postgres prepare \"%s\" failed: %s",
                           pc->conf->statements[pc->prepared].name,
@@ -292,7 +325,12 @@ ngx_http_dukcapil_pg_conn_complete(ngx_http_dukcapil_pg_conn_t *pc)
         }
 
         PQclear(res);
-        pc->prepared++;
+
+        if (pc->prepared++ == pc->conf->nstatements) {
+            ngx_http_dukcapil_peer_connected(&pc->peer);
+            ngx_http_dukcapil_pg_conn_idle(pc);
+            return;
+        }
 
         if (ngx_http_dukcapil_pg_conn_prepare(pc) != NGX_OK) {
             ngx_http_dukcapil_pg_conn_close(pc, 1);
@@ -311,6 +349,57 @@ ngx_http_dukcapil_pg_conn_complete(ngx_http_dukcapil_pg_conn_t *pc)
     }
 
     PQclear(res);
+}
+
+
+/*
+ * The server's clock, read when the connection became ready, against
+ * nginx's monotonic clock (which no NTP step and no faked wall clock
+ * moves), taken at the middle of the round trip: within half of it.
+ */
+static ngx_int_t
+ngx_http_dukcapil_pg_conn_clock(ngx_http_dukcapil_pg_conn_t *pc,
+    PGresult *res)
+{
+    char        *v;
+    int64_t      theirs, skew;
+    ngx_msec_t   mid;
+    ngx_time_t  *tp;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) != 1)
+    {
+        ngx_log_error(NGX_LOG_ERR, pc->peer.log, 0,
+                      "dukcapil: postgres clock read failed: %s",
+                      res ? PQresultErrorMessage(res) : "no result");
+        return NGX_ERROR;
+    }
+
+    v = PQgetvalue(res, 0, 0);
+    theirs = ngx_atoof((u_char *) v, ngx_strlen(v));
+
+    if (theirs == NGX_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, pc->peer.log, 0,
+                      "dukcapil: postgres clock read failed: \"%s\"", v);
+        return NGX_ERROR;
+    }
+
+    mid = pc->clock_asked + (ngx_current_msec - pc->clock_asked) / 2;
+    ngx_http_dukcapil_pg_clock_offset = theirs - (int64_t) mid;
+
+    /* the wall clocks should agree (NTP); deadlines do not depend on it */
+    tp = ngx_timeofday();
+    skew = theirs - ((int64_t) tp->sec * 1000 + (int64_t) tp->msec
+                     - (int64_t) (ngx_current_msec - mid));
+
+    if (skew > 1000 || skew < -1000) {
+        ngx_log_error(NGX_LOG_WARN, pc->peer.log, 0,
+                      "dukcapil: postgres clock is %L ms %s nginx's",
+                      skew < 0 ? -skew : skew,
+                      skew < 0 ? "behind" : "ahead of");
+    }
+
+    return NGX_OK;
 }
 
 
@@ -338,11 +427,29 @@ ngx_int_t
 ngx_http_dukcapil_pg_conn_send(ngx_http_dukcapil_pg_conn_t *pc,
     ngx_http_dukcapil_pg_op_t *op)
 {
+    char                            deadline[NGX_INT64_LEN + 1];
+    const char                     *values[NGX_HTTP_DUKCAPIL_PG_PARAMS];
+    const char * const             *v;
     ngx_http_dukcapil_statement_t  *st;
 
     st = &pc->conf->statements[op->statement];
+    v = op->values;
 
-    if (!PQsendQueryPrepared(pc->pg, st->name, op->nparams, op->values,
+    if (st->deadline && op->nparams <= NGX_HTTP_DUKCAPIL_PG_PARAMS) {
+        /*
+         * After its op stops waiting, a statement must not take effect:
+         * the moment is written in the server's clock, as read when the
+         * connection became ready, so nginx's wall clock does not matter.
+         */
+        ngx_memcpy(values, op->values, (op->nparams - 1) * sizeof(char *));
+        (void) ngx_sprintf((u_char *) deadline, "%L%Z",
+                           (int64_t) op->expires
+                           + ngx_http_dukcapil_pg_clock_offset);
+        values[op->nparams - 1] = deadline;
+        v = values;
+    }
+
+    if (!PQsendQueryPrepared(pc->pg, st->name, op->nparams, v,
                              op->lengths, NULL, 0))
     {
         ngx_log_error(NGX_LOG_ERR, pc->peer.log, 0,

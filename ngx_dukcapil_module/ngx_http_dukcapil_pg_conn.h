@@ -2,7 +2,8 @@
 /*
  * One PostgreSQL connection of a worker's pool, driven by libpq in
  * non-blocking mode: connecting (PQconnectPoll), preparing (one
- * PQsendPrepare per statement), idle, busy (one statement in flight).
+ * PQsendPrepare per statement, then a read of the server's clock), idle,
+ * busy (one statement in flight).
  * Its socket is registered level-triggered for exactly what libpq waits
  * for.  The pool above it hands it statements and hears, through the
  * callbacks of its configuration, when it is free and what was answered.
@@ -24,6 +25,8 @@ typedef struct {
     const char                  *name;
     const char                  *sql;
     int                          nparams;
+    /* its last parameter: when its op stops waiting, in the server's clock */
+    ngx_uint_t                   deadline;
 } ngx_http_dukcapil_statement_t;
 
 
@@ -52,6 +55,7 @@ typedef struct {
     void                            *data;
 
     ngx_uint_t                       backend;
+    ngx_msec_t                       expires;   /* when the wait ends */
 
     unsigned                         queued:1;
 } ngx_http_dukcapil_pg_op_t;
@@ -94,6 +98,7 @@ struct ngx_http_dukcapil_pg_conn_s {
     PGconn                          *pg;
     ngx_http_dukcapil_pg_state_e     state;
     ngx_uint_t                       prepared;
+    ngx_msec_t                       clock_asked;
     ngx_http_dukcapil_pg_op_t       *op;
     PGresult                        *result;
     ngx_http_dukcapil_pg_conf_t     *conf;

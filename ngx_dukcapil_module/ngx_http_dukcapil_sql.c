@@ -15,11 +15,22 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
 
     { "dk_ping", "SELECT 1", 0 },
 
+    /*
+     * $9: when the module stops waiting for it, in ms since the epoch of
+     * PostgreSQL's clock (written when sent, pg_conn.c): a statement that
+     * runs after the module gave up on it (and told its citizen 503)
+     * inserts nothing.  The server's clock is read on each connect and
+     * followed by nginx's monotonic clock; a server clock stepped since
+     * by more than a fraction of dukcapil_postgres_timeout may let a late
+     * row through, which is then settled (settle.c) all the same.
+     */
     { "dk_appointment_insert",
       "INSERT INTO appointment (code, nik, name, phone, office, service,"
       "                         date, queue_number)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8::integer)",
-      8 },
+      " SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text,"
+      "        $7::date, $8::integer"
+      "  WHERE clock_timestamp() < to_timestamp($9::bigint / 1000.0)",
+      9, 1 },
 
     { "dk_appointment_get",
       "SELECT code, status, queue_number, office, service,"

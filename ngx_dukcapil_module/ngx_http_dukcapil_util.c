@@ -63,6 +63,19 @@ ngx_http_dukcapil_office(ngx_http_dukcapil_main_conf_t *dmcf, ngx_str_t *code)
 }
 
 
+/* the wall clock, in ms since the epoch, as of this event loop pass */
+
+uint64_t
+ngx_http_dukcapil_now_ms(void)
+{
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+
+    return (uint64_t) tp->sec * 1000 + tp->msec;
+}
+
+
 int32_t
 ngx_http_dukcapil_today(void)
 {

@@ -29,6 +29,7 @@ ngx_int_t ngx_http_dukcapil_service_index(ngx_str_t *code);
 ngx_http_dukcapil_office_t *ngx_http_dukcapil_office(
     ngx_http_dukcapil_main_conf_t *dmcf, ngx_str_t *code);
 
+uint64_t ngx_http_dukcapil_now_ms(void);
 int32_t ngx_http_dukcapil_today(void);
 ngx_int_t ngx_http_dukcapil_day_open(ngx_http_dukcapil_main_conf_t *dmcf,
     int32_t day);

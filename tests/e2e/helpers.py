@@ -135,7 +135,7 @@ class Http:
 
         http.get("/api/v1/services").json()
         http.post("/api/v1/appointments", {"nik": ...},
-                  headers={"Idempotency-Key": "k1"})
+                  headers={"Idempotency-Key": "3f1c9a0e-booking-0001"})
         http.ops.put("/api/v1/ops/quota", {...})      # with basic auth
     """
 

@@ -369,7 +369,7 @@ def test_submission_idempotency_key_replays_and_stores_one(
     """Same Idempotency-Key and body -> the first 201 again, one row;
     another body with that key -> 422 idempotency_mismatch."""
     body = application(701, "pickup")
-    key = {"Idempotency-Key": "app-701"}
+    key = {"Idempotency-Key": "app-701-retry-key"}
     first = http.post(APPS, body, headers=key)
     assert first.status == 201, first
     for _ in range(2):

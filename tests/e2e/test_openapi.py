@@ -227,7 +227,7 @@ def test_a_method_a_path_does_not_serve_is_405_as_documented(
 def test_booking_answers_are_as_documented(stack, http):
     date, later = open_dates()[:2]
     first = booking(1, date)
-    key = {"Idempotency-Key": "openapi-1"}
+    key = {"Idempotency-Key": "openapi-booking-1"}
 
     r = check(http.post(BOOK, first, headers=key), *OP_BOOK)
     assert r.status == 201, r
@@ -308,7 +308,7 @@ def test_booking_answers_are_as_documented(stack, http):
 def test_application_answers_are_as_documented(stack, http):
 
     by_post = application(1, "post")
-    r = check(http.post(APPS, by_post, headers={"Idempotency-Key": "a1"}),
+    r = check(http.post(APPS, by_post, headers={"Idempotency-Key": "openapi-application-1"}),
               *OP_SUBMIT)
     assert r.status == 201, r
     code = r.json()["code"]
