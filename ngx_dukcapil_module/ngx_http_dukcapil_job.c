@@ -20,7 +20,8 @@ static void ngx_http_dukcapil_job_cancel_ops(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_job_answer(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len);
 static void ngx_http_dukcapil_job_send(ngx_http_request_t *r,
-    ngx_str_t *location, ngx_uint_t status, u_char *body, size_t len);
+    ngx_str_t *type, ngx_str_t *location, ngx_uint_t status, u_char *body,
+    size_t len);
 
 
 static ngx_str_t  ngx_http_dukcapil_json_type = ngx_string("application/json");
@@ -272,7 +273,8 @@ ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
     ngx_http_dukcapil_job_cancel_ops(job);
 
     if (r) {
-        ngx_http_dukcapil_job_send(r, &job->location, status, body, len);
+        ngx_http_dukcapil_job_send(r, job->type, &job->location, status,
+                                   body, len);
     }
 
     if (pool && !job->keep) {
@@ -312,8 +314,8 @@ ngx_http_dukcapil_job_exit_process(void)
 
 
 static void
-ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *location,
-    ngx_uint_t status, u_char *body, size_t len)
+ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *type,
+    ngx_str_t *location, ngx_uint_t status, u_char *body, size_t len)
 {
     u_char           *p;
     ngx_int_t         rc;
@@ -355,7 +357,8 @@ ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *location,
         }
     }
 
-    rc = ngx_http_dukcapil_send_text(r, status, &ngx_http_dukcapil_json_type,
+    rc = ngx_http_dukcapil_send_text(r, status,
+                                     type ? type : &ngx_http_dukcapil_json_type,
                                      p, len);
 
     ngx_http_dukcapil_finalize(r, rc);

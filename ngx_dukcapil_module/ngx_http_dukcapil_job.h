@@ -45,9 +45,10 @@ struct ngx_http_dukcapil_job_s {
     ngx_http_dukcapil_redis_op_t    *redis;
     ngx_http_dukcapil_pg_op_t       *pg;
 
-    /* the answer, and the Location of a 201 */
+    /* the answer, its type if not JSON, and the Location of a 201 */
     ngx_uint_t                       status;
     ngx_str_t                        answer;
+    ngx_str_t                       *type;
     ngx_str_t                        location;
 
     /*

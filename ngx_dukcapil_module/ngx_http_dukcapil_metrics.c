@@ -15,6 +15,7 @@
 #include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_body.h"
 #include "ngx_http_dukcapil_reply.h"
+#include "ngx_http_dukcapil_job.h"
 
 
 #define NGX_HTTP_DUKCAPIL_CLASSES    5       /* 1xx .. 5xx */
@@ -29,8 +30,19 @@ typedef struct {
 } ngx_http_dukcapil_counters_t;
 
 
+/* what INFO memory said; -1: not said */
+typedef struct {
+    off_t         used;
+    off_t         max;
+    ngx_uint_t    known;
+} ngx_http_dukcapil_memory_t;
+
+
 static ngx_int_t ngx_http_dukcapil_metrics_zone(ngx_shm_zone_t *zone,
     void *data);
+static void ngx_http_dukcapil_metrics_memory(void *data, ngx_uint_t index,
+    redisReply *reply);
+static void ngx_http_dukcapil_metrics_render(void *data, ngx_int_t rc);
 static ngx_int_t ngx_http_dukcapil_metrics_log(ngx_http_request_t *r);
 
 
@@ -181,31 +193,142 @@ ngx_http_dukcapil_metrics_settled(ngx_uint_t how)
 }
 
 
+/*
+ * GET /metrics: the counters, and Redis's memory against its limit, asked
+ * for at each scrape (INFO memory): with maxmemory and noeviction, a Redis
+ * that is full refuses every booking.
+ */
 ngx_int_t
 ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
 {
-    u_char                         *p, *last;
-    size_t                          size;
-    ngx_int_t                       rc;
-    ngx_uint_t                      e, c;
-    ngx_str_t                       type = ngx_string("text/plain; "
-                                                      "version=0.0.4");
-    ngx_http_dukcapil_endpoint_t   *endpoint;
-    ngx_http_dukcapil_main_conf_t  *dmcf;
+    ngx_int_t                      rc;
+    const char                    *argv[2];
+    ngx_http_dukcapil_job_t       *job;
+    ngx_http_dukcapil_memory_t    *mem;
+    ngx_http_dukcapil_redis_op_t  *op;
 
     rc = ngx_http_dukcapil_no_body(r, NGX_HTTP_GET|NGX_HTTP_HEAD);
     if (rc != NGX_OK) {
         return rc;
     }
 
+    job = ngx_http_dukcapil_job_create(r, 0,
+                                       sizeof(ngx_http_dukcapil_memory_t));
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    mem = job->data;
+    mem->used = -1;
+    mem->max = -1;
+
+    r->main->count++;
+
+    op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_metrics_memory,
+                                    ngx_http_dukcapil_metrics_render, job);
+    if (op == NULL) {
+        ngx_http_dukcapil_metrics_render(job, NGX_ERROR);
+        return NGX_DONE;
+    }
+
+    argv[0] = "INFO";
+    argv[1] = "memory";
+    (void) ngx_http_dukcapil_redis_command(op, 2, argv, NULL);
+
+    if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
+        ngx_http_dukcapil_metrics_render(job, NGX_ERROR);
+        return NGX_DONE;
+    }
+
+    job->redis = op;
+
+    return NGX_DONE;
+}
+
+
+/* used_memory and maxmemory of INFO memory's "name:value\r\n" lines */
+
+static void
+ngx_http_dukcapil_metrics_memory(void *data, ngx_uint_t index,
+    redisReply *reply)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    u_char                      *p, *last, *v;
+    off_t                       *field;
+    ngx_http_dukcapil_memory_t  *mem;
+
+    mem = job->data;
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        return;
+    }
+
+    p = (u_char *) reply->str;
+    last = p + reply->len;
+
+    while (p < last) {
+        if (last - p > 12 && ngx_strncmp(p, "used_memory:", 12) == 0) {
+            field = &mem->used;
+            v = p + 12;
+
+        } else if (last - p > 10 && ngx_strncmp(p, "maxmemory:", 10) == 0) {
+            field = &mem->max;
+            v = p + 10;
+
+        } else {
+            field = NULL;
+            v = p;
+        }
+
+        for (p = v; p < last && *p >= '0' && *p <= '9'; p++) {
+            /* void */
+        }
+
+        if (field && p > v) {
+            *field = ngx_atoof(v, p - v);
+        }
+
+        p = ngx_strlchr(p, last, '\n');
+        if (p == NULL) {
+            break;
+        }
+
+        p++;
+    }
+
+    mem->known = (mem->used >= 0 && mem->max >= 0);
+}
+
+
+static void
+ngx_http_dukcapil_metrics_render(void *data, ngx_int_t rc)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    u_char                         *p, *last;
+    size_t                          size;
+    ngx_uint_t                      e, c;
+    ngx_http_dukcapil_memory_t     *mem;
+    ngx_http_dukcapil_endpoint_t   *endpoint;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+
+    static ngx_str_t  type = ngx_string("text/plain; version=0.0.4");
+
+    job->redis = NULL;
+    mem = job->data;
+
     size = 512 + NGX_HTTP_DUKCAPIL_ENDPOINTS * NGX_HTTP_DUKCAPIL_CLASSES * 96
            + NGX_HTTP_DUKCAPIL_OUTCOMES * 96 + 256
            + NGX_HTTP_DUKCAPIL_SCRIPTS * 96
-           + 256 + NGX_HTTP_DUKCAPIL_SETTLED * 96;
+           + 256 + NGX_HTTP_DUKCAPIL_SETTLED * 96
+           + 768;
 
-    p = ngx_pnalloc(r->pool, size);
+    p = ngx_pnalloc(job->request->pool, size);
     if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_dukcapil_job_end(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                  NULL, 0);
+        return;
     }
 
     last = p;
@@ -215,7 +338,7 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
                "status class.\n"
                "# TYPE dukcapil_requests_total counter\n");
 
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
+    dmcf = job->dmcf;
 
     /* an endpoint's counters are at 1 + its index, as dlcf->metric says */
     for (endpoint = dmcf->endpoints, e = 1;
@@ -275,5 +398,27 @@ ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r)
                            ? ngx_http_dukcapil_counters->settled[c] : 0);
     }
 
-    return ngx_http_dukcapil_send_text(r, NGX_HTTP_OK, &type, p, last - p);
+    last = ngx_sprintf(last,
+               "# HELP dukcapil_redis_up Whether Redis answered INFO memory "
+               "for this scrape.\n"
+               "# TYPE dukcapil_redis_up gauge\n"
+               "dukcapil_redis_up %d\n", (rc == NGX_OK && mem->known) ? 1 : 0);
+
+    if (rc == NGX_OK && mem->known) {
+        last = ngx_sprintf(last,
+                   "# HELP dukcapil_redis_used_memory_bytes Redis's "
+                   "used_memory.\n"
+                   "# TYPE dukcapil_redis_used_memory_bytes gauge\n"
+                   "dukcapil_redis_used_memory_bytes %O\n"
+                   "# HELP dukcapil_redis_maxmemory_bytes Redis's maxmemory "
+                   "(0: no limit); past it, with noeviction, every booking "
+                   "fails.\n"
+                   "# TYPE dukcapil_redis_maxmemory_bytes gauge\n"
+                   "dukcapil_redis_maxmemory_bytes %O\n",
+                   mem->used, mem->max);
+    }
+
+    job->type = &type;
+
+    ngx_http_dukcapil_job_end(job, NGX_HTTP_OK, p, last - p);
 }
