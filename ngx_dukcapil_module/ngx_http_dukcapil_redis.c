@@ -213,8 +213,7 @@ ngx_http_dukcapil_redis_connected(const redisAsyncContext *ac, int status)
         return;
     }
 
-    /* AUTH first: the connection is up, and the scripts are loaded, once
-     * Redis has accepted the credentials */
+    /* AUTH first, then the scripts' SCRIPT LOAD and the requests */
     ngx_http_dukcapil_redis_authenticate((redisAsyncContext *) ac, &rd->peer,
                                          rd->dmcf, rd->connected);
 }

@@ -17,7 +17,6 @@
 typedef struct {
     ngx_http_dukcapil_peer_t        *peer;
     ngx_http_dukcapil_main_conf_t   *dmcf;
-    ngx_http_dukcapil_redis_up_pt    up;
 } ngx_http_dukcapil_redis_auth_t;
 
 
@@ -26,7 +25,6 @@ static ngx_int_t ngx_http_dukcapil_redis_auth_read(ngx_conf_t *cf,
 static void ngx_http_dukcapil_redis_auth_forget(void *data);
 static void ngx_http_dukcapil_redis_auth_answer(redisAsyncContext *ac,
     void *reply, void *privdata);
-static void ngx_http_dukcapil_redis_auth_up(void);
 
 
 static ngx_http_dukcapil_redis_auth_t  ngx_http_dukcapil_redis_auth_ctx;
@@ -177,9 +175,11 @@ ngx_http_dukcapil_redis_auth_forget(void *data)
 
 
 /*
- * The connection's first command, before any other can be queued (ops wait
- * for the peer to be up): AUTH, or nothing without credentials.  The connect
- * timeout runs on until Redis answers.
+ * The connection's first command: AUTH, with what the connection is asked
+ * for pipelined behind it (the scripts' SCRIPT LOAD, the requests'
+ * commands).  Redis runs them in order, so none runs before AUTH, and none
+ * runs at all if AUTH is refused: an unauthenticated connection may run
+ * nothing when the default user is off (conf/redis-users.acl).
  */
 void
 ngx_http_dukcapil_redis_authenticate(redisAsyncContext *ac,
@@ -191,16 +191,14 @@ ngx_http_dukcapil_redis_authenticate(redisAsyncContext *ac,
     const char                      *argv[3];
     ngx_http_dukcapil_redis_auth_t  *ctx;
 
-    ctx = &ngx_http_dukcapil_redis_auth_ctx;
+    if (dmcf->redis_password.len == 0) {
+        ngx_http_dukcapil_peer_connected(peer);
+        goto up;
+    }
 
+    ctx = &ngx_http_dukcapil_redis_auth_ctx;
     ctx->peer = peer;
     ctx->dmcf = dmcf;
-    ctx->up = up;
-
-    if (dmcf->redis_password.len == 0) {
-        ngx_http_dukcapil_redis_auth_up();
-        return;
-    }
 
     argc = 0;
     argv[argc] = "AUTH";
@@ -226,14 +224,25 @@ ngx_http_dukcapil_redis_authenticate(redisAsyncContext *ac,
         ngx_log_error(NGX_LOG_ERR, peer->log, 0,
                       "dukcapil: redis AUTH not sent: %s",
                       ac->errstr[0] ? ac->errstr : "out of memory");
+        return;
+    }
+
+    /* until Redis answers, the connect timeout runs on */
+    ngx_http_dukcapil_peer_usable(peer);
+
+up:
+
+    if (up) {
+        up();
     }
 }
 
 
 /*
  * Redis's answer names the user, never the password.  A refusal ends the
- * connection as a failed connect does: logged, then tried again after the
- * back-off, and meanwhile every request is answered 503 at once.
+ * connection as a failed connect does, with the commands queued behind
+ * AUTH: logged, then tried again after the back-off, and meanwhile every
+ * request is answered 503 at once.
  */
 static void
 ngx_http_dukcapil_redis_auth_answer(redisAsyncContext *ac, void *reply,
@@ -250,7 +259,7 @@ ngx_http_dukcapil_redis_auth_answer(redisAsyncContext *ac, void *reply,
     ctx = &ngx_http_dukcapil_redis_auth_ctx;
 
     if (rr->type == REDIS_REPLY_STATUS && ngx_strcmp(rr->str, "OK") == 0) {
-        ngx_http_dukcapil_redis_auth_up();
+        ngx_http_dukcapil_peer_connected(ctx->peer);
         return;
     }
 
@@ -268,19 +277,4 @@ ngx_http_dukcapil_redis_auth_answer(redisAsyncContext *ac, void *reply,
 
     /* in a reply callback hiredis frees the context once it returns */
     redisAsyncFree(ac);
-}
-
-
-static void
-ngx_http_dukcapil_redis_auth_up(void)
-{
-    ngx_http_dukcapil_redis_auth_t  *ctx;
-
-    ctx = &ngx_http_dukcapil_redis_auth_ctx;
-
-    ngx_http_dukcapil_peer_connected(ctx->peer);
-
-    if (ctx->up) {
-        ctx->up();
-    }
 }

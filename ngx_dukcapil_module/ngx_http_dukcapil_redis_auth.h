@@ -2,8 +2,7 @@
 /*
  * The credentials Redis asks for (dukcapil_redis_auth): read from their
  * file with the configuration, so that nginx -t checks them, and kept in
- * memory only; given first on every connection, which is up only once Redis
- * has accepted them.
+ * memory only; given first on every connection, the rest pipelined behind.
  */
 
 
@@ -19,7 +18,7 @@
 #include "ngx_http_dukcapil_driver.h"
 
 
-/* the connection is up: what comes after the handshake */
+/* the connection takes commands: the scripts' connected hook */
 typedef void (*ngx_http_dukcapil_redis_up_pt)(void);
 
 
