@@ -333,3 +333,17 @@ def test_credentials_are_added_then_rotated_by_a_reload(make_stack):
     authenticated(st, st.workers)
     assert http.post(BOOK, booking(3, date)).status == 201
     assert old not in logs_of(st) and new not in logs_of(st)
+
+
+def test_the_production_examples_authenticate_and_leave_the_default_user_off():
+    with open(os.path.join(REPO, "conf", "nginx.conf")) as f:
+        nginx = f.read()
+    assert re.search(r"^\s*dukcapil_redis_auth\s+/\S+;", nginx, re.M)
+    with open(os.path.join(REPO, "conf", "redis.conf")) as f:
+        conf = [l.split() for l in f if l.strip() and l[0] != "#"]
+    assert ["aclfile", "/etc/redis/dukcapil-users.acl"] in conf
+    assert not [l for l in conf if l[0] in ("requirepass", "user")]
+    assert acl_line("default")[2] == "off"
+    # no password ships: each is a placeholder Redis refuses to load
+    for user in ("dukcapil", "admin"):
+        assert "#SHA256_OF_THE_PASSWORD" in acl_line(user)

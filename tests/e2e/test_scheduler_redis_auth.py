@@ -7,12 +7,13 @@ logged error, never the password itself.
 """
 
 import os
+import re
 import secrets
 
 import pytest
 
 from scheduler_fixtures import (  # noqa: F401
-    sched, sched_stack, wait_until)
+    REPO, sched, sched_stack, wait_until)
 
 
 def write_secret(sched, name, text, mode=0o600):
@@ -100,3 +101,19 @@ def test_a_credentials_file_it_cannot_use_is_a_configuration_error(
     assert "s3cret-XYZ" not in r.stdout + r.stderr
     # run refuses to start on it too
     assert sched.run("once", "reconcile", config=cfg).returncode == 1
+
+
+def test_the_production_example_passes_check_config(sched):
+    """conf/scheduler.yaml as shipped, its credentials file put aside."""
+    auth = write_secret(sched, "redis.auth", "dukcapil s3cret-XYZ\n", 0o640)
+    with open(os.path.join(REPO, "conf", "scheduler.yaml")) as f:
+        text, n = re.subn(r"auth_file: /etc/dukcapil/redis.auth",
+                          "auth_file: %s" % auth, f.read())
+    assert n == 1, "conf/scheduler.yaml no longer has its auth_file"
+    cfg = os.path.join(sched.st.root, "production.yaml")
+    with open(cfg, "w") as f:
+        f.write(text)
+
+    r = sched.run("check-config", cfg)
+
+    assert r.returncode == 0, r.stderr
