@@ -60,6 +60,10 @@ typedef struct {
     ngx_msec_t                      redis_connect_timeout;
     ngx_msec_t                      redis_timeout;
     ngx_uint_t                      redis_queue;  /* commands in flight */
+    /* dukcapil_redis_auth: read with the configuration, never logged */
+    ngx_str_t                       redis_auth_file;
+    ngx_str_t                       redis_user;      /* empty: "default" */
+    ngx_str_t                       redis_password;  /* empty: no AUTH */
 
     ngx_str_t                       pg_conninfo;
     ngx_uint_t                      pg_pool;

@@ -141,6 +141,19 @@ ngx_http_dukcapil_peer_interest(ngx_http_dukcapil_peer_t *peer,
 }
 
 
+/*
+ * The connection takes commands before the server has accepted it: they
+ * queue behind its handshake (Redis's AUTH).  Its connect timeout runs on,
+ * and only peer_connected resets the back-off, so that a server that
+ * refuses every connection is asked ever more slowly.
+ */
+void
+ngx_http_dukcapil_peer_usable(ngx_http_dukcapil_peer_t *peer)
+{
+    peer->state = NGX_HTTP_DUKCAPIL_PEER_UP;
+}
+
+
 void
 ngx_http_dukcapil_peer_connected(ngx_http_dukcapil_peer_t *peer)
 {

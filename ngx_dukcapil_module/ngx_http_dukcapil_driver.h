@@ -87,6 +87,7 @@ ngx_int_t ngx_http_dukcapil_peer_attach(ngx_http_dukcapil_peer_t *peer,
     ngx_socket_t fd);
 ngx_int_t ngx_http_dukcapil_peer_interest(ngx_http_dukcapil_peer_t *peer,
     ngx_uint_t read, ngx_uint_t write);
+void ngx_http_dukcapil_peer_usable(ngx_http_dukcapil_peer_t *peer);
 void ngx_http_dukcapil_peer_connected(ngx_http_dukcapil_peer_t *peer);
 void ngx_http_dukcapil_peer_detach(ngx_http_dukcapil_peer_t *peer);
 void ngx_http_dukcapil_peer_down(ngx_http_dukcapil_peer_t *peer,

@@ -20,6 +20,7 @@
 #include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_pg.h"
 #include "ngx_http_dukcapil_redis.h"
+#include "ngx_http_dukcapil_redis_auth.h"
 #include "ngx_http_dukcapil_redis_script.h"
 #include "ngx_http_dukcapil_sql.h"
 #include "ngx_http_dukcapil_util.h"
@@ -93,6 +94,13 @@ static ngx_command_t  ngx_http_dukcapil_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_dukcapil_main_conf_t, redis_queue),
       &ngx_http_dukcapil_queue_bounds },
+
+    { ngx_string("dukcapil_redis_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dukcapil_redis_auth,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("dukcapil_postgres"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,

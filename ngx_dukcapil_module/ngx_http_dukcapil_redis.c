@@ -19,6 +19,7 @@
 #include <hiredis/async.h>
 
 #include "ngx_http_dukcapil_redis.h"
+#include "ngx_http_dukcapil_redis_auth.h"
 #include "ngx_http_dukcapil_resp.h"
 
 
@@ -212,11 +213,9 @@ ngx_http_dukcapil_redis_connected(const redisAsyncContext *ac, int status)
         return;
     }
 
-    ngx_http_dukcapil_peer_connected(&rd->peer);
-
-    if (rd->connected) {
-        rd->connected();
-    }
+    /* AUTH first, then the scripts' SCRIPT LOAD and the requests */
+    ngx_http_dukcapil_redis_authenticate((redisAsyncContext *) ac, &rd->peer,
+                                         rd->dmcf, rd->connected);
 }
 
 

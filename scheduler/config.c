@@ -4,19 +4,24 @@
  * table of {key, type, offsetof}).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "config.h"
+#include "redis_auth.h"
 
 typedef enum {
     DK_CONF_STRING,
     DK_CONF_INT,
     DK_CONF_CLOCK, /* "HH:MM" */
     DK_CONF_TIMEZONE,
+    DK_CONF_AUTH_FILE, /* a path; the file is read into redis_user/_password */
 } dk_conf_type_t;
 
 typedef struct {
@@ -32,6 +37,8 @@ typedef struct {
 static const dk_conf_key_t dk_config_keys[] = {
     {"postgres.conninfo", DK_CONF_STRING, DK_CONF_OFF(conninfo), 0, 0, 1},
     {"redis.address", DK_CONF_STRING, DK_CONF_OFF(redis_address), 0, 0, 1},
+    {"redis.auth_file", DK_CONF_AUTH_FILE, DK_CONF_OFF(redis_auth_file), 0, 0,
+     0},
     {"redis.epoch_check_seconds", DK_CONF_INT,
      DK_CONF_OFF(redis_epoch_check_seconds), 1, 10, 0},
     {"redis.rebuild_settle_seconds", DK_CONF_INT,
@@ -92,6 +99,16 @@ dk_config_defaults(dk_config_t *cfg)
     cfg->no_show_bar_days = 14;
 }
 
+static void
+dk_conf_free_secret(char **p)
+{
+    if (*p != NULL) {
+        explicit_bzero(*p, strlen(*p));
+        free(*p);
+        *p = NULL;
+    }
+}
+
 void
 dk_config_free(dk_config_t *cfg)
 {
@@ -100,13 +117,15 @@ dk_config_free(dk_config_t *cfg)
     for (i = 0; i < DK_CONF_NKEYS; i++) {
         const dk_conf_key_t *k = &dk_config_keys[i];
 
-        if (k->type == DK_CONF_STRING || k->type == DK_CONF_TIMEZONE) {
+        if (k->type != DK_CONF_INT && k->type != DK_CONF_CLOCK) {
             char **p = (char **)((char *)cfg + k->offset);
 
             free(*p);
             *p = NULL;
         }
     }
+    dk_conf_free_secret(&cfg->redis_user);
+    dk_conf_free_secret(&cfg->redis_password);
 }
 
 static int
@@ -149,6 +168,70 @@ dk_conf_parse_clock(const char *s, int *out)
     return DK_OK;
 }
 
+static const char *
+dk_conf_keep_auth(dk_config_t *cfg, const dk_redis_auth_t *auth)
+{
+    if (auth->user != NULL) {
+        cfg->redis_user = strndup(auth->user, auth->user_len);
+        if (cfg->redis_user == NULL)
+            return "cannot be kept: out of memory";
+    }
+    cfg->redis_password = strndup(auth->password, auth->password_len);
+    if (cfg->redis_password == NULL)
+        return "cannot be kept: out of memory";
+    return NULL;
+}
+
+/* Reads the Redis credentials file (domain/redis_auth.h) into the
+ * configuration, or writes why it is refused into why. What was read is
+ * erased. */
+static int
+dk_conf_read_auth(dk_config_t *cfg, const char *path, char *why, size_t len)
+{
+    char buf[DK_REDIS_AUTH_MAX + 1];
+    const char *refused;
+    dk_redis_auth_t auth;
+    struct stat st;
+    ssize_t n = 0;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        snprintf(why, len, "cannot be read: %s", strerror(errno));
+        if (fd != -1)
+            close(fd);
+        return DK_ERR;
+    }
+    refused = dk_redis_auth_mode(st.st_mode);
+    if (refused == NULL) {
+        n = read(fd, buf, sizeof(buf));
+        if (n == -1) {
+            snprintf(why, len, "cannot be read: %s", strerror(errno));
+            close(fd);
+            return DK_ERR;
+        }
+        refused = dk_redis_auth_parse(buf, (size_t)n, &auth);
+        if (refused == NULL)
+            refused = dk_conf_keep_auth(cfg, &auth);
+        explicit_bzero(buf, (size_t)n);
+    }
+    close(fd);
+    if (refused == NULL)
+        return DK_OK;
+    snprintf(why, len, "%s", refused);
+    return DK_ERR;
+}
+
+static int
+dk_conf_keep_string(dk_conf_walk_t *w, char **field, const char *v)
+{
+    free(*field);
+    *field = strdup(v);
+    if (*field == NULL)
+        return dk_err_set(w->err, "out of memory");
+    return DK_OK;
+}
+
 /* Every "day" is a WIB day: any other zone would silently move the jobs. */
 static int
 dk_conf_timezone_ok(const char *s)
@@ -168,6 +251,15 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
         return dk_conf_error(w, node, "expected a single value for", k->key);
 
     switch (k->type) {
+    case DK_CONF_AUTH_FILE:
+        if (*v == '\0')
+            return dk_conf_error(w, node, "empty value for", k->key);
+        if (dk_conf_read_auth(w->cfg, v, reason, sizeof(reason)) != DK_OK)
+            return dk_err_set(w->err, "%s:%zu:%zu: %s: file '%s' %s", w->file,
+                              node->start_mark.line + 1,
+                              node->start_mark.column + 1, k->key, v, reason);
+        return dk_conf_keep_string(w, field, v);
+
     case DK_CONF_STRING:
     case DK_CONF_TIMEZONE:
         if (*v == '\0')
@@ -175,11 +267,7 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
         if (k->type == DK_CONF_TIMEZONE && !dk_conf_timezone_ok(v))
             return dk_conf_error(
                 w, node, "only Asia/Jakarta (WIB) is supported, not", v);
-        free(*(char **)field);
-        *(char **)field = strdup(v);
-        if (*(char **)field == NULL)
-            return dk_err_set(w->err, "out of memory");
-        return DK_OK;
+        return dk_conf_keep_string(w, field, v);
 
     case DK_CONF_INT:
         if (dk_conf_parse_int(v, k->min, k->max, field) != DK_OK) {

@@ -10,6 +10,12 @@
 typedef struct {
     char *conninfo;
     char *redis_address; /* "host:port" or "unix:/path" */
+    /* redis.auth_file, read with the configuration (domain/redis_auth.h):
+     * NULL password, no AUTH; NULL user, the default user. Never logged;
+     * erased by dk_config_free. */
+    char *redis_auth_file;
+    char *redis_user;
+    char *redis_password;
     int redis_epoch_check_seconds;
     int redis_rebuild_settle_seconds;
     char *timezone;

@@ -104,9 +104,11 @@ dk_daemon_connect(dk_daemon_t *d)
     }
     if (d->redis.ctx != NULL)
         return DK_OK;
-    if (dk_redis_connect(&d->redis, d->cfg.redis_address) != DK_OK)
-        dk_log_error("redis_unavailable", "error=%s",
-                     dk_log_quote(d->redis.err.str, q, sizeof(q)));
+    if (dk_redis_connect(&d->redis, d->cfg.redis_address, d->cfg.redis_user,
+                         d->cfg.redis_password) != DK_OK)
+        dk_log_error(d->redis.auth_refused ? "redis_auth_failed"
+                                           : "redis_unavailable",
+                     "error=%s", dk_log_quote(d->redis.err.str, q, sizeof(q)));
     else
         dk_log_info("connected", "to=redis address=%s", d->cfg.redis_address);
     return DK_OK;

@@ -59,7 +59,8 @@ static const char dk_usage[] = DK_SYNOPSIS
     "  1   the configuration is invalid\n"
     "  2   wrong command line\n"
     "  65  import-delivery: the file has bad lines; nothing was imported\n"
-    "  69  PostgreSQL or Redis unreachable\n"
+    "  69  PostgreSQL or Redis unreachable (or Redis refuses the "
+    "credentials)\n"
     "  70  the job failed (see the log and scheduler_run.error)\n"
     "  75  the job is running elsewhere; try again later\n";
 
@@ -122,9 +123,11 @@ dk_main_job(dk_config_t *cfg, dk_job_id_t id, const char *input, int dry_run)
     }
     memset(&redis, 0, sizeof(redis));
     if (id == DK_JOB_RECONCILE &&
-        dk_redis_connect(&redis, cfg->redis_address) != DK_OK) {
-        dk_log_error("redis_unavailable", "error=%s",
-                     dk_log_quote(redis.err.str, q, sizeof(q)));
+        dk_redis_connect(&redis, cfg->redis_address, cfg->redis_user,
+                         cfg->redis_password) != DK_OK) {
+        dk_log_error(redis.auth_refused ? "redis_auth_failed"
+                                        : "redis_unavailable",
+                     "error=%s", dk_log_quote(redis.err.str, q, sizeof(q)));
         dk_db_close(&db);
         return DK_EXIT_UNAVAILABLE;
     }

@@ -44,8 +44,34 @@ dk_redis_load_scripts(dk_redis_t *r)
     return DK_OK;
 }
 
+static int
+dk_redis_auth(dk_redis_t *r, const char *user, const char *password)
+{
+    const char *argv[3] = {"AUTH", user, password};
+    size_t argvlen[3] = {4, user ? strlen(user) : 0, strlen(password)};
+    redisReply *reply;
+
+    if (user == NULL) {
+        argv[1] = password;
+        argvlen[1] = argvlen[2];
+    }
+    reply = redisCommandArgv(r->ctx, user ? 3 : 2, argv, argvlen);
+    if (reply == NULL)
+        return dk_redis_fail(r, NULL);
+    if (reply->type == REDIS_REPLY_ERROR) {
+        r->auth_refused = 1;
+        dk_err_set(&r->err, "redis: authentication as '%s' failed: %.*s",
+                   user ? user : "default", (int)reply->len, reply->str);
+        freeReplyObject(reply);
+        return DK_ERR;
+    }
+    freeReplyObject(reply);
+    return DK_OK;
+}
+
 int
-dk_redis_connect(dk_redis_t *r, const char *address)
+dk_redis_connect(dk_redis_t *r, const char *address, const char *user,
+                 const char *password)
 {
     struct timeval timeout = {2, 0};
     char host[256];
@@ -69,6 +95,10 @@ dk_redis_connect(dk_redis_t *r, const char *address)
     /* a reply slower than this is a Redis in trouble: fail the job */
     timeout.tv_sec = 30;
     redisSetTimeout(r->ctx, timeout);
+    if (password != NULL && dk_redis_auth(r, user, password) != DK_OK) {
+        dk_redis_close(r);
+        return DK_ERR;
+    }
     if (dk_redis_load_scripts(r) != DK_OK) {
         dk_redis_close(r);
         return DK_ERR;

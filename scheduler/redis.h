@@ -17,6 +17,7 @@ typedef struct {
     redisContext *ctx;
     char sha[DK_LUA_COUNT][41];
     dk_err_t err;
+    int auth_refused; /* the last connect failed on AUTH */
 } dk_redis_t;
 
 /* An argument vector that grows as it is filled; its strings are copies. */
@@ -27,7 +28,11 @@ typedef struct {
     int argc, max;
 } dk_argv_t;
 
-int dk_redis_connect(dk_redis_t *r, const char *address);
+/* Connects, then AUTH (as user, or the default user when user is NULL; no
+ * AUTH when password is NULL) before anything else, then SCRIPT LOAD. A
+ * refused AUTH sets auth_refused; err names the user, never the password. */
+int dk_redis_connect(dk_redis_t *r, const char *address, const char *user,
+                     const char *password);
 void dk_redis_close(dk_redis_t *r);
 
 /* A command from a hiredis format; an error reply is a DK_ERR. The reply

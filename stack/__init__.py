@@ -18,7 +18,12 @@ Layout of DIR:
     pg/               PostgreSQL cluster (data/, postgresql.log) -- or, when
                       user postgres cannot enter DIR, /tmp/dukcapil-pg-XXXX
                       (path recorded in stack.json)
-    redis/            redis.conf, AOF, redis.log
+    redis/            redis.conf, users.acl (conf/redis-users.acl with this
+                      stack's password hashes), AOF, redis.log
+    redis-dukcapil.auth   "dukcapil PASSWORD" (mode 0600): the Redis
+                      credentials of nginx's dukcapil_redis_auth and of the
+                      scheduler's redis.auth_file
+    redis-admin.password  the password of Redis user admin (mode 0600)
     nginx/            nginx.conf, error.log, access.log, temp folders
     ops.htpasswd      operator account (nginx auth_basic)
     ops-password      its password in clear (mode 0600), printed by make run
@@ -32,14 +37,16 @@ import os
 import shutil
 import time
 
-from stack.base import REPO, StackError, free_port, wait_until
+from stack.base import (REDIS_ADMIN, REDIS_USER, REPO, StackError,
+                        free_port, wait_until)
 from stack.nginx import MODULE, OFFICES, SERVICES, NginxServer
 from stack.postgres import PostgresServer
 from stack.redis import RedisServer
 from stack.scheduler import SCHEDULER, SchedulerDaemon
 
 __all__ = ["Stack", "StackError", "wait_until", "free_port", "REPO",
-           "MODULE", "SCHEDULER", "OFFICES", "SERVICES"]
+           "MODULE", "SCHEDULER", "OFFICES", "SERVICES", "REDIS_USER",
+           "REDIS_ADMIN"]
 
 
 class Stack(PostgresServer, RedisServer, NginxServer, SchedulerDaemon):
@@ -118,7 +125,9 @@ class Stack(PostgresServer, RedisServer, NginxServer, SchedulerDaemon):
             "Operator:    user %s, password %s   (%s/api/v1/ops/...)"
             % (self.ops_user, self.ops_password, self.nginx_url),
             "PostgreSQL:  psql \"%s\"" % self.pg_conninfo,
-            "Redis:       redis-cli -p %d" % self.redis_port,
+            "Redis:       REDISCLI_AUTH=\"$(cat %s)\" redis-cli -p %d "
+            "--user %s" % (self.redis_admin_password_file, self.redis_port,
+                           REDIS_ADMIN),
             "Scheduler:   %s" % self.scheduler_yaml,
             "Logs:",
         ] + ["  %-13s %s" % l for l in logs]

@@ -4,6 +4,7 @@ processes and ports, templates, and the folder with its stack.json."""
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import time
@@ -12,6 +13,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONF_DEMO = os.path.join(REPO, "conf", "demo")
 
 IS_ROOT = os.geteuid() == 0
+
+# The users of Redis (conf/redis-users.acl): the module's and the
+# scheduler's, and the one of the tests and an operator (every command).
+REDIS_USER = "dukcapil"
+REDIS_ADMIN = "admin"
 
 
 class StackError(RuntimeError):
@@ -213,3 +219,42 @@ class Folder:
     @property
     def ops_password(self):
         return self.state.get("ops_password")
+
+    def redis_password(self, user=REDIS_USER):
+        """The password of a user of this stack's Redis, made on first use
+        and kept in stack.json (mode 0600)."""
+        passwords = self.state.setdefault("redis_passwords", {})
+        if user not in passwords:
+            passwords[user] = secrets.token_hex(20)
+            self._save_state()
+        return passwords[user]
+
+    def share_redis_credentials(self, other):
+        """Use the Redis of stack `other` (its port is given apart): its
+        users' passwords."""
+        self.state["redis_passwords"] = dict(
+            (u, other.redis_password(u)) for u in (REDIS_ADMIN, REDIS_USER))
+        self._save_state()
+
+    @property
+    def redis_auth_file(self):
+        """The module's and the scheduler's credentials, "dukcapil PASSWORD"
+        in a file of mode 0600: what dukcapil_redis_auth and the scheduler's
+        redis.auth_file read."""
+        return self.write_redis_credentials()
+
+    @property
+    def redis_admin_password_file(self):
+        """The admin's password alone (for redis-cli's REDISCLI_AUTH)."""
+        return os.path.join(self.root, "redis-admin.password")
+
+    def write_redis_credentials(self):
+        """Writes (again, if changed) the clients' files of credentials, mode
+        0600; returns the module's."""
+        path = os.path.join(self.root, "redis-dukcapil.auth")
+        write_if_changed(path, "%s %s\n" % (REDIS_USER, self.redis_password()),
+                         0o600)
+        os.chmod(path, 0o600)
+        write_if_changed(self.redis_admin_password_file,
+                         self.redis_password(REDIS_ADMIN) + "\n", 0o600)
+        return path

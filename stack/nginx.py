@@ -101,13 +101,18 @@ class NginxServer(Folder):
     def render_nginx_conf(self, extra_http="", extra_server="", workers=None,
                           services=None, offices=None, closed_weekdays="sun",
                           booking_window=14, phone_cap=5, module=None,
-                          pg_conninfo=None):
+                          pg_conninfo=None, redis_auth=None):
         """The demo nginx.conf for this stack, as text.
 
         module=False (or a missing module file when module is None and the
         default is used) leaves out load_module and every dukcapil_ line: a
-        plain nginx, to try the stack before the module exists."""
+        plain nginx, to try the stack before the module exists.
+        redis_auth: the file of dukcapil_redis_auth (default: the stack's,
+        redis_auth_file); False: no such line (Redis then refuses the
+        module)."""
         module = self.module if module is None else module
+        if redis_auth is None:
+            redis_auth = self.redis_auth_file
         services = SERVICES if services is None else services
         offices = OFFICES if offices is None else offices
         text = render("nginx.conf.in", {
@@ -118,6 +123,8 @@ class NginxServer(Folder):
             "WORKERS": workers or self.workers,
             "NGINX_DIR": self.nginx_dir,
             "REDIS_PORT": self.redis_port,
+            "REDIS_AUTH": "    dukcapil_redis_auth            %s;" % redis_auth
+                          if redis_auth else "",
             "PG_CONNINFO": pg_conninfo or "hostaddr=127.0.0.1 port=%d "
                            "dbname=dukcapil user=dukcapil" % self.pg_port,
             "HTTP_PORT": self.http_port,

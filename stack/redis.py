@@ -1,14 +1,19 @@
-"""The stack's Redis: redis.conf from conf/demo/, dk:epoch on the very first
-start, and the test tools (freeze, thaw, kill, reset)."""
+"""The stack's Redis: redis.conf from conf/demo/, its ACL users from the
+production example conf/redis-users.acl with passwords of the stack's own,
+dk:epoch on the very first start, and the test tools (freeze, thaw, kill,
+reset)."""
 
+import hashlib
 import os
 import signal
 import time
 
-from stack.base import (Folder, pid_alive, read_pid, render, run, wait_until,
-                        write_if_changed)
+from stack.base import (REDIS_ADMIN, REPO, Folder, StackError, pid_alive,
+                        read_pid, render, run, wait_until, write_if_changed)
 
 REDIS_SERVER = "/usr/bin/redis-server"
+REDIS_USERS_ACL = os.path.join(REPO, "conf", "redis-users.acl")
+HASH_PLACEHOLDER = "#SHA256_OF_THE_PASSWORD"
 
 
 class RedisServer(Folder):
@@ -31,9 +36,28 @@ class RedisServer(Folder):
         return self.redis_pid() is not None
 
     def redis(self, **kw):
-        """A redis-py client of this stack's Redis."""
+        """A redis-py client of this stack's Redis, as its admin user (every
+        command, every key)."""
         import redis
+        kw.setdefault("username", REDIS_ADMIN)
+        kw.setdefault("password", self.redis_password(REDIS_ADMIN))
         return redis.Redis(host="127.0.0.1", port=self.redis_port, **kw)
+
+    # --- its users (their passwords: base.Folder) ---
+
+    def redis_users_acl(self):
+        """conf/redis-users.acl, each user's placeholder hash replaced with
+        the SHA-256 of its password here."""
+        lines = []
+        with open(REDIS_USERS_ACL) as f:
+            for line in f.read().splitlines():
+                words = line.split()
+                if HASH_PLACEHOLDER in words:
+                    digest = hashlib.sha256(self.redis_password(
+                        words[1]).encode()).hexdigest()
+                    line = line.replace(HASH_PLACEHOLDER, "#" + digest)
+                lines.append(line)
+        return "\n".join(lines) + "\n"
 
     def start_redis(self, set_epoch=True):
         """Start Redis if not running. On the very first start of this Redis
@@ -43,9 +67,13 @@ class RedisServer(Folder):
         if running:
             return
         os.makedirs(self.redis_dir, exist_ok=True)
+        acl = os.path.join(self.redis_dir, "users.acl")
+        write_if_changed(acl, self.redis_users_acl(), 0o600)
+        self.write_redis_credentials()
         conf = render("redis.conf.in", {
             "REDIS_PORT": self.redis_port,
             "REDIS_DIR": self.redis_dir,
+            "ACL_FILE": acl,
             "APPENDONLY": "yes" if self.persistence else "no",
             "SAVE": '""',
             # tests make Redis slow on purpose (DEBUG SLEEP); make run: no
@@ -72,6 +100,10 @@ class RedisServer(Folder):
         import redis
         try:
             return r.ping()
+        except redis.AuthenticationError as e:
+            raise StackError("redis refuses the stack's admin user (%s): a "
+                             "Redis started before the stack had users? Stop "
+                             "it, then start again" % e)
         except (redis.ConnectionError, redis.BusyLoadingError):
             return False
 
@@ -95,6 +127,10 @@ class RedisServer(Folder):
         import redis
         try:
             r.shutdown(nosave=not self.persistence)
+        except redis.AuthenticationError:
+            # a Redis started before the stack had users: SIGTERM is a
+            # shutdown too (it writes the AOF)
+            os.kill(pid, signal.SIGTERM)
         except redis.ConnectionError:
             pass
         finally:

@@ -57,6 +57,7 @@ def config(st, outbox):
   conninfo: "%s"
 redis:
   address: "127.0.0.1:%d"
+  auth_file: "%s"
   rebuild_settle_seconds: 0
 delivery:
   budget_total: 1000000
@@ -66,7 +67,7 @@ delivery:
   outbox_dir: "%s"
 appointments:
   window_days: 14
-""" % (st.pg_conninfo, st.redis_port, outbox))
+""" % (st.pg_conninfo, st.redis_port, st.redis_auth_file, outbox))
     return path
 
 

@@ -169,6 +169,7 @@ def second_nginx(make_stack, base, **nginx_kw):
     as `base`: what a second machine behind the load balancer is."""
     st = make_stack(start=False, redis_port=base.redis_port,
                     pg_port=base.pg_port)
+    st.share_redis_credentials(base)
     st.state["ops_password_wanted"] = base.ops_password
     st.start_nginx(**nginx_kw)
     return st

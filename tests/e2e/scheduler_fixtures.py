@@ -102,6 +102,7 @@ class SchedulerStack:
         keys = {
             "postgres.conninfo": '"%s"' % self.conninfo,
             "redis.address": '"127.0.0.1:%d"' % self.st.redis_port,
+            "redis.auth_file": '"%s"' % self.st.redis_auth_file,
             "redis.epoch_check_seconds": "2",
             "jobs.delivery_batch.at": '"01:00"',
             "jobs.reconcile.at": '"02:00"',

@@ -27,8 +27,14 @@ MODULE = os.path.join(REPO, "build", "ngx_http_dukcapil_module.so")
 
 def production_conf_for_test(dirname):
     text = open(os.path.join(CONF, "nginx.conf")).read()
+    auth = os.path.join(dirname, "redis.auth")
+    with open(auth, "w") as f:
+        f.write("dukcapil not-a-real-password\n")
+    os.chmod(auth, 0o600)
     swaps = [
         (r"load_module \S+;", "load_module %s;" % MODULE),
+        (r"dukcapil_redis_auth\s+/etc/dukcapil/redis.auth;",
+         "dukcapil_redis_auth %s;" % auth),
         (r"\nuser www-data;", "\n"),
         (r"pid /run/nginx.pid;", "pid %s/nginx.pid;" % dirname),
         (r"/var/log/nginx/", dirname + "/"),
