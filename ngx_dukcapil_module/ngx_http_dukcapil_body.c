@@ -369,6 +369,66 @@ ngx_http_dukcapil_header(ngx_http_request_t *r, const char *name, size_t len)
 }
 
 
+/*
+ * Whether a browser sent the request from the service's own pages.  A
+ * Sec-Fetch-Site other than same-origin or none, or an Origin other than
+ * the request's own scheme://host, is another site's page at work: a form
+ * or a fetch riding on an operator's cached credentials.  A request with
+ * neither header (curl, a script) is not a browser's, and passes.
+ */
+ngx_int_t
+ngx_http_dukcapil_same_origin(ngx_http_request_t *r)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_str_t         scheme;
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_dukcapil_header(r, "Sec-Fetch-Site",
+                                 sizeof("Sec-Fetch-Site") - 1);
+
+    if (h != NULL
+        && !(h->value.len == sizeof("same-origin") - 1
+             && ngx_strncasecmp(h->value.data, (u_char *) "same-origin",
+                                h->value.len) == 0)
+        && !(h->value.len == sizeof("none") - 1
+             && ngx_strncasecmp(h->value.data, (u_char *) "none",
+                                h->value.len) == 0))
+    {
+        return NGX_DECLINED;
+    }
+
+    h = ngx_http_dukcapil_header(r, "Origin", sizeof("Origin") - 1);
+    if (h == NULL) {
+        return NGX_OK;
+    }
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        ngx_str_set(&scheme, "https://");
+    } else
+#endif
+    {
+        ngx_str_set(&scheme, "http://");
+    }
+
+    p = h->value.data;
+    len = h->value.len;
+
+    if (r->headers_in.host == NULL
+        || len != scheme.len + r->headers_in.host->value.len
+        || ngx_strncasecmp(p, scheme.data, scheme.len) != 0
+        || ngx_strncasecmp(p + scheme.len, r->headers_in.host->value.data,
+                           r->headers_in.host->value.len)
+           != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
 /* NGX_OK with the 16 digits, NGX_DECLINED when absent, NGX_ERROR if bad */
 
 ngx_int_t

@@ -50,6 +50,7 @@ ngx_int_t ngx_http_dukcapil_body_fields(ngx_http_request_t *r, ngx_str_t *raw,
 ngx_int_t ngx_http_dukcapil_body_string(ngx_http_dukcapil_body_t *body,
     const char *key, ngx_str_t *value);
 
+ngx_int_t ngx_http_dukcapil_same_origin(ngx_http_request_t *r);
 ngx_table_elt_t *ngx_http_dukcapil_header(ngx_http_request_t *r,
     const char *name, size_t len);
 ngx_int_t ngx_http_dukcapil_header_nik(ngx_http_request_t *r,

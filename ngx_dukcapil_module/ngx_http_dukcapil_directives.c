@@ -28,6 +28,7 @@ typedef struct {
 /* where an operator's endpoint is turned on, for the check at the end */
 typedef struct {
     ngx_http_dukcapil_auth_basic_t    *auth;
+    ngx_http_core_loc_conf_t          *core;
     ngx_str_t                          endpoint;
     ngx_str_t                          file;
     ngx_uint_t                         line;
@@ -425,6 +426,7 @@ ngx_http_dukcapil_ops_location(ngx_conf_t *cf,
 
     ops->auth = ngx_http_conf_get_module_loc_conf(cf,
                                                   ngx_http_auth_basic_module);
+    ops->core = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
     ops->endpoint = *endpoint;
     ops->file = cf->conf_file->file.name;
     ops->line = cf->conf_file->line;
@@ -435,8 +437,11 @@ ngx_http_dukcapil_ops_location(ngx_conf_t *cf,
 
 /*
  * An operator's endpoint is never open by mistake: its location, merged,
- * has auth_basic with a user file, so that the actor the audit trail
- * records is one nginx verified.  Checked once every location is merged.
+ * has auth_basic with a user file and a realm that is not a variable (one
+ * that could say "off"), and "satisfy all" (with "satisfy any", an allowed
+ * address skips the password, and the Basic header is nobody's word), so
+ * that the actor the audit trail records is one nginx verified.  Checked
+ * once every location is merged.
  */
 ngx_int_t
 ngx_http_dukcapil_ops_authenticated(ngx_conf_t *cf,
@@ -456,20 +461,28 @@ ngx_http_dukcapil_ops_authenticated(ngx_conf_t *cf,
     for (i = 0; i < dmcf->ops_locations->nelts; i++) {
         realm = loc[i].auth->realm;
 
-        if (realm != NULL && loc[i].auth->user_file != NULL
-            && !(realm->lengths == NULL
-                 && realm->value.len == off.len
-                 && ngx_strncmp(realm->value.data, off.data, off.len) == 0))
+        if (realm == NULL || loc[i].auth->user_file == NULL
+            || realm->lengths != NULL
+            || (realm->value.len == off.len
+                && ngx_strncmp(realm->value.data, off.data, off.len) == 0))
         {
-            continue;
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"dukcapil_endpoint %V\" in %V:%ui has no "
+                          "\"auth_basic\" with a fixed realm and "
+                          "\"auth_basic_user_file\": an operator's "
+                          "endpoint must not be open to anyone",
+                          &loc[i].endpoint, &loc[i].file, loc[i].line);
+            return NGX_ERROR;
         }
 
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"dukcapil_endpoint %V\" in %V:%ui has no "
-                      "\"auth_basic\" with \"auth_basic_user_file\": an "
-                      "operator's endpoint must not be open to anyone",
-                      &loc[i].endpoint, &loc[i].file, loc[i].line);
-        return NGX_ERROR;
+        if (loc[i].core->satisfy != NGX_HTTP_SATISFY_ALL) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "\"dukcapil_endpoint %V\" in %V:%ui is under "
+                          "\"satisfy any\": an operator's password must "
+                          "be checked whatever the address",
+                          &loc[i].endpoint, &loc[i].file, loc[i].line);
+            return NGX_ERROR;
+        }
     }
 
     return NGX_OK;

@@ -39,6 +39,9 @@ static void ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r);
 static void ngx_http_dukcapil_ops_status_send(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_ops_status_done(void *data, PGresult *res,
     ngx_uint_t backend);
+static ngx_int_t ngx_http_dukcapil_ops_write(ngx_http_request_t *r,
+    ngx_uint_t method, ngx_http_client_body_handler_pt post);
+static void ngx_http_dukcapil_ops_check_in_body(ngx_http_request_t *r);
 static void ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res,
     ngx_uint_t backend);
 static void ngx_http_dukcapil_ops_quota_body(ngx_http_request_t *r);
@@ -61,7 +64,7 @@ static const char  *ngx_http_dukcapil_statuses[] = {
 ngx_int_t
 ngx_http_dukcapil_ops_status_handler(ngx_http_request_t *r)
 {
-    return ngx_http_dukcapil_read_json(r, NGX_HTTP_POST,
+    return ngx_http_dukcapil_ops_write(r, NGX_HTTP_POST,
                                        ngx_http_dukcapil_ops_status_body);
 }
 
@@ -202,32 +205,48 @@ ngx_http_dukcapil_ops_status_done(void *data, PGresult *res, ngx_uint_t backend)
 }
 
 
-/* POST /api/v1/ops/appointments/{code}/check-in, only on its date */
-
+/*
+ * POST /api/v1/ops/appointments/{code}/check-in, only on its date.  Its
+ * body is a JSON object ({} will do): a request a page of another site can
+ * make a browser send (a form, a fetch without a preflight) cannot carry
+ * one.
+ */
 ngx_int_t
 ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r)
 {
+    return ngx_http_dukcapil_ops_write(r, NGX_HTTP_POST,
+                                       ngx_http_dukcapil_ops_check_in_body);
+}
+
+
+static void
+ngx_http_dukcapil_ops_check_in_body(ngx_http_request_t *r)
+{
+    json_t                   *json;
     ngx_int_t                 rc;
+    ngx_str_t                 raw;
     ngx_http_dukcapil_ops_t  *ops;
     ngx_http_dukcapil_job_t  *job;
     char                      code[DK_CODE_LEN + 1];
 
-    rc = ngx_http_dukcapil_no_body(r, NGX_HTTP_POST);
-    if (rc != NGX_OK) {
-        return rc;
+    json = ngx_http_dukcapil_body_json(r, &raw, &rc);
+    if (json == NULL) {
+        ngx_http_finalize_request(r, rc);
+        return;
     }
 
     if (ngx_http_dukcapil_uri_code(r, 1, 'A', code) != NGX_OK) {
-        return ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND,
-                                            "not_found", NULL);
+        ngx_http_finalize_request(r,
+            ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                         NULL));
+        return;
     }
 
     job = ngx_http_dukcapil_job_create(r, 1, sizeof(ngx_http_dukcapil_ops_t));
     if (job == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
-
-    r->main->count++;
 
     ops = job->data;
     ngx_memcpy(ops->code, code, sizeof(code));
@@ -239,8 +258,6 @@ ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r)
 
     ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_CHECK_IN,
                                 3, ngx_http_dukcapil_ops_checked_in);
-
-    return NGX_DONE;
 }
 
 
@@ -288,7 +305,7 @@ ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res, ngx_uint_t backend)
 ngx_int_t
 ngx_http_dukcapil_ops_quota_handler(ngx_http_request_t *r)
 {
-    return ngx_http_dukcapil_read_json(r, NGX_HTTP_PUT,
+    return ngx_http_dukcapil_ops_write(r, NGX_HTTP_PUT,
                                        ngx_http_dukcapil_ops_quota_body);
 }
 
@@ -468,6 +485,27 @@ ngx_http_dukcapil_ops_quota_done(void *data, ngx_int_t rc)
                   "service", ngx_http_dukcapil_service_codes[ops->service].data,
                   "date", ops->date,
                   "quota", atoi(ops->quota)));
+}
+
+
+/*
+ * An operator's step: a JSON body of method, sent from the service's own
+ * pages or by no browser at all.
+ */
+static ngx_int_t
+ngx_http_dukcapil_ops_write(ngx_http_request_t *r, ngx_uint_t method,
+    ngx_http_client_body_handler_pt post)
+{
+    if (ngx_http_dukcapil_same_origin(r) != NGX_OK) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_dukcapil_send_error(r, NGX_HTTP_FORBIDDEN,
+                                            "cross_site_request", NULL);
+    }
+
+    return ngx_http_dukcapil_read_json(r, method, post);
 }
 
 

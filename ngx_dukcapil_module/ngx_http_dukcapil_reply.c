@@ -56,8 +56,10 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "idempotency_in_progress", "Permintaan dengan Idempotency-Key ini "
                                  "masih diproses. Silakan ulangi sebentar "
                                  "lagi." },
-    { "invalid_idempotency_key", "Idempotency-Key tidak valid "
-                                 "(1 sampai 255 karakter)." },
+    { "invalid_idempotency_key", "Idempotency-Key tidak valid (16 sampai "
+                                 "64 huruf, angka, \"-\" atau \"_\")." },
+    { "cross_site_request", "Permintaan ini hanya dapat dikirim dari "
+                            "halaman petugas layanan ini sendiri." },
     { "checked_in", "Janji temu yang sudah check-in tidak dapat "
                     "dibatalkan." },
     { "appointment_closed", "Janji temu ini tidak dapat diubah lagi." },

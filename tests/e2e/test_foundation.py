@@ -119,14 +119,20 @@ def test_config_test_rejects_bad_value(stack, directive, replace, bad):
         "the message does not give %s:%d:\n%s" % (path, lineno[0], out)
 
 
-@pytest.mark.parametrize("auth", ["", "auth_basic off;",
-                                  'auth_basic "Petugas";'],
-                         ids=["none", "off", "no-user-file"])
+@pytest.mark.parametrize("auth", [
+    "", "auth_basic off;", 'auth_basic "Petugas";',
+    "auth_basic $http_x_realm; auth_basic_user_file %(htpasswd)s;",
+    'auth_basic "Petugas"; auth_basic_user_file %(htpasswd)s; '
+    "satisfy any; allow 127.0.0.1; deny all;"],
+    ids=["none", "off", "no-user-file", "variable-realm", "satisfy-any"])
 def test_an_operators_endpoint_without_authentication_fails_nginx_t(stack,
                                                                     auth):
     """`dukcapil_endpoint ops_*` where auth_basic does not apply (none, off,
-    or no user file) is refused by `nginx -t`, with the file and the line:
-    the audit trail's actor is only ever one nginx verified."""
+    no user file, a realm a request could turn off) or need not (`satisfy
+    any`: an allowed address skips the password) is refused by `nginx -t`,
+    with the file and the line: the audit trail's actor is only ever one
+    nginx verified."""
+    auth = auth % {"htpasswd": stack.htpasswd}
     line = "location = /open-ops { %s dukcapil_endpoint ops_quota; }" % auth
     text = stack.render_nginx_conf(extra_server="        " + line)
     lineno = [i for i, l in enumerate(text.split("\n"), 1)

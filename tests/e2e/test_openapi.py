@@ -380,18 +380,19 @@ def test_operators_check_in_and_quota_answers_are_as_documented(stack, http):
     date = first_open_date()
 
     today_code, _ = insert_appointment(stack, 1, wib_today())
-    r = check(http.ops.post(OPS_CHECK_IN % today_code), *OP_CHECK_IN)
+    r = check(http.ops.post(OPS_CHECK_IN % today_code, {}), *OP_CHECK_IN)
     assert (r.status, r.json()["status"]) == (200, "checked_in"), r
-    r = check(http.ops.post(OPS_CHECK_IN % today_code), *OP_CHECK_IN)
+    r = check(http.ops.post(OPS_CHECK_IN % today_code, {}), *OP_CHECK_IN)
     assert (r.status, r.json()["error"], r.json()["status"]) == \
         (409, "appointment_closed", "checked_in"), r
     booked = http.post(BOOK, booking(2, date)).json()["code"]
-    r = check(http.ops.post(OPS_CHECK_IN % booked), *OP_CHECK_IN)
+    r = check(http.ops.post(OPS_CHECK_IN % booked, {}), *OP_CHECK_IN)
     assert (r.status, r.json()["error"], r.json()["date"]) == \
         (409, "not_today", str(date)), r
-    assert check(http.ops.post(OPS_CHECK_IN % random_code("A")),
+    assert check(http.ops.post(OPS_CHECK_IN % random_code("A"), {}),
                  *OP_CHECK_IN).status == 404
-    assert check(http.post(OPS_CHECK_IN % booked), *OP_CHECK_IN).status == 401
+    assert check(http.post(OPS_CHECK_IN % booked, {}),
+                 *OP_CHECK_IN).status == 401
     assert check(from_outside(stack, "POST", OPS_CHECK_IN % booked),
                  *OP_CHECK_IN).status == 403
 

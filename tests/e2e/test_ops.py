@@ -48,7 +48,7 @@ def ops_requests(stack, http, date):
     assert r.status == 201, r
     return app_code, r.json()["code"], [
         ("status", "POST", OPS_STATUS % app_code, {"status": "verified"}),
-        ("check-in", "POST", OPS_CHECK_IN % r.json()["code"], None),
+        ("check-in", "POST", OPS_CHECK_IN % r.json()["code"], {}),
         ("quota", "PUT", OPS_QUOTA, {"office": "mpp", "service": "ktp",
                                      "date": str(date), "quota": 1}),
     ]
@@ -107,6 +107,56 @@ def test_ops_endpoints_from_a_denied_address_are_403_even_with_credentials(
     # and the public API stays open to 127.0.0.2
     r = denied.get("/api/v1/services")
     assert r.status == 200, r.body
+
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},
+    {"Origin": "https://calo.example"},
+    {"Origin": "null"},
+    {"Origin": "https://127.0.0.1"},            # another scheme and port
+    {"Sec-Fetch-Site": "same-origin", "Origin": "http://evil.example"},
+], ids=["cross-site", "same-site", "foreign-origin", "null-origin",
+        "other-port", "origin-lies"])
+def test_ops_steps_a_page_of_another_site_makes_a_browser_send_are_403(
+        stack, http, clean_log, headers):
+    """With the operator's credentials cached by the browser, a page of
+    another site that makes it send an operator's step (Sec-Fetch-Site not
+    same-origin, or a foreign Origin) is answered 403 cross_site_request,
+    and nothing changes; the same step from the service's own page (its own
+    Origin, same-origin) or from no browser at all goes through."""
+    date = first_open_date()
+    app_code, appt_code, reqs = ops_requests(stack, http, date)
+    for name, method, path, body in reqs:
+        r = http.ops.request(method, path, body, headers=headers)
+        assert (r.status, r.error) == (403, "cross_site_request"), (name, r)
+    assert_nothing_done(stack, app_code, appt_code)
+
+    own = {"Origin": "http://127.0.0.1:%d" % stack.http_port,
+           "Sec-Fetch-Site": "same-origin"}
+    for name, method, path, body in reqs:
+        r = http.ops.request(method, path, body, headers=own)
+        # the step's own answer (the appointment is for tomorrow)
+        assert r.status == 200 or (r.status, r.error) == \
+            (409, "not_today"), (name, r)
+
+
+def test_ops_steps_need_a_json_body(stack, http, clean_log):
+    """A check-in (like every operator's step) needs a JSON body: a form
+    post, which a page of another site can make a browser send without
+    asking, is 415, and a body that is not a JSON object is 400."""
+    date = first_open_date()
+    app_code, appt_code, reqs = ops_requests(stack, http, date)
+    path = OPS_CHECK_IN % appt_code
+    r = http.ops.request("POST", path, None)
+    assert (r.status, r.error) == (415, "unsupported_media_type"), r
+    r = http.ops.request("POST", path, b"code=x", headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert (r.status, r.error) == (415, "unsupported_media_type"), r
+    r = http.ops.request("POST", path, b"[]", headers={
+        "Content-Type": "application/json"})
+    assert (r.status, r.error) == (400, "invalid_json"), r
+    assert_nothing_done(stack, app_code, appt_code)
 
 
 # --- quota overrides --------------------------------------------------------------
@@ -227,7 +277,7 @@ def test_check_in_on_the_appointments_date_records_the_operator(
     checked_in; a second check-in changes nothing."""
     today = wib_today()
     code, nik = insert_appointment(stack, 1, today)
-    r = http.ops.post(OPS_CHECK_IN % code)
+    r = http.ops.post(OPS_CHECK_IN % code, {})
     assert (r.status, r.json()) == (200, {"code": code,
                                           "status": "checked_in"}), r
     row = appointment_row(stack, code)
@@ -236,7 +286,7 @@ def test_check_in_on_the_appointments_date_records_the_operator(
     assert row["checked_in_at"] is not None
     g = http.get("%s/%s" % (BOOK, code), headers={"X-NIK": nik})
     assert (g.status, g.json()["status"]) == (200, "checked_in"), g
-    again = http.ops.post(OPS_CHECK_IN % code)
+    again = http.ops.post(OPS_CHECK_IN % code, {})
     assert again.status in (200, 409), again
     assert appointment_row(stack, code)["checked_in_at"] == \
         row["checked_in_at"]
@@ -253,7 +303,7 @@ def test_check_in_on_another_date_is_409_not_today(stack, http, clean_log):
                                  wib_today() - datetime.timedelta(days=1))
     for code, date in ((future, tomorrow),
                        (past, wib_today() - datetime.timedelta(days=1))):
-        r = http.ops.post(OPS_CHECK_IN % code)
+        r = http.ops.post(OPS_CHECK_IN % code, {})
         assert (r.status, r.error, r.json().get("date")) == \
             (409, "not_today", str(date)), r
         row = appointment_row(stack, code)
@@ -277,12 +327,12 @@ def test_check_in_of_cancelled_or_no_show_is_409_closed(
     assert d.status == 200, d
     for code, status in ((cancelled, "cancelled"), (no_show, "no_show"),
                          (by_citizen, "cancelled")):
-        r = http.ops.post(OPS_CHECK_IN % code)
+        r = http.ops.post(OPS_CHECK_IN % code, {})
         assert (r.status, r.error) == (409, "appointment_closed"), \
             (status, r)
         row = appointment_row(stack, code)
         assert row["status"] == status and row["checked_in_at"] is None
-    r = http.ops.post(OPS_CHECK_IN % "A-0000-0000-0000")
+    r = http.ops.post(OPS_CHECK_IN % "A-0000-0000-0000", {})
     assert (r.status, r.error) == (404, "not_found"), r
 
 
@@ -305,12 +355,12 @@ def test_check_in_day_is_the_wib_day_not_the_servers(
     mark = st.error_log_size()
     ops = http_for(st).ops
     code, _ = insert_appointment(stack, 50, wib_date)
-    r = ops.post(OPS_CHECK_IN % code)
+    r = ops.post(OPS_CHECK_IN % code, {})
     assert (r.status, r.json().get("status")) == (200, "checked_in"), \
         (utc_now, r)
     if utc_date:
         other, _ = insert_appointment(stack, 51, utc_date)
-        r = ops.post(OPS_CHECK_IN % other)
+        r = ops.post(OPS_CHECK_IN % other, {})
         assert (r.status, r.error, r.json().get("date")) == \
             (409, "not_today", utc_date), (utc_now, r)
         assert appointment_row(stack, other)["status"] == "booked"
