@@ -146,6 +146,21 @@ dk_date_weekday(int32_t day)
     return w < 0 ? w + 7 : w;
 }
 
+int32_t
+dk_date_make(int year, int month, int mday)
+{
+    return (int32_t)days_from_civil(year, month, mday);
+}
+
+void
+dk_date_split(int32_t day, int *year, int *month, int *mday)
+{
+    int64_t y;
+
+    civil_from_days(day, &y, month, mday);
+    *year = (int)y;
+}
+
 size_t
 dk_rfc3339_wib(int64_t unix_us, char out[DK_RFC3339_MAX])
 {

@@ -30,6 +30,11 @@ void dk_date_format(int32_t day, char out[DK_DATE_LEN + 1]);
 /* 0 = Sunday ... 6 = Saturday. */
 int dk_date_weekday(int32_t day);
 
+/* The day of a calendar date (month 1..12, mday 1..31, not checked), and
+ * back. */
+int32_t dk_date_make(int year, int month, int mday);
+void dk_date_split(int32_t day, int *year, int *month, int *mday);
+
 /* Writes the instant as WIB local time, "2026-12-01T08:00:00+07:00", and
  * returns its length. Seconds precision: sub-second digits are dropped (the
  * instant is rounded down), which is all the audit trail shows. An instant
