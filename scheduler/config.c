@@ -22,6 +22,9 @@ typedef enum {
     DK_CONF_CLOCK, /* "HH:MM" */
     DK_CONF_TIMEZONE,
     DK_CONF_AUTH_FILE, /* a path; the file is read into redis_user/_password */
+    DK_CONF_PERIOD_START,  /* "MM-DD", into budget_rule */
+    DK_CONF_PERIOD_MONTHS, /* 1, 2, 3, 4, 6 or 12, into budget_rule */
+    DK_CONF_REMOVED,       /* a key of an older version: refused, with why */
 } dk_conf_type_t;
 
 typedef struct {
@@ -49,8 +52,11 @@ static const dk_conf_key_t dk_config_keys[] = {
     {"jobs.reconcile.at", DK_CONF_CLOCK, DK_CONF_OFF(reconcile_at), 0, 0, 0},
     {"delivery.budget_total", DK_CONF_INT, DK_CONF_OFF(budget_total), 0,
      10000000, 0},
-    {"delivery.budget_period", DK_CONF_STRING, DK_CONF_OFF(budget_period), 0, 0,
-     1},
+    {"delivery.budget_period_start", DK_CONF_PERIOD_START,
+     DK_CONF_OFF(budget_rule), 0, 0, 0},
+    {"delivery.budget_period_months", DK_CONF_PERIOD_MONTHS,
+     DK_CONF_OFF(budget_rule), 0, 0, 0},
+    {"delivery.budget_period", DK_CONF_REMOVED, 0, 0, 0, 0},
     {"delivery.per_night_cap", DK_CONF_INT, DK_CONF_OFF(per_night_cap), 1,
      10000000, 0},
     {"delivery.batch_size", DK_CONF_INT, DK_CONF_OFF(batch_size), 1, 100000, 0},
@@ -58,6 +64,9 @@ static const dk_conf_key_t dk_config_keys[] = {
     {"delivery.city", DK_CONF_STRING, DK_CONF_OFF(city), 0, 0, 0},
     {"delivery.manifest_retention_days", DK_CONF_INT,
      DK_CONF_OFF(manifest_retention_days), 1, 3660, 0},
+    {"delivery.max_attempts", DK_CONF_INT, DK_CONF_OFF(max_attempts), 1, 10, 0},
+    {"delivery.pickup_after_days", DK_CONF_INT, DK_CONF_OFF(pickup_after_days),
+     1, 3660, 0},
     {"appointments.window_days", DK_CONF_INT, DK_CONF_OFF(window_days), 1, 366,
      0},
     {"appointments.admission_grace_seconds", DK_CONF_INT,
@@ -89,9 +98,14 @@ dk_config_defaults(dk_config_t *cfg)
     cfg->delivery_batch_at = 1 * 60;
     cfg->reconcile_at = 2 * 60;
     cfg->budget_total = 2500;
+    cfg->budget_rule.start_month = 1;
+    cfg->budget_rule.start_day = 1;
+    cfg->budget_rule.months = 12;
     cfg->per_night_cap = 500;
     cfg->batch_size = 100;
     cfg->manifest_retention_days = 30;
+    cfg->max_attempts = 3;
+    cfg->pickup_after_days = 30;
     cfg->window_days = 14;
     cfg->admission_grace_seconds = 120;
     cfg->no_show_count = 2;
@@ -117,7 +131,8 @@ dk_config_free(dk_config_t *cfg)
     for (i = 0; i < DK_CONF_NKEYS; i++) {
         const dk_conf_key_t *k = &dk_config_keys[i];
 
-        if (k->type != DK_CONF_INT && k->type != DK_CONF_CLOCK) {
+        if (k->type == DK_CONF_STRING || k->type == DK_CONF_TIMEZONE ||
+            k->type == DK_CONF_AUTH_FILE) {
             char **p = (char **)((char *)cfg + k->offset);
 
             free(*p);
@@ -281,6 +296,27 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
         if (dk_conf_parse_clock(v, field) != DK_OK)
             return dk_conf_error(w, node, "expected HH:MM (WIB) for", k->key);
         return DK_OK;
+
+    case DK_CONF_PERIOD_START:
+        if (dk_budget_start_parse(v, strlen(v), field) != 0)
+            return dk_conf_error(w, node,
+                                 "expected MM-DD, a day 01..28 of a month, for",
+                                 k->key);
+        return DK_OK;
+
+    case DK_CONF_PERIOD_MONTHS:
+        if (dk_conf_parse_int(v, 1, 12, &w->cfg->budget_rule.months) != DK_OK ||
+            !dk_budget_months_valid(w->cfg->budget_rule.months))
+            return dk_conf_error(
+                w, node, "expected 1, 2, 3, 4, 6 or 12 (months) for", k->key);
+        return DK_OK;
+
+    case DK_CONF_REMOVED:
+        return dk_conf_error(w, node,
+                             "a budget period is dates now: remove it "
+                             "(budget_period_start and budget_period_months "
+                             "say when periods start)",
+                             k->key);
     }
     return DK_ERR;
 }

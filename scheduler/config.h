@@ -5,6 +5,7 @@
 #ifndef DK_CONFIG_H
 #define DK_CONFIG_H
 
+#include "budget.h"
 #include "status.h"
 
 typedef struct {
@@ -21,13 +22,18 @@ typedef struct {
     char *timezone;
     int delivery_batch_at; /* minutes after midnight WIB */
     int reconcile_at;
-    int budget_total;
-    char *budget_period;
+    int budget_total; /* deliveries paid for in each period */
+    /* budget_period_start ("MM-DD") and budget_period_months: the periods
+     * of the budget, as dates (domain/budget.h) */
+    dk_budget_rule_t budget_rule;
     int per_night_cap;
     int batch_size;
     char *outbox_dir;
     char *city;
     int manifest_retention_days; /* a lost manifest is written again */
+    int max_attempts;      /* failed deliveries before pickup at an office */
+    int pickup_after_days; /* a post document not batched after this long is
+                            * to be picked up at an office */
     int window_days;
     int admission_grace_seconds;
     int no_show_count;

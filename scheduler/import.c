@@ -342,7 +342,7 @@ static int
 dk_import_apply(dk_import_t *im, const char *sha)
 {
     dk_job_t *job = im->job;
-    char run[24], import_id[24];
+    char run[24], import_id[24], attempts[16];
     const char *params[] = {run, job->input, sha};
     PGresult *res;
     int i;
@@ -363,9 +363,12 @@ dk_import_apply(dk_import_t *im, const char *sha)
         return dk_err_set(&job->err, "%s", job->db->err.str);
 
     params[0] = import_id;
-    if (dk_db_query(job->db, &res,
-                    "SELECT bad_line, reason FROM delivery_import_apply($1)", 1,
-                    params) != DK_OK)
+    params[1] = attempts;
+    snprintf(attempts, sizeof(attempts), "%d", job->cfg->max_attempts);
+    if (dk_db_query(
+            job->db, &res,
+            "SELECT bad_line, reason FROM delivery_import_apply($1, $2)", 2,
+            params) != DK_OK)
         return dk_err_set(&job->err, "%s", job->db->err.str);
     for (i = 0; i < PQntuples(res); i++)
         if (dk_import_bad(im, atoi(PQgetvalue(res, i, 0)),
@@ -375,13 +378,19 @@ dk_import_apply(dk_import_t *im, const char *sha)
         }
     PQclear(res);
 
+    /* to_pickup: the documents this file sent back to an office */
     if (dk_db_query(job->db, &res,
-                    "SELECT lines, applied, ignored FROM delivery_import"
-                    " WHERE id = $1",
+                    "SELECT i.lines, i.applied, i.ignored,"
+                    " (SELECT count(DISTINCT e.delivery_id)"
+                    "    FROM delivery_event e JOIN delivery d"
+                    "      ON d.id = e.delivery_id"
+                    "   WHERE e.import_id = i.id AND d.status = 'returned')"
+                    " FROM delivery_import i WHERE i.id = $1",
                     1, params) != DK_OK)
         return dk_err_set(&job->err, "%s", job->db->err.str);
     dk_job_count(job, "applied", atoll(PQgetvalue(res, 0, 1)));
     dk_job_count(job, "ignored", atoll(PQgetvalue(res, 0, 2)));
+    dk_job_count(job, "to_pickup", atoll(PQgetvalue(res, 0, 3)));
     PQclear(res);
     return DK_OK;
 }

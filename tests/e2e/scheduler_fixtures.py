@@ -29,8 +29,9 @@ KEEP = os.environ.get("DUKCAPIL_KEEP_STACKS") == "1"
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 DATA_TABLES = ("delivery_event", "delivery_import", "delivery",
-               "delivery_batch", "scheduler_run", "application_history",
-               "application", "appointment", "quota_override")
+               "delivery_batch", "delivery_period", "scheduler_run",
+               "application_history", "application", "appointment",
+               "quota_override")
 
 
 def code(prefix, n):
@@ -40,6 +41,16 @@ def code(prefix, n):
         s = CROCKFORD[n % 32] + s
         n //= 32
     return "%s-%s-%s-%s" % (prefix, s[:4], s[4:8], s[8:])
+
+
+WIB = datetime.timezone(datetime.timedelta(hours=7))
+
+
+def clock_at(wib):
+    """The environment that sets the scheduler's clock (DK_CLOCK_OFFSET) to
+    the WIB time `wib`, 'YYYY-MM-DD HH:MM', for one run."""
+    at = datetime.datetime.strptime(wib, "%Y-%m-%d %H:%M").replace(tzinfo=WIB)
+    return {"DK_CLOCK_OFFSET": str(int(at.timestamp() - time.time()))}
 
 
 # --- the stack --------------------------------------------------------------
@@ -107,7 +118,9 @@ class SchedulerStack:
             "jobs.delivery_batch.at": '"01:00"',
             "jobs.reconcile.at": '"02:00"',
             "delivery.budget_total": "2500",
-            "delivery.budget_period": '"2026"',
+            # the seeds are completed on 2026-11-01: none is overdue unless
+            # a test says so
+            "delivery.pickup_after_days": "3650",
             "delivery.per_night_cap": "500",
             "delivery.batch_size": "4",
             "delivery.outbox_dir": '"%s"' % self.outbox,

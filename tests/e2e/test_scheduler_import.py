@@ -76,10 +76,19 @@ def test_good_file_moves_deliveries_and_applications(batched):
                      " ON a.id = h.application_id WHERE a.code = %s"
                      " AND actor = 'pos-indonesia' ORDER BY h.id",
                      (code("P", 3),))
-    assert hist == [("batched", "returned", "alamat tidak ditemukan"),
-                    ("returned", "awaiting_pickup", "returned by the courier")]
+    # seed 3 lives in Sukajadi (14.71.01): its UPT keeps the document
+    assert hist == [
+        ("batched", "returned",
+         "Dokumen dikembalikan oleh PT Pos ke Disdukcapil. Catatan PT Pos: "
+         "alamat tidak ditemukan"),
+        ("returned", "awaiting_pickup",
+         "Silakan ambil dokumen Anda di UPT Disdukcapil Kecamatan Sukajadi. "
+         "Bawa KTP-el dan kode permohonan.")]
+    assert sched.value("SELECT pickup_office FROM application WHERE code = %s",
+                       (code("P", 3),)) == "sukajadi"
+    # a step each, and a note for each failed delivery after the first
     assert sched.value("SELECT count(*) FROM application_history"
-                       " WHERE actor = 'pos-indonesia'") == 6
+                       " WHERE actor = 'pos-indonesia'") == 7
     run = sched.runs("import-delivery")[-1]
     assert run["outcome"] == "ok" and run["counts"]["applied"] == 6
 
