@@ -23,7 +23,7 @@
 #include "ngx_http_dukcapil_pg.h"
 
 
-#define NGX_HTTP_DUKCAPIL_JOB_VALUES  16
+#define NGX_HTTP_DUKCAPIL_JOB_VALUES  20
 #define NGX_HTTP_DUKCAPIL_JOB_ARGS    24
 
 

@@ -217,6 +217,8 @@ static ngx_http_dukcapil_endpoint_t  ngx_http_dukcapil_endpoints[] = {
     { ngx_string("application"), ngx_http_dukcapil_application_handler },
     { ngx_string("ops_application_status"),
       ngx_http_dukcapil_ops_status_handler },
+    { ngx_string("ops_application_address"),
+      ngx_http_dukcapil_ops_address_handler },
     { ngx_string("ops_appointment_check_in"),
       ngx_http_dukcapil_ops_check_in_handler },
     { ngx_string("ops_quota"), ngx_http_dukcapil_ops_quota_handler },

@@ -68,11 +68,27 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "invalid_transition", "Perubahan status ini tidak diizinkan dari "
                             "status saat ini." },
     { "invalid_status", "Status tidak dikenal." },
+    { "delivery_status_reserved", "Status ini hanya diubah oleh sistem "
+                                  "pengiriman: batched oleh penjadwal, "
+                                  "in_transit, delivered dan returned oleh "
+                                  "data kurir PT Pos. Petugas tidak dapat "
+                                  "mengubahnya." },
+    { "delivery_closed", "Cara penerimaan dokumen permohonan ini tidak "
+                         "dapat diubah lagi: permohonan tidak dikirim "
+                         "melalui PT Pos, sudah masuk daftar kiriman, atau "
+                         "sudah selesai." },
+    { "invalid_method", "Kirim kecamatan yang sudah dipastikan, atau "
+                        "method \"pickup\" dengan kantor layanan (office), "
+                        "tidak keduanya." },
     { "invalid_note", "Catatan harus teks satu baris, paling banyak 1000 "
                      "karakter." },
     { "invalid_quota", "Kuota harus bilangan bulat 0 sampai 100000." },
     { "invalid_delivery", "Cara penerimaan dokumen harus \"pickup\" atau "
                           "\"post\"." },
+    { "delivery_budget_exhausted", "Anggaran pengiriman dokumen melalui PT "
+                                   "Pos untuk periode ini sudah habis. "
+                                   "Silakan pilih diambil di kantor "
+                                   "layanan." },
     { "invalid_address", "Alamat pengiriman wajib diisi lengkap." },
     { "invalid_street", "Nama jalan dan nomor rumah wajib diisi." },
     { "invalid_rt", "RT tidak valid." },

@@ -91,18 +91,16 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "               set_at = now()",
       5 },
 
+    /*
+     * The application and its history row; a post one only while the
+     * budget of the period holding $17 (today in WIB) has room for it,
+     * decided in the same transaction (sql/006_delivery_periods.sql).
+     */
     { "dk_application_insert",
-      "WITH app AS ("
-      "    INSERT INTO application (code, service, nik, kk, name, phone,"
-      "        delivery_method, pickup_office, street, rt, rw, kelurahan,"
-      "        kecamatan_written, postal_code, kecamatan_code,"
-      "        kecamatan_needs_confirmation)"
-      "    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-      "            $14, $15, $16::boolean)"
-      "    RETURNING id)"
-      " INSERT INTO application_history (application_id, to_status, actor)"
-      " SELECT id, 'submitted', 'citizen' FROM app",
-      16 },
+      "SELECT outcome, suggested_office FROM application_submit("
+      "    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+      "    $15, $16::boolean, $17::date)",
+      17 },
 
     /* the citizen's view, as the JSON of API.md; never the operator */
     { "dk_application_get",
@@ -111,6 +109,7 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "    'delivery', json_strip_nulls(json_build_object("
       "        'method', a.delivery_method,"
       "        'office', a.pickup_office,"
+      "        'office_name', o.name,"
       "        'kecamatan', k.name,"
       "        'tracking_number', d.resi)),"
       "    'history', (SELECT json_agg(json_strip_nulls(json_build_object("
@@ -122,12 +121,21 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "                 WHERE h.application_id = a.id))"
       "  FROM application a"
       "  LEFT JOIN kecamatan k ON k.code = a.kecamatan_code"
+      "  LEFT JOIN office o ON o.code = a.pickup_office"
       "  LEFT JOIN delivery d ON d.application_id = a.id"
       " WHERE a.code = $1 AND a.nik = $2",
       2 },
 
+    /* an operator's step: the delivery's own steps are 'reserved' */
     { "dk_application_transition",
-      "SELECT outcome, status FROM application_transition($1, $2, $3, $4)",
+      "SELECT outcome, status, set_by"
+      "  FROM application_transition_by_office($1, $2, $3, $4)",
+      4 },
+
+    /* $2: the confirmed kecamatan's code, or $3: an office to pick up at */
+    { "dk_application_address",
+      "SELECT outcome, status, method, kecamatan, office"
+      "  FROM application_address_settle($1, $2, $3, $4)",
       4 },
 };
 

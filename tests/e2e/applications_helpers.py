@@ -11,6 +11,7 @@ from appointments_helpers import make_nik, make_phone
 
 APPS = "/api/v1/applications"
 OPS_STATUS = "/api/v1/ops/applications/%s/status"
+OPS_ADDRESS = "/api/v1/ops/applications/%s/address"
 OPS_CHECK_IN = "/api/v1/ops/appointments/%s/check-in"
 OPS_QUOTA = "/api/v1/ops/quota"
 

@@ -30,9 +30,10 @@ from helpers import http_for
 from appointments_helpers import (AVAIL, BOOK, booking, closed_date_in_window,
                                   first_open_date, make_nik, make_phone,
                                   open_dates, set_quota, wib_today)
-from applications_helpers import (APPS, GOOD_ADDRESS, OPS_CHECK_IN,
-                                  OPS_QUOTA, OPS_STATUS, application,
-                                  insert_appointment, move, random_code)
+from applications_helpers import (APPS, GOOD_ADDRESS, OPS_ADDRESS,
+                                  OPS_CHECK_IN, OPS_QUOTA, OPS_STATUS,
+                                  application, insert_appointment, move,
+                                  random_code)
 
 SPEC_PATH = os.path.join(REPO, "docs", "openapi.yaml")
 MODULE_DIR = os.path.join(REPO, "ngx_dukcapil_module")
@@ -65,6 +66,7 @@ OP_CANCEL = ("DELETE", "/api/v1/appointments/{code}")
 OP_SUBMIT = ("POST", "/api/v1/applications")
 OP_APPLICATION = ("GET", "/api/v1/applications/{code}")
 OP_STATUS = ("POST", "/api/v1/ops/applications/{code}/status")
+OP_ADDRESS = ("POST", "/api/v1/ops/applications/{code}/address")
 OP_CHECK_IN = ("POST", "/api/v1/ops/appointments/{code}/check-in")
 OP_QUOTA = ("PUT", "/api/v1/ops/quota")
 OP_HEALTH = ("GET", "/api/v1/health")
@@ -80,6 +82,8 @@ OTHER_METHODS = [
     ("DELETE", APPS + "/P-0000-0000-0000", "/api/v1/applications/{code}"),
     ("GET", OPS_STATUS % "P-0000-0000-0000",
      "/api/v1/ops/applications/{code}/status"),
+    ("PUT", OPS_ADDRESS % "P-0000-0000-0000",
+     "/api/v1/ops/applications/{code}/address"),
     ("DELETE", OPS_CHECK_IN % "A-0000-0000-0000",
      "/api/v1/ops/appointments/{code}/check-in"),
     ("POST", OPS_QUOTA, "/api/v1/ops/quota"),
@@ -318,7 +322,9 @@ def test_application_answers_are_as_documented(stack, http):
 
     r = check(http.get(APPS + "/" + pickup_code,
                        headers={"X-NIK": by_pickup["nik"]}), *OP_APPLICATION)
-    assert r.json()["delivery"] == {"method": "pickup", "office": "mpp"}, r
+    assert r.json()["delivery"] == {
+        "method": "pickup", "office": "mpp",
+        "office_name": "Mal Pelayanan Publik Pekanbaru"}, r
 
     r = check(http.ops.post(OPS_STATUS % code,
                             {"status": "verified", "note": "Berkas lengkap"}),
@@ -334,6 +340,10 @@ def test_application_answers_are_as_documented(stack, http):
     r = check(move(http.ops, code, "picked_up"), *OP_STATUS)
     assert (r.status, r.json()["error"], r.json()["status"]) == \
         (409, "invalid_transition", "verified"), r
+    r = check(move(http.ops, code, "batched"), *OP_STATUS)
+    assert (r.status, r.json()["error"], r.json()["status"],
+            r.json()["set_by"]) == \
+        (409, "delivery_status_reserved", "verified", "scheduler"), r
     for body, error in (({"status": "lost"}, "invalid_status"),
                         ({"note": "x"}, "invalid_status"),
                         ({"status": "processing", "note": "a\nb"},
@@ -374,6 +384,59 @@ def test_application_answers_are_as_documented(stack, http):
         assert check(http.post(APPS, data, headers=headers),
                      *OP_SUBMIT).status == code_
     assert check(too_large(http, "POST", APPS), *OP_SUBMIT).status == 413
+
+    # the period of today has no delivery left: post is 422, pickup offered
+    today = wib_today()
+    stack.psql("INSERT INTO delivery_period (starts, ends, amount)"
+               " VALUES ('%s'::date - 1, '%s'::date + 1, 0)" % (today, today))
+    r = check(http.post(APPS, application(4, "post")), *OP_SUBMIT)
+    assert (r.status, r.json()["error"], r.json()["field"]) == \
+        (422, "delivery_budget_exhausted", "delivery"), r
+    assert r.json()["pickup_offices"][0]["code"] == "binawidya", r
+    assert check(http.post(APPS, application(4, "pickup")),
+                 *OP_SUBMIT).status == 201
+
+
+def test_address_settling_answers_are_as_documented(stack, http):
+    unsure = dict(GOOD_ADDRESS, kelurahan="Kelurahan Baru Sekali")
+    body = application(1, "post", address=unsure)
+    code = http.post(APPS, body).json()["code"]
+    r = check(http.ops.post(OPS_ADDRESS % code, {"kecamatan": "Tuah Madani"},
+                            headers={"Idempotency-Key": "openapi-address-1"}),
+              *OP_ADDRESS)
+    assert r.json() == {"code": code, "status": "submitted",
+                        "delivery": {"method": "post",
+                                     "kecamatan": "Tuahmadani"}}, r
+    r = check(http.ops.post(OPS_ADDRESS % code,
+                            {"method": "pickup", "office": "mpp"}),
+              *OP_ADDRESS)
+    assert r.json() == {"code": code, "status": "submitted",
+                        "delivery": {"method": "pickup", "office": "mpp"}}, r
+    r = check(http.ops.post(OPS_ADDRESS % code, {"kecamatan": "Sail"}),
+              *OP_ADDRESS)
+    assert (r.status, r.json()["error"], r.json()["status"],
+            r.json()["method"]) == \
+        (409, "delivery_closed", "submitted", "pickup"), r
+    for req, error in (({"kecamatan": "Tampan"}, "invalid_kecamatan"),
+                       ({}, "invalid_kecamatan"),
+                       ({"method": "post", "office": "mpp"}, "invalid_method"),
+                       ({"method": "pickup", "office": "x"}, "unknown_office")):
+        r = check(http.ops.post(OPS_ADDRESS % code, req), *OP_ADDRESS)
+        assert (r.status, r.json()["error"]) == (422, error), (req, r)
+    assert check(http.ops.post(OPS_ADDRESS % random_code("P"),
+                               {"kecamatan": "Sail"}),
+                 *OP_ADDRESS).status == 404
+    assert check(http.ops.post(OPS_ADDRESS % code, b"[", headers=JSON),
+                 *OP_ADDRESS).status == 400
+    assert check(http.ops.post(OPS_ADDRESS % code, '{"kecamatan": "Sail"}'),
+                 *OP_ADDRESS).status == 415
+    assert check(too_large(http.ops, "POST", OPS_ADDRESS % code),
+                 *OP_ADDRESS).status == 413
+    assert check(http.post(OPS_ADDRESS % code, {"kecamatan": "Sail"}),
+                 *OP_ADDRESS).status == 401
+    assert check(from_outside(stack, "POST", OPS_ADDRESS % code,
+                              {"kecamatan": "Sail"}, auth=True),
+                 *OP_ADDRESS).status == 403
 
 
 def test_operators_check_in_and_quota_answers_are_as_documented(stack, http):
