@@ -8,11 +8,14 @@ decided against it."""
 
 import os
 import re
+import signal
+import socket
 
 import pytest
 
 from conftest import assert_no_alerts
 from helpers import burst, http_for, request_bytes
+from stack import wait_until
 from appointments_helpers import second_nginx
 from applications_helpers import (APPS, GOOD_ADDRESS, application,
                                   citizen_view, drive, history_rows)
@@ -279,3 +282,34 @@ def test_every_note_the_delivery_writes_is_indonesian(sched, site):
     assert len(notes) == 4 + 2 + 2 + 4
     for note in notes:
         assert_indonesian(note)
+
+
+def test_the_daemon_shows_the_budget_and_a_reload_reaches_submissions(sched):
+    """The daemon's systemd status names the period, used and left after its
+    batch; a new amount in the file reaches delivery_period (what the
+    module's submissions are decided against) with SIGHUP, before any
+    batch."""
+    seed_completed(sched, 3)
+    cfg = sched.config(delivery__budget_total=7)
+    path = os.path.join(sched.st.root, "budget-notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(20)
+    env = dict(clock_at("2026-06-15 12:00"), NOTIFY_SOCKET=path)
+    try:
+        d = sched.start("run", config=cfg, env=env)
+        seen = []
+        while not any("delivery budget" in m for m in seen):
+            seen.append(sock.recv(4096).decode())
+        assert "STATUS=waiting for the next slot; delivery budget " \
+            "2026-01-01..2026-12-31: 3 of 7 used, 4 left" in seen[-1], seen
+
+        sched.config(name=os.path.basename(cfg), delivery__budget_total=9)
+        d.send_signal(signal.SIGHUP)
+        wait_until(lambda: sched.value(
+            "SELECT amount FROM delivery_period WHERE starts = '2026-01-01'")
+            == 9, 10, what="the new amount")
+        assert len(sched.runs("delivery-batch")) == 1
+        assert sched.stop(d) == 0
+    finally:
+        sock.close()
