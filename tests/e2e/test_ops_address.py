@@ -4,12 +4,15 @@ for sure: the kecamatan confirmed (the night's batch then takes it), or the
 document picked up at an office instead. Audited like every operator's
 step, told to the citizen in Indonesian."""
 
+import os
+
 import pytest
 
 from helpers import http_for
-from applications_helpers import (GOOD_ADDRESS, OPS_ADDRESS, app_row,
-                                  citizen_view, drive, history_rows, move,
-                                  submit)
+from applications_helpers import (APPS, GOOD_ADDRESS, OPS_ADDRESS, app_row,
+                                  application, citizen_view, drive,
+                                  history_rows, move, submit)
+from test_foundation import ASAN_MODULES, asan_runtime, sanitizer_findings
 from scheduler_fixtures import sched, sched_stack  # noqa: F401
 
 # Tampan (before the split) with a kelurahan not in the list and a postal
@@ -194,3 +197,39 @@ def test_a_kecamatan_is_named_as_people_write_it(stack, http, name):
     r = settle(http.ops, code, {"kecamatan": name})
     assert (r.status, r.json()["delivery"]["kecamatan"]) == \
         (200, "Binawidya"), r
+
+
+def test_the_new_answers_leak_nothing_under_asan(make_stack):
+    """The address settled (both ways, and refused), a post submission
+    refused for the budget with its offices, an operator refused a delivery
+    step: nginx with the ASan/UBSan build of the module reports nothing."""
+    module = next((m for m in ASAN_MODULES if os.path.exists(m)), None)
+    if module is None:
+        msg = "no ASan module: make SANITIZE=address module"
+        if os.environ.get("DUKCAPIL_REQUIRE_ASAN") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    st = make_stack(nginx=False, module=module)
+    asan_dir = os.path.join(st.root, "asan")
+    os.makedirs(asan_dir)
+    st.start_nginx(env={
+        "LD_PRELOAD": "%s %s" % (asan_runtime(), module),
+        "ASAN_OPTIONS": "detect_leaks=1:exitcode=0:fast_unwind_on_malloc=0:"
+                        "malloc_context_size=40:log_path=%s/asan" % asan_dir,
+        "UBSAN_OPTIONS": "print_stacktrace=1:log_path=%s/ubsan" % asan_dir})
+    http = http_for(st)
+    code, _ = submit(http, 50, "post", address=UNSURE)
+    assert settle(http.ops, code, {"kecamatan": "Sail"}).status == 200
+    assert settle(http.ops, code, {"kecamatan": "Tampan"}).status == 422
+    assert settle(http.ops, code, {"method": "pickup",
+                                   "office": "mpp"}).status == 200
+    assert settle(http.ops, code, {"kecamatan": "Sail"}).status == 409
+    assert move(http.ops, code, "batched").status == 409
+    st.psql("INSERT INTO delivery_period (starts, ends, amount)"
+            " VALUES (current_date - 2, current_date + 2, 0)")
+    r = http.post(APPS, application(51, "post"))
+    assert r.error == "delivery_budget_exhausted", r
+    st.stop_nginx()
+    findings = sanitizer_findings(asan_dir)
+    assert not findings, "%d sanitizer findings:\n%s" % (
+        len(findings), "\n".join(findings[:5])[:8000])
