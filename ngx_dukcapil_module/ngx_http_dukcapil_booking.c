@@ -501,14 +501,6 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
     job->pg = NULL;
     a = &((ngx_http_dukcapil_booking_t *) job->data)->appointment;
 
-    if (res && PQresultStatus(res) == PGRES_COMMAND_OK
-        && ngx_strcmp(PQcmdTuples(res), "1") == 0)
-    {
-        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
-        ngx_http_dukcapil_book_created(job);
-        return;
-    }
-
     if (res == NULL && backend) {
         /*
          * The INSERT reached PostgreSQL but no answer came: it may have
@@ -521,10 +513,18 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
         return;
     }
 
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+        && PQgetvalue(res, 0, 0)[0] == 't')
+    {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
+        ngx_http_dukcapil_book_created(job);
+        return;
+    }
+
     ngx_http_dukcapil_admission_release(job, a, NULL, NULL);
 
-    if (res && ngx_http_dukcapil_pg_unique_violation(res,
-                                     "appointment_one_active_per_nik_date"))
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+        && PQgetvalue(res, 0, 1)[0] == 't')
     {
         /* an active appointment at another office on the same date */
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_ALREADY_BOOKED);
@@ -533,7 +533,7 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
         return;
     }
 
-    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
         /* no row: the statement ran after its deadline, the module's 503 */
         ngx_log_error(NGX_LOG_WARN, job->log, 0,
                       "dukcapil: booking %s: the INSERT ran after its "
