@@ -33,7 +33,8 @@ typedef struct {
 
 typedef struct {
     dk_job_t *job;
-    char *data;
+    char *file; /* the file's bytes, as the courier wrote them */
+    char *data; /* a copy, unquoted and split in place by the reader */
     size_t len, pos;
     int line; /* physical line where the record being read starts */
     int next_line;
@@ -72,9 +73,10 @@ dk_import_read(dk_import_t *im, const char *path)
         }
     }
     fclose(f);
-    if (im->data == NULL)
+    if (im->data == NULL || (im->file = malloc(im->len + 1)) == NULL)
         return dk_err_set(&im->job->err, "out of memory");
     im->data[im->len] = '\0';
+    memcpy(im->file, im->data, im->len + 1);
     im->line = im->next_line = 1;
     /* a byte order mark is not part of the first column's name */
     if (im->len >= 3 && memcmp(im->data, "\xEF\xBB\xBF", 3) == 0)
@@ -321,7 +323,7 @@ dk_import_parse(dk_import_t *im)
 static int
 dk_import_seen(dk_import_t *im, char *sha, size_t len)
 {
-    const char *params[] = {im->data};
+    const char *params[] = {im->file};
     int lengths[] = {(int)im->len}, formats[] = {1};
     PGresult *res;
     int seen;
@@ -422,6 +424,7 @@ dk_import_free(dk_import_t *im)
         free(im->bad[i].reason);
     free(im->bad);
     free(im->copy);
+    free(im->file);
     free(im->data);
 }
 
