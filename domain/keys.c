@@ -100,7 +100,7 @@ dk_key_bar_nik(const char *key, size_t len)
 int64_t
 dk_key_day_expiry(int32_t day)
 {
-    return (int64_t)(day + 8) * 86400 - DK_WIB_OFFSET;
+    return ((int64_t)day + 8) * 86400 - DK_WIB_OFFSET;
 }
 
 long

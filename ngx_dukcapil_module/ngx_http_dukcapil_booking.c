@@ -325,8 +325,8 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
 {
     ngx_http_dukcapil_job_t *job = data;
 
-    u_char                       *p, *last, *sp;
     ngx_str_t                     word;
+    dk_span_t                     outcome, detail;
     ngx_http_dukcapil_outcome_t  *o;
     ngx_http_dukcapil_booking_t  *b;
 
@@ -338,22 +338,14 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
         return;
     }
 
-    if (reply->type != REDIS_REPLY_STRING || reply->len == 0
-        || reply->len > 64)
+    if (reply->type != REDIS_REPLY_STRING
+        || dk_book_line(reply->str, reply->len, &outcome, &detail) != 0)
     {
         return;
     }
 
-    p = (u_char *) reply->str;
-    last = p + reply->len;
-
-    sp = ngx_strlchr(p, last, ' ');
-    if (sp == NULL) {
-        sp = last;
-    }
-
-    word.data = p;
-    word.len = sp - p;
+    word.data = (u_char *) outcome.data;
+    word.len = outcome.len;
 
     for (o = ngx_http_dukcapil_outcomes; o->answer.len; o++) {
         if (o->answer.len == word.len
@@ -369,21 +361,21 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
         return;
     }
 
-    p = (sp < last) ? sp + 1 : last;
-
     if (o->handler == ngx_http_dukcapil_book_insert) {
-        if (last - p >= (ssize_t) sizeof(b->queue)
-            || ngx_atoi(p, last - p) <= 0)
+        if (detail.len >= sizeof(b->queue)
+            || dk_queue_number(detail.data, detail.len) <= 0)
         {
             return;
         }
 
-        ngx_memcpy(b->queue, p, last - p);
-        b->queue[last - p] = '\0';
+        ngx_memcpy(b->queue, detail.data, detail.len);
+        b->queue[detail.len] = '\0';
 
-    } else if (o->handler == ngx_http_dukcapil_book_barred && p < last) {
-        b->until.data = ngx_http_dukcapil_job_strdup(job, p, last - p);
-        b->until.len = b->until.data ? (size_t) (last - p) : 0;
+    } else if (o->handler == ngx_http_dukcapil_book_barred && detail.len) {
+        b->until.data = ngx_http_dukcapil_job_strdup(job,
+                                                 (u_char *) detail.data,
+                                                 detail.len);
+        b->until.len = b->until.data ? detail.len : 0;
     }
 
     b->outcome = o;

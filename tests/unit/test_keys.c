@@ -146,6 +146,18 @@ day_keys_expire_a_week_after_the_wib_day(void **state)
     assert_int_equal(dk_wib_today((time_t)dk_key_day_expiry(day) - 1), day + 7);
 }
 
+/* The last days an int32 holds: the week is added in 64 bits (found by
+ * tests/fuzz/fuzz_validators). */
+static void
+day_keys_expire_even_at_the_end_of_int32(void **state)
+{
+    (void)state;
+    assert_true(dk_key_day_expiry(INT32_MAX) ==
+                ((int64_t)INT32_MAX + 8) * 86400 - DK_WIB_OFFSET);
+    assert_true(dk_key_day_expiry(INT32_MIN) ==
+                ((int64_t)INT32_MIN + 8) * 86400 - DK_WIB_OFFSET);
+}
+
 struct quota_case {
     long override, configured;
     int closed;
@@ -188,6 +200,7 @@ main(void)
         cmocka_unit_test(the_date_of_a_day_key),
         cmocka_unit_test(a_day_key_made_is_read_back),
         cmocka_unit_test(day_keys_expire_a_week_after_the_wib_day),
+        cmocka_unit_test(day_keys_expire_even_at_the_end_of_int32),
         cmocka_unit_test(the_quota_rule),
     };
 
