@@ -195,7 +195,8 @@ dk_conf_read_auth(dk_config_t *cfg, const char *path, char *why, size_t len)
     ssize_t n = 0;
     int fd;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* not blocked by a FIFO: what is not a regular file is refused */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd == -1 || fstat(fd, &st) == -1) {
         snprintf(why, len, "cannot be read: %s", strerror(errno));
         if (fd != -1)
