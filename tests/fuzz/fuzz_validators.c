@@ -329,7 +329,8 @@ fuzz_keys(const char *s, size_t len)
 
     p = dk_key_day_date(s, len);
     if (p != NULL)
-        CHECK(p > s && p + DK_DATE_LEN < s + len && p[-1] == ':');
+        CHECK(p > s && p + DK_DATE_LEN < s + len &&
+              (p[-1] == ':' || p == s + 4));
     p = dk_key_bar_nik(s, len);
     if (p != NULL)
         CHECK(p == s + 7 && len == 7 + 16);
@@ -338,16 +339,25 @@ fuzz_keys(const char *s, size_t len)
     n = dk_key_day(out, size, s, office, "2026-12-01", (dk_day_key)part);
     if (n >= 0) {
         CHECK(office <= 32 && (size_t)n < size && out[n] == '\0');
-        CHECK(memcmp(out, "dk:{", 4) == 0 && memcmp(out + 4, s, office) == 0);
-        /* the reader takes an office of one byte at least */
-        if (office > 0 && memchr(s, '}', office) == NULL) {
-            p = dk_key_day_date(out, (size_t)n);
-            CHECK(p == out + 4 + office + 1);
-            CHECK(memcmp(p, "2026-12-01", DK_DATE_LEN) == 0);
+        CHECK(memcmp(out, "dk:{", 4) == 0);
+        if (part == DK_DAY_PHONES) {
+            /* the date's phones, whatever the office */
+            CHECK(memcmp(out + 4, "2026-12-01}", DK_DATE_LEN + 1) == 0);
+            CHECK(dk_key_day_date(out, (size_t)n) == out + 4);
+        } else {
+            CHECK(memcmp(out + 4, s, office) == 0);
+            /* the reader takes an office of one byte at least */
+            if (office > 0 && memchr(s, '}', office) == NULL) {
+                p = dk_key_day_date(out, (size_t)n);
+                CHECK(p == out + 4 + office + 1);
+                CHECK(memcmp(p, "2026-12-01", DK_DATE_LEN) == 0);
+            }
         }
     } else {
         CHECK(office > 32 || part >= DK_DAY_KEYS ||
-              4 + office + 1 + DK_DATE_LEN + 2 + 5 >= size);
+              4 + (part == DK_DAY_PHONES ? 0 : office + 1) + DK_DATE_LEN + 2 +
+                      5 >=
+                  size);
     }
 
     if (len >= 16) {
