@@ -27,13 +27,17 @@ dk_key_day(char *out, size_t size, const char *office, size_t office_len,
 
     if ((unsigned)part >= DK_DAY_KEYS || office_len > 32)
         return -1;
+    if (part == DK_DAY_PHONES)
+        office_len = 0;
     suffix = strlen(dk_day_key_suffix[part]);
-    len = 4 + office_len + 1 + DK_DATE_LEN + 2 + suffix;
+    len = 4 + office_len + (office_len > 0) + DK_DATE_LEN + 2 + suffix;
     if (len >= size)
         return -1;
     p = dk_key_put(out, "dk:{", 4);
-    p = dk_key_put(p, office, office_len);
-    *p++ = ':';
+    if (office_len > 0) {
+        p = dk_key_put(p, office, office_len);
+        *p++ = ':';
+    }
     p = dk_key_put(p, date, DK_DATE_LEN);
     p = dk_key_put(p, "}:", 2);
     p = dk_key_put(p, dk_day_key_suffix[part], suffix);
@@ -69,12 +73,16 @@ dk_key_day_date(const char *key, size_t len)
 {
     const char *close;
 
-    /* "dk:{", an office of one byte at least, ":", the date, "}" */
-    if (len < 4 + 1 + 1 + DK_DATE_LEN + 1 || memcmp(key, "dk:{", 4) != 0)
+    /* "dk:{", an office of one byte at least and ":", or none, the date,
+     * "}" */
+    if (len < 4 + DK_DATE_LEN + 1 || memcmp(key, "dk:{", 4) != 0)
         return NULL;
     close = memchr(key, '}', len);
-    if (close == NULL || close - key < 4 + 1 + 1 + DK_DATE_LEN ||
-        close[-DK_DATE_LEN - 1] != ':')
+    if (close == NULL || close - key < 4 + DK_DATE_LEN)
+        return NULL;
+    if (close - key > 4 + DK_DATE_LEN &&
+        (close - key < 4 + 1 + 1 + DK_DATE_LEN ||
+         close[-DK_DATE_LEN - 1] != ':'))
         return NULL;
     return close - DK_DATE_LEN;
 }
@@ -92,7 +100,7 @@ dk_key_bar_nik(const char *key, size_t len)
 int64_t
 dk_key_day_expiry(int32_t day)
 {
-    return (int64_t)(day + 8) * 86400 - DK_WIB_OFFSET;
+    return ((int64_t)day + 8) * 86400 - DK_WIB_OFFSET;
 }
 
 long

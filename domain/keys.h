@@ -10,10 +10,14 @@
  *                                 s:<svc> last queue number
  *   dk:{<office>:<date>}:adm      code -> "svc|nik|phone|queue|admitted ms"
  *   dk:{<office>:<date>}:nik      nik -> code of its active appointment
- *   dk:{<office>:<date>}:phone    phone -> its active appointments
+ *   dk:{<date>}:phone             phone -> its active appointments that
+ *                                 date, at every office (its cap is per
+ *                                 date, SPEC.md)
  *   dk:idem:<endpoint>:<key>      an Idempotency-Key and its answer
  *
- * The braces put a day's four keys in one Redis Cluster slot.
+ * The braces name the part of a key Redis Cluster would hash; a booking's
+ * keys (its bar, the epoch, the date's phones) span several, so the state
+ * is one Redis with replicas (Sentinel), not a Cluster.
  */
 #ifndef DK_KEYS_H
 #define DK_KEYS_H
@@ -49,8 +53,9 @@ typedef enum {
     DK_FIELD_QUEUE = 's'   /* the last queue number handed out */
 } dk_day_field;
 
-/* Writes "dk:{office:date}:<part>" and a NUL into out; returns its length,
- * or -1 if it does not fit in size bytes. date is YYYY-MM-DD. */
+/* Writes "dk:{office:date}:<part>" ("dk:{date}:phone": the phones are the
+ * date's, whatever the office) and a NUL into out; returns its length, or
+ * -1 if it does not fit in size bytes. date is YYYY-MM-DD. */
 int dk_key_day(char *out, size_t size, const char *office, size_t office_len,
                const char *date, dk_day_key part);
 

@@ -105,7 +105,12 @@ parse_date(const char *s, int *y, int *m, int *d)
 int32_t
 dk_wib_today(time_t now)
 {
-    return (int32_t)floor_div((int64_t)now + DK_WIB_OFFSET, SECONDS_PER_DAY);
+    /* now + 7 h would overflow at the end of time_t: the day, then the
+     * remainder, which the 7 h move by one day at most */
+    int64_t day = (int64_t)now / SECONDS_PER_DAY;
+    int64_t rest = (int64_t)now % SECONDS_PER_DAY;
+
+    return (int32_t)(day + floor_div(rest + DK_WIB_OFFSET, SECONDS_PER_DAY));
 }
 
 int

@@ -16,7 +16,8 @@
 #define DK_DATE_LEN 10 /* "YYYY-MM-DD" */
 #define DK_RFC3339_MAX 40
 
-/* The WIB calendar day of the instant now (unix seconds). */
+/* The WIB calendar day of the instant now (unix seconds), for any time_t
+ * (a day past the int32 range wraps as the conversion does). */
 int32_t dk_wib_today(time_t now);
 
 /* Strict "YYYY-MM-DD": 10 bytes, a real calendar date, years 2000..2199.

@@ -325,8 +325,8 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
 {
     ngx_http_dukcapil_job_t *job = data;
 
-    u_char                       *p, *last, *sp;
     ngx_str_t                     word;
+    dk_span_t                     outcome, detail;
     ngx_http_dukcapil_outcome_t  *o;
     ngx_http_dukcapil_booking_t  *b;
 
@@ -338,22 +338,14 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
         return;
     }
 
-    if (reply->type != REDIS_REPLY_STRING || reply->len == 0
-        || reply->len > 64)
+    if (reply->type != REDIS_REPLY_STRING
+        || dk_book_line(reply->str, reply->len, &outcome, &detail) != 0)
     {
         return;
     }
 
-    p = (u_char *) reply->str;
-    last = p + reply->len;
-
-    sp = ngx_strlchr(p, last, ' ');
-    if (sp == NULL) {
-        sp = last;
-    }
-
-    word.data = p;
-    word.len = sp - p;
+    word.data = (u_char *) outcome.data;
+    word.len = outcome.len;
 
     for (o = ngx_http_dukcapil_outcomes; o->answer.len; o++) {
         if (o->answer.len == word.len
@@ -369,21 +361,21 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
         return;
     }
 
-    p = (sp < last) ? sp + 1 : last;
-
     if (o->handler == ngx_http_dukcapil_book_insert) {
-        if (last - p >= (ssize_t) sizeof(b->queue)
-            || ngx_atoi(p, last - p) <= 0)
+        if (detail.len >= sizeof(b->queue)
+            || dk_queue_number(detail.data, detail.len) <= 0)
         {
             return;
         }
 
-        ngx_memcpy(b->queue, p, last - p);
-        b->queue[last - p] = '\0';
+        ngx_memcpy(b->queue, detail.data, detail.len);
+        b->queue[detail.len] = '\0';
 
-    } else if (o->handler == ngx_http_dukcapil_book_barred && p < last) {
-        b->until.data = ngx_http_dukcapil_job_strdup(job, p, last - p);
-        b->until.len = b->until.data ? (size_t) (last - p) : 0;
+    } else if (o->handler == ngx_http_dukcapil_book_barred && detail.len) {
+        b->until.data = ngx_http_dukcapil_job_strdup(job,
+                                                 (u_char *) detail.data,
+                                                 detail.len);
+        b->until.len = b->until.data ? detail.len : 0;
     }
 
     b->outcome = o;
@@ -501,14 +493,6 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
     job->pg = NULL;
     a = &((ngx_http_dukcapil_booking_t *) job->data)->appointment;
 
-    if (res && PQresultStatus(res) == PGRES_COMMAND_OK
-        && ngx_strcmp(PQcmdTuples(res), "1") == 0)
-    {
-        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
-        ngx_http_dukcapil_book_created(job);
-        return;
-    }
-
     if (res == NULL && backend) {
         /*
          * The INSERT reached PostgreSQL but no answer came: it may have
@@ -521,10 +505,18 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
         return;
     }
 
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+        && PQgetvalue(res, 0, 0)[0] == 't')
+    {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
+        ngx_http_dukcapil_book_created(job);
+        return;
+    }
+
     ngx_http_dukcapil_admission_release(job, a, NULL, NULL);
 
-    if (res && ngx_http_dukcapil_pg_unique_violation(res,
-                                     "appointment_one_active_per_nik_date"))
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+        && PQgetvalue(res, 0, 1)[0] == 't')
     {
         /* an active appointment at another office on the same date */
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_ALREADY_BOOKED);
@@ -533,7 +525,7 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
         return;
     }
 
-    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+    if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
         /* no row: the statement ran after its deadline, the module's 503 */
         ngx_log_error(NGX_LOG_WARN, job->log, 0,
                       "dukcapil: booking %s: the INSERT ran after its "

@@ -119,7 +119,8 @@ ngx_http_dukcapil_redis_auth_read(ngx_conf_t *cf, ngx_str_t *file,
     const char       *err;
     ngx_file_info_t   fi;
 
-    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_open_file(file->data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
+                       NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            "\"dukcapil_redis_auth\": "

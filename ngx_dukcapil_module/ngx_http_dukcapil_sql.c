@@ -23,13 +23,25 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
      * followed by nginx's monotonic clock; a server clock stepped since
      * by more than a fraction of dukcapil_postgres_timeout may let a late
      * row through, which is then settled (settle.c) all the same.
+     * Answers (inserted, in time): not inserted in time is the NIK's
+     * active appointment of that date at another office, found without
+     * a unique violation, whose DETAIL would write the NIK into the
+     * server's log.
      */
     { "dk_appointment_insert",
-      "INSERT INTO appointment (code, nik, name, phone, office, service,"
-      "                         date, queue_number)"
-      " SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text,"
-      "        $7::date, $8::integer"
-      "  WHERE clock_timestamp() < to_timestamp($9::bigint / 1000.0)",
+      "WITH t AS ("
+      "    SELECT clock_timestamp() < to_timestamp($9::bigint / 1000.0)"
+      "           AS in_time),"
+      " booked AS ("
+      "    INSERT INTO appointment (code, nik, name, phone, office, service,"
+      "                             date, queue_number)"
+      "    SELECT $1::text, $2::text, $3::text, $4::text, $5::text,"
+      "           $6::text, $7::date, $8::integer"
+      "      FROM t WHERE t.in_time"
+      "    ON CONFLICT (nik, date) WHERE status IN ('booked', 'checked_in')"
+      "    DO NOTHING"
+      "    RETURNING 1)"
+      " SELECT EXISTS (SELECT 1 FROM booked), (SELECT in_time FROM t)",
       9, 1 },
 
     { "dk_appointment_get",

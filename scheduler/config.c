@@ -210,7 +210,8 @@ dk_conf_read_auth(dk_config_t *cfg, const char *path, char *why, size_t len)
     ssize_t n = 0;
     int fd;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* not blocked by a FIFO: what is not a regular file is refused */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd == -1 || fstat(fd, &st) == -1) {
         snprintf(why, len, "cannot be read: %s", strerror(errno));
         if (fd != -1)
@@ -396,40 +397,37 @@ dk_conf_check_required(dk_conf_walk_t *w)
 }
 
 int
-dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err)
+dk_config_load_buffer(dk_config_t *cfg, const char *name, const char *data,
+                      size_t len, dk_err_t *err)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_node_t *root;
     dk_conf_walk_t w;
-    FILE *f;
     int rc = DK_ERR;
 
     dk_config_defaults(cfg);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return dk_err_set(err, "%s: %s", path, strerror(errno));
-
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
+    /* libyaml asserts on a NULL string, even an empty one */
+    yaml_parser_set_input_string(
+        &parser, (const unsigned char *)(data ? data : ""), len);
     if (!yaml_parser_load(&parser, &doc)) {
-        dk_err_set(err, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+        dk_err_set(err, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
                    parser.problem_mark.column + 1,
                    parser.problem ? parser.problem : "invalid YAML");
         yaml_parser_delete(&parser);
-        fclose(f);
         return DK_ERR;
     }
 
     memset(&w, 0, sizeof(w));
-    w.file = path;
+    w.file = name;
     w.doc = &doc;
     w.cfg = cfg;
     w.err = err;
 
     root = yaml_document_get_root_node(&doc);
     if (root == NULL)
-        dk_err_set(err, "%s: empty configuration", path);
+        dk_err_set(err, "%s: empty configuration", name);
     else if (root->type != YAML_MAPPING_NODE)
         dk_conf_error(&w, root, "expected a mapping of keys, found", "value");
     else if (dk_conf_walk(&w, root, "") == DK_OK)
@@ -437,8 +435,42 @@ dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err)
 
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    fclose(f);
     if (rc != DK_OK)
         dk_config_free(cfg);
+    return rc;
+}
+
+/* The file is read whole (it is small), so that the file and a buffer go
+ * through the same parser. */
+int
+dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err)
+{
+    FILE *f;
+    char *data = NULL, *p;
+    size_t len = 0, cap = 0, n;
+    int rc;
+
+    dk_config_defaults(cfg);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return dk_err_set(err, "%s: %s", path, strerror(errno));
+    do {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8192;
+            p = realloc(data, cap);
+            if (p == NULL) {
+                free(data);
+                fclose(f);
+                return dk_err_set(err, "out of memory");
+            }
+            data = p;
+        }
+        n = fread(data + len, 1, cap - len, f);
+        len += n;
+    } while (n > 0);
+    rc = ferror(f) ? dk_err_set(err, "%s: %s", path, strerror(errno))
+                   : dk_config_load_buffer(cfg, path, data, len, err);
+    free(data);
+    fclose(f);
     return rc;
 }

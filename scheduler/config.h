@@ -5,6 +5,8 @@
 #ifndef DK_CONFIG_H
 #define DK_CONFIG_H
 
+#include <stddef.h>
+
 #include "budget.h"
 #include "status.h"
 
@@ -44,6 +46,11 @@ typedef struct {
 /* Reads and checks the file. On error cfg is left empty and err says
  * "FILE:LINE:COLUMN: reason" when a place in the file is at fault. */
 int dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err);
+
+/* The same, from data[0..len) (no NUL needed), with name standing for the
+ * file in err. */
+int dk_config_load_buffer(dk_config_t *cfg, const char *name, const char *data,
+                          size_t len, dk_err_t *err);
 
 void dk_config_free(dk_config_t *cfg);
 

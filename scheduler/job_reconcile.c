@@ -34,6 +34,7 @@ typedef struct {
     long long days, kept, removed, restored, active;
     dk_day_t *again; /* days where admissions were restored */
     size_t nagain, capagain;
+    PGresult *offices; /* every office: a date's phones are all of theirs */
 } dk_recon_t;
 
 static int
@@ -94,7 +95,7 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
 {
     dk_argv_t *c = &r->call;
     redisReply *reply;
-    int i, rc = DK_OK;
+    int i, rc = DK_OK, nkeys = DK_DAY_KEYS;
     long long v[4] = {0, 0, 0, 0};
 
     if (r->office[0] == '\0')
@@ -108,6 +109,19 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
         if (n < 0 || dk_argv_add(c, key, (size_t)n) != DK_OK)
             return dk_err_set(&r->job->err, "no key for office %s", r->office);
     }
+    for (i = 0; i < PQntuples(r->offices); i++) {
+        const char *other = PQgetvalue(r->offices, i, 0);
+        char key[DK_KEY_MAX];
+        int n;
+
+        if (strcmp(other, r->office) == 0)
+            continue;
+        n = dk_key_day(key, sizeof(key), other, strlen(other), r->date,
+                       DK_DAY_ADMISSIONS);
+        if (n < 0 || dk_argv_add(c, key, (size_t)n) != DK_OK)
+            return dk_err_set(&r->job->err, "no key for office %s", other);
+        nkeys++;
+    }
     dk_argv_addf(c, "%lld", r->now_ms);
     dk_argv_addf(c, "%lld", r->grace_ms);
     dk_argv_addf(c, "%d", r->nservices);
@@ -119,7 +133,8 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
                         r->appointments.len[i]) != DK_OK)
             return dk_err_set(&r->job->err, "out of memory");
 
-    if (dk_redis_eval(r->job->redis, &reply, DK_LUA_RECONCILE, 4, c) != DK_OK)
+    if (dk_redis_eval(r->job->redis, &reply, DK_LUA_RECONCILE, nkeys, c) !=
+        DK_OK)
         return dk_recon_redis_fail(r->job);
     for (i = 0; i < 4 && (size_t)i < reply->elements; i++)
         v[i] = reply->element[i]->integer;
@@ -517,6 +532,30 @@ dk_recon_rebuild_end(dk_job_t *job, const char *token)
     return DK_OK;
 }
 
+/*
+ * The last day to make right: the end of the window, or a later day that
+ * holds something (a booking made through an nginx whose
+ * dukcapil_booking_window is longer than appointments.window_days, an
+ * override): a day left out would not be rebuilt after a Redis loss, and
+ * could be over-booked.
+ */
+static int
+dk_recon_last_day(dk_job_t *job, const char *today, char *last, size_t len)
+{
+    const char *params[] = {today, last};
+
+    if (dk_db_value(job->db, last, len,
+                    "SELECT greatest($2::date,"
+                    " (SELECT max(date) FROM appointment"
+                    "   WHERE date >= $1::date"
+                    "     AND status IN ('booked', 'checked_in')),"
+                    " (SELECT max(date) FROM quota_override"
+                    "   WHERE date >= $1::date))::text",
+                    2, params) != DK_OK)
+        return dk_recon_db_fail(job);
+    return DK_OK;
+}
+
 int
 dk_reconcile(dk_job_t *job)
 {
@@ -528,6 +567,8 @@ dk_reconcile(dk_job_t *job)
 
     dk_date_format(today_day, today);
     dk_date_format(today_day + cfg->window_days, last);
+    if (dk_recon_last_day(job, today, last, sizeof(last)) != DK_OK)
+        return DK_ERR;
     present = dk_reconcile_epoch_present(job->redis);
     if (present == DK_ERR)
         return dk_recon_redis_fail(job);
@@ -547,12 +588,16 @@ dk_reconcile(dk_job_t *job)
     r.job = job;
     r.now_ms = dk_now_ms();
     r.grace_ms = (long long)cfg->admission_grace_seconds * 1000;
+    if (dk_db_query(job->db, &r.offices, "SELECT code FROM office ORDER BY 1",
+                    0, NULL) != DK_OK)
+        return dk_recon_db_fail(job);
     rc = dk_recon_days(&r, today, last, NULL, NULL);
     if (rc == DK_OK && !job->interrupted)
         rc = dk_recon_second_pass(&r, today, last);
     dk_argv_free(&r.services);
     dk_argv_free(&r.appointments);
     dk_argv_free(&r.call);
+    PQclear(r.offices);
     free(r.again);
     dk_job_count(job, "days", r.days);
     dk_job_count(job, "admissions_active", r.active);

@@ -81,6 +81,9 @@ def closed_date_in_window(today=None):
 # --- Redis / PostgreSQL views -------------------------------------------
 
 def day_key(office, date, part="day"):
+    """A day's key; the phones are the date's, at every office."""
+    if part == "phone":
+        return "dk:{%s}:phone" % date
     return "dk:{%s:%s}:%s" % (office, date, part)
 
 

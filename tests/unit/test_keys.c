@@ -19,7 +19,7 @@ static const struct day_key_case day_cases[] = {
     {"mpp", DK_DAY_COUNTS, "dk:{mpp:2026-12-03}:day"},
     {"mpp", DK_DAY_ADMISSIONS, "dk:{mpp:2026-12-03}:adm"},
     {"mpp", DK_DAY_NIKS, "dk:{mpp:2026-12-03}:nik"},
-    {"tenayan_raya", DK_DAY_PHONES, "dk:{tenayan_raya:2026-12-03}:phone"},
+    {"tenayan_raya", DK_DAY_PHONES, "dk:{2026-12-03}:phone"},
     {"mpp", DK_DAY_KEYS, NULL},
     {"an_office_code_of_thirty_three_c", DK_DAY_COUNTS,
      "dk:{an_office_code_of_thirty_three_c:2026-12-03}:day"},
@@ -50,11 +50,11 @@ day_keys_table_of_cases(void **state)
 static void
 a_key_that_does_not_fit_is_refused(void **state)
 {
-    char out[24];
+    char out[23];
 
     (void)state;
     assert_int_equal(
-        dk_key_day(out, sizeof(out), "mpp", 3, "2026-12-03", DK_DAY_PHONES),
+        dk_key_day(out, sizeof(out), "upt", 3, "2026-12-03", DK_DAY_COUNTS),
         -1);
     assert_int_equal(dk_key_bar(out, 8, "1471010101010001"), -1);
     assert_int_equal(dk_key_field(out, 4, DK_FIELD_QUOTA, "ktp", 3), -1);
@@ -88,7 +88,8 @@ struct date_case {
 
 static const struct date_case date_cases[] = {
     {"dk:{mpp:2026-12-03}:day", "2026-12-03"},
-    {"dk:{tenayan_raya:2027-01-31}:phone", "2027-01-31"},
+    {"dk:{tenayan_raya:2027-01-31}:adm", "2027-01-31"},
+    {"dk:{2027-01-31}:phone", "2027-01-31"},
     {"dk:{mpp}:day", NULL},
     {"dk:{:2026-12-03}:day", NULL},
     {"dk:{mpp2026-12-03}:day", NULL},
@@ -145,6 +146,18 @@ day_keys_expire_a_week_after_the_wib_day(void **state)
     assert_int_equal(dk_wib_today((time_t)dk_key_day_expiry(day) - 1), day + 7);
 }
 
+/* The last days an int32 holds: the week is added in 64 bits (found by
+ * tests/fuzz/fuzz_validators). */
+static void
+day_keys_expire_even_at_the_end_of_int32(void **state)
+{
+    (void)state;
+    assert_true(dk_key_day_expiry(INT32_MAX) ==
+                ((int64_t)INT32_MAX + 8) * 86400 - DK_WIB_OFFSET);
+    assert_true(dk_key_day_expiry(INT32_MIN) ==
+                ((int64_t)INT32_MIN + 8) * 86400 - DK_WIB_OFFSET);
+}
+
 struct quota_case {
     long override, configured;
     int closed;
@@ -187,6 +200,7 @@ main(void)
         cmocka_unit_test(the_date_of_a_day_key),
         cmocka_unit_test(a_day_key_made_is_read_back),
         cmocka_unit_test(day_keys_expire_a_week_after_the_wib_day),
+        cmocka_unit_test(day_keys_expire_even_at_the_end_of_int32),
         cmocka_unit_test(the_quota_rule),
     };
 
