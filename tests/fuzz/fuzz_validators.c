@@ -4,13 +4,15 @@
  * "n1471011203900001"; any other byte picks by its value), the rest is its
  * input. Beyond not crashing, what each accepts must keep its promise: a NIK
  * is 16 digits, a phone normalizes to itself, a date prints back as it was
- * read, text is UTF-8 as glibc decodes it, a mask hides what it must.
+ * read, text is UTF-8 as glibc decodes it, a mask hides what it must, a
+ * budget period holds its day and the next one starts the day after.
  */
 #include <locale.h>
 #include <string.h>
 #include <wchar.h>
 
 #include "address.h"
+#include "budget.h"
 #include "csv.h"
 #include "fuzz.h"
 #include "keys.h"
@@ -206,6 +208,46 @@ fuzz_kecamatan_name(const char *s, size_t len)
         CHECK(strlen(code) == 8 && memcmp(code, "14.71.", 6) == 0);
 }
 
+/* An operator's kecamatan: only ever one of today's codes. */
+static void
+fuzz_kecamatan_find(const char *s, size_t len)
+{
+    const char *code = dk_kecamatan_find(s, len);
+
+    if (code != NULL)
+        CHECK(dk_kecamatan_name(code) != NULL);
+}
+
+/* "MM-DD", a length and a day: the period holds the day, and the next
+ * period begins the day after it ends. */
+static void
+fuzz_budget(const char *s, size_t len)
+{
+    static const int months[] = {1, 2, 3, 4, 6, 12};
+    dk_budget_rule_t rule;
+    int32_t day, first, last, next_first, next_last;
+    int level;
+
+    if (len < 9 || dk_budget_start_parse(s, 5, &rule) != 0)
+        return;
+    CHECK(rule.start_month >= 1 && rule.start_month <= 12);
+    CHECK(rule.start_day >= 1 && rule.start_day <= 28);
+    rule.months = months[(unsigned char)s[5] % 6];
+    CHECK(dk_budget_months_valid(rule.months));
+    /* a day of years 2000..2199 */
+    day = 10957 + (int32_t)(((unsigned char)s[6] << 16 |
+                             (unsigned char)s[7] << 8 | (unsigned char)s[8]) %
+                            73049);
+    dk_budget_period(&rule, day, &first, &last);
+    CHECK(first <= day && day <= last);
+    CHECK(last - first >= 28 * rule.months - 1 &&
+          last - first <= 31 * rule.months);
+    dk_budget_period(&rule, last + 1, &next_first, &next_last);
+    CHECK(next_first == last + 1);
+    level = dk_budget_warn_level((unsigned char)s[6], (unsigned char)s[7]);
+    CHECK(level == 0 || level == 80 || level == 95);
+}
+
 static void
 fuzz_date(const char *s, size_t len)
 {
@@ -388,7 +430,7 @@ static const struct {
     {'n', fuzz_nik},      {'p', fuzz_phone},          {'t', fuzz_text},
     {'a', fuzz_address},  {'k', fuzz_kecamatan_name}, {'d', fuzz_date},
     {'D', fuzz_calendar}, {'m', fuzz_mask},           {'c', fuzz_csv_formula},
-    {'K', fuzz_keys},
+    {'K', fuzz_keys},     {'f', fuzz_kecamatan_find}, {'b', fuzz_budget},
 };
 
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
