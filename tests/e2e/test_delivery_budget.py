@@ -16,6 +16,7 @@ import pytest
 from conftest import assert_no_alerts
 from helpers import burst, http_for, request_bytes
 from stack import wait_until
+from stack.nginx import OFFICES
 from appointments_helpers import second_nginx
 from applications_helpers import (APPS, GOOD_ADDRESS, application,
                                   citizen_view, drive, history_rows)
@@ -24,8 +25,8 @@ from scheduler_fixtures import (  # noqa: F401
 
 LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
-# the offices of the demo nginx.conf (stack/nginx.py), by code
-DEMO_OFFICES = ["mpp", "sukajadi", "binawidya", "tenayan_raya", "rumbai"]
+# the offices of the demo nginx.conf, by code, in its order
+DEMO_OFFICES = [c for c, _ in OFFICES]
 
 ENGLISH = re.compile(r"\b(the|by|of|delivery|batch|courier|returned|failed|"
                      r"office|pickup|attempt|budget)\b", re.I)
