@@ -60,7 +60,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DOMAIN_OBJ) \
                     $(DOMAIN_HDR) $(FUZZ_SCHED_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(FUZZ_DOMAIN_OBJ) \
-	    $(FUZZ_LIBS)
+	    $(FUZZ_LIBS) -lcrypto
 
 .PHONY: fuzz fuzz-build
 
