@@ -14,6 +14,12 @@
  *                                 date, at every office (its cap is per
  *                                 date, SPEC.md)
  *   dk:idem:<endpoint>:<key>      an Idempotency-Key and its answer
+ *   dk:otp:<id>                   a verification code sent: h its hash,
+ *                                 p the phone, n wrong tries; expires
+ *                                 with the code
+ *   dk:otp:h:<phone>, :d:<phone>  codes sent to a phone in the hour, the
+ *                                 day since the first (expire with them)
+ *   dk:otp:budget:<date>          codes sent in the city that WIB day
  *
  * The braces name the part of a key Redis Cluster would hash; a booking's
  * keys (its bar, the epoch, the date's phones) span several, so the state
@@ -29,6 +35,7 @@
 #define DK_KEY_REBUILDING "{dk:epoch}:rebuilding"
 #define DK_KEY_BAR_PREFIX "dk:bar:"
 #define DK_KEY_IDEMPOTENCY_PREFIX "dk:idem:"
+#define DK_KEY_OTP_PREFIX "dk:otp:"
 
 /* SCAN patterns: every bar, every day key */
 #define DK_KEY_BAR_PATTERN DK_KEY_BAR_PREFIX "*"
@@ -61,6 +68,22 @@ int dk_key_day(char *out, size_t size, const char *office, size_t office_len,
 
 /* Writes "dk:bar:<nik>" (16 digits) and a NUL; returns its length or -1. */
 int dk_key_bar(char *out, size_t size, const char *nik);
+
+/* the keys of a verification code, in the order lua/otp_send.lua takes
+ * them */
+typedef enum {
+    DK_OTP_CODE = 0, /* "dk:otp:<id>" */
+    DK_OTP_HOUR,     /* "dk:otp:h:<phone>" */
+    DK_OTP_DAY,      /* "dk:otp:d:<phone>" */
+    DK_OTP_BUDGET,   /* "dk:otp:budget:<date>" */
+    DK_OTP_KEYS
+} dk_otp_key;
+
+/* Writes the part's key of s (an id, a phone E.164 or a date; at most 40
+ * bytes) and a NUL into out; returns its length, or -1 if it does not fit
+ * in size bytes. */
+int dk_key_otp(char *out, size_t size, dk_otp_key part, const char *s,
+               size_t len);
 
 /* Writes "<field>:<service>" and a NUL; returns its length or -1. */
 int dk_key_field(char *out, size_t size, dk_day_field field,

@@ -20,6 +20,7 @@
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_settle.h"
 #include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_token.h"
 #include "ngx_http_dukcapil_util.h"
 #include "name.h"
 #include "nik.h"
@@ -170,7 +171,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
     const char **field)
 {
     const char                       *p;
-    ngx_int_t                         s;
+    ngx_int_t                         s, rc;
     ngx_str_t                         v;
     ngx_http_dukcapil_office_t       *office;
     ngx_http_dukcapil_main_conf_t    *dmcf;
@@ -239,7 +240,11 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
 
     dk_date_format(a->day, a->date);
 
-    return NGX_OK;
+    *field = "phone_token";
+    rc = ngx_http_dukcapil_body_string(body, "phone_token", &v);
+
+    return ngx_http_dukcapil_token_check(r, rc == NGX_OK ? &v : NULL,
+                                         b->phone);
 }
 
 

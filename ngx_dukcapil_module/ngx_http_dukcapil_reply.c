@@ -84,6 +84,20 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
                              "28299." },
     { "too_many_requests", "Terlalu banyak permintaan. Silakan coba lagi "
                            "sebentar lagi." },
+    { "too_many_codes", "Terlalu banyak permintaan kode untuk nomor ini. "
+                        "Coba lagi nanti (lihat Retry-After)." },
+    { "otp_budget_exhausted", "Pengiriman kode verifikasi hari ini sudah "
+                              "mencapai batas. Silakan coba lagi besok atau "
+                              "datang langsung ke kantor layanan." },
+    { "invalid_otp", "Kode verifikasi salah." },
+    { "otp_locked", "Terlalu banyak kode salah. Minta kode verifikasi "
+                    "baru." },
+    { "otp_expired", "Kode verifikasi sudah tidak berlaku. Minta kode "
+                     "baru." },
+    { "invalid_phone_token", "Nomor ponsel belum diverifikasi atau "
+                             "verifikasinya sudah kedaluwarsa. Verifikasi "
+                             "nomor ponsel Anda dengan kode yang kami "
+                             "kirim." },
     { NULL, NULL }
 };
 

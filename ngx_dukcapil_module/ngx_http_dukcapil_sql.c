@@ -141,6 +141,12 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
     { "dk_application_transition",
       "SELECT outcome, status FROM application_transition($1, $2, $3, $4)",
       4 },
+
+    /* a verification code, to the outbox: the daemon sends it */
+    { "dk_otp_notify",
+      "INSERT INTO notification (kind, phone, params)"
+      " VALUES ('otp', $1, jsonb_build_object('code', $2::text))",
+      2 },
 };
 
 

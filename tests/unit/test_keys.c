@@ -61,6 +61,24 @@ a_key_that_does_not_fit_is_refused(void **state)
 }
 
 static void
+otp_keys(void **state)
+{
+    char out[DK_KEY_MAX];
+
+    (void)state;
+    assert_int_equal(dk_key_otp(out, sizeof(out), DK_OTP_CODE, S("0a1b")), 11);
+    assert_string_equal(out, "dk:otp:0a1b");
+    dk_key_otp(out, sizeof(out), DK_OTP_HOUR, S("+6281234567890"));
+    assert_string_equal(out, "dk:otp:h:+6281234567890");
+    dk_key_otp(out, sizeof(out), DK_OTP_DAY, S("+6281234567890"));
+    assert_string_equal(out, "dk:otp:d:+6281234567890");
+    dk_key_otp(out, sizeof(out), DK_OTP_BUDGET, S("2026-12-07"));
+    assert_string_equal(out, "dk:otp:budget:2026-12-07");
+    assert_int_equal(dk_key_otp(out, 12, DK_OTP_HOUR, S("+628123")), -1);
+    assert_int_equal(dk_key_otp(out, sizeof(out), DK_OTP_KEYS, S("x")), -1);
+}
+
+static void
 bar_and_field_keys(void **state)
 {
     char out[DK_KEY_MAX];
@@ -197,6 +215,7 @@ main(void)
         cmocka_unit_test(day_keys_table_of_cases),
         cmocka_unit_test(a_key_that_does_not_fit_is_refused),
         cmocka_unit_test(bar_and_field_keys),
+        cmocka_unit_test(otp_keys),
         cmocka_unit_test(the_date_of_a_day_key),
         cmocka_unit_test(a_day_key_made_is_read_back),
         cmocka_unit_test(day_keys_expire_a_week_after_the_wib_day),
