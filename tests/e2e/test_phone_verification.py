@@ -18,7 +18,7 @@ import pytest
 
 from helpers import http_for
 from appointments_helpers import (BOOK, booking, e164, first_open_date,
-                                  make_phone, open_dates)
+                                  make_phone, second_nginx)
 from applications_helpers import APPS, application
 
 SEND = "/api/v1/phone-verifications"
@@ -27,16 +27,11 @@ CONFIRM = "/api/v1/phone-verifications/%s/confirm"
 
 # --- helpers -------------------------------------------------------------
 
-def verifying_nginx(make_stack, base, extra_http="", secret_of=None):
+def verifying_nginx(make_stack, base, extra_http=""):
     """Another nginx on base's Redis and PostgreSQL, with phone
-    verification on and base's token secret (or secret_of's)."""
-    st = make_stack(start=False, redis_port=base.redis_port,
-                    pg_port=base.pg_port)
-    st.share_redis_credentials(base)
-    st.share_token_secret(secret_of or base)
-    st.state["ops_password_wanted"] = base.ops_password
-    st.start_nginx(phone_verification=True, extra_http=extra_http)
-    return st
+    verification on and base's token secret."""
+    return second_nginx(make_stack, base, phone_verification=True,
+                        extra_http=extra_http)
 
 
 @pytest.fixture
