@@ -6,6 +6,7 @@
  *   dk:epoch                      present while Redis holds a whole state
  *   {dk:epoch}:rebuilding         a rebuild under way (dk:epoch's slot)
  *   dk:bar:<nik>                  a no-show bar: its last day, YYYY-MM-DD
+ *   dk:bar:phone:<phone E.164>    a no-show bar of the phone that booked
  *   dk:{<office>:<date>}:day      q:<svc> quota override, n:<svc> booked,
  *                                 s:<svc> last queue number
  *   dk:{<office>:<date>}:adm      code -> "svc|nik|phone|queue|admitted ms"
@@ -34,11 +35,13 @@
 #define DK_KEY_EPOCH "dk:epoch"
 #define DK_KEY_REBUILDING "{dk:epoch}:rebuilding"
 #define DK_KEY_BAR_PREFIX "dk:bar:"
+#define DK_KEY_PHONE_BAR_PREFIX "dk:bar:phone:"
 #define DK_KEY_IDEMPOTENCY_PREFIX "dk:idem:"
 #define DK_KEY_OTP_PREFIX "dk:otp:"
 
 /* SCAN patterns: every bar, every day key */
 #define DK_KEY_BAR_PATTERN DK_KEY_BAR_PREFIX "*"
+#define DK_KEY_PHONE_BAR_PATTERN DK_KEY_PHONE_BAR_PREFIX "*"
 #define DK_KEY_DAY_PATTERN "dk:{*"
 
 /* room for any key made here, NUL included (an office code has <= 32) */
@@ -84,6 +87,14 @@ typedef enum {
  * in size bytes. */
 int dk_key_otp(char *out, size_t size, dk_otp_key part, const char *s,
                size_t len);
+
+/* Writes "dk:bar:phone:<phone>" (E.164, len bytes, at most 16) and a NUL;
+ * returns its length or -1. */
+int dk_key_phone_bar(char *out, size_t size, const char *phone, size_t len);
+
+/* The phone of a phone's bar key (up to the key's end), or NULL if key is
+ * not one. */
+const char *dk_key_bar_phone(const char *key, size_t len);
 
 /* Writes "<field>:<service>" and a NUL; returns its length or -1. */
 int dk_key_field(char *out, size_t size, dk_day_field field,

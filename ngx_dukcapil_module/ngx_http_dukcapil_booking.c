@@ -46,6 +46,7 @@ typedef struct {
     char                              now[NGX_INT64_LEN + 1];
     char                              expire[NGX_INT64_LEN + 1];
     char                              bar[DK_KEY_MAX];
+    char                              phone_bar[DK_KEY_MAX];
 
     /* the script's answer: its outcome, and the bar's last day */
     ngx_http_dukcapil_outcome_t      *outcome;
@@ -262,7 +263,9 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     service = &job->dmcf->services[a->service];
 
     if (ngx_http_dukcapil_admission_keys(a) != NGX_OK
-        || dk_key_bar(b->bar, sizeof(b->bar), (char *) a->nik) < 0)
+        || dk_key_bar(b->bar, sizeof(b->bar), (char *) a->nik) < 0
+        || dk_key_phone_bar(b->phone_bar, sizeof(b->phone_bar), b->phone,
+                            ngx_strlen(b->phone)) < 0)
     {
         goto unavailable;
     }
@@ -279,23 +282,24 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     job->argv[3] = (char *) a->keys[DK_DAY_ADMISSIONS];
     job->argv[4] = (char *) a->keys[DK_DAY_NIKS];
     job->argv[5] = (char *) a->keys[DK_DAY_PHONES];
-    job->argv[6] = (char *) service->code.data;
-    job->argv[7] = (char *) service->quota_arg.data;
-    job->argv[8] = (char *) a->nik;
-    job->argv[9] = b->phone;
-    job->argv[10] = (char *) job->dmcf->phone_cap_arg.data;
-    job->argv[11] = a->code;
-    job->argv[12] = b->now;
-    job->argv[13] = b->expire;
+    job->argv[6] = b->phone_bar;
+    job->argv[7] = (char *) service->code.data;
+    job->argv[8] = (char *) service->quota_arg.data;
+    job->argv[9] = (char *) a->nik;
+    job->argv[10] = b->phone;
+    job->argv[11] = (char *) job->dmcf->phone_cap_arg.data;
+    job->argv[12] = a->code;
+    job->argv[13] = b->now;
+    job->argv[14] = b->expire;
 
-    for (i = 0; i < 14; i++) {
+    for (i = 0; i < 15; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
-    job->argvlen[6] = service->code.len;
-    job->argvlen[7] = service->quota_arg.len;
-    job->argvlen[8] = 16;
-    job->argvlen[10] = job->dmcf->phone_cap_arg.len;
+    job->argvlen[7] = service->code.len;
+    job->argvlen[8] = service->quota_arg.len;
+    job->argvlen[9] = 16;
+    job->argvlen[11] = job->dmcf->phone_cap_arg.len;
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
                                     ngx_http_dukcapil_book_decide_done, job);
@@ -304,7 +308,7 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     }
 
     /* decided with the other bookings of this event loop pass */
-    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 6, 14,
+    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 7, 15,
                                     job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {

@@ -44,9 +44,9 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
                         "tanggal tersebut." },
     { "phone_limit", "Nomor ponsel ini sudah mencapai batas pendaftaran "
                      "untuk tanggal tersebut." },
-    { "no_show_bar", "Pendaftaran online untuk NIK ini ditangguhkan "
-                     "sementara karena tidak hadir pada janji temu "
-                     "sebelumnya." },
+    { "no_show_bar", "Pendaftaran online untuk NIK atau nomor ponsel ini "
+                     "ditangguhkan sementara karena tidak hadir pada janji "
+                     "temu sebelumnya." },
     { "unavailable", "Layanan sedang tidak tersedia. Silakan coba beberapa "
                      "saat lagi." },
     { "state_rebuilding", "Sistem antrean sedang dipulihkan. Silakan coba "

@@ -1,8 +1,8 @@
 -- Booking decisions, atomic: the whole call runs or none of it.
 --
 -- One call decides one booking or several laid end to end, in order, each
--- seeing the slots the ones before it took: booking i (from 0) has the six
--- keys KEYS[6i+1 .. 6i+6] and the eight arguments ARGV[8i+1 .. 8i+8].  At
+-- seeing the slots the ones before it took: booking i (from 0) has the seven
+-- keys KEYS[7i+1 .. 7i+7] and the eight arguments ARGV[8i+1 .. 8i+8].  At
 -- the 07:00 rush a worker sends the bookings of one event-loop pass in one
 -- call: a call costs Redis several times what one more booking in it does.
 --
@@ -12,7 +12,8 @@
 --   dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number
 --   dk:{o:D}:adm     code -> "svc|nik|phone|queue|admitted ms"
 --   dk:{o:D}:nik     nik -> code
---   dk:{o:D}:phone   phone -> active admissions
+--   dk:{D}:phone     phone -> active admissions that date, at every office
+--   dk:bar:phone:<phone>  the no-show bar of the phone, kept by the scheduler
 -- Its arguments: service, default quota, nik, phone, phone cap, code,
 --   now ms, unix time at which the day's keys may go
 --
@@ -22,8 +23,8 @@
 --
 -- At the rush nearly every booking ends at "full", and what a call costs
 -- Redis is mostly its commands, whatever they do: so a call reads what its
--- bookings share once for all of them, the epoch and every bar in one
--- MGET, a day's quota and count of a service in one HMGET, whether its
+-- bookings share once for all of them, the epoch and every bar (the NIK's
+-- and the phone's) in one MGET, a day's quota and count of a service in one HMGET, whether its
 -- NIKs are active on a day in one HMGET.  What a booking takes is written
 -- at once and into these reads as well, so each booking sees exactly what
 -- it would have seen alone after the ones before it.  The answer is a
@@ -31,12 +32,13 @@
 -- whole script's other work (INFO commandstats, usec_per_call;
 -- BENCHMARKS.md).
 
-local n = #KEYS / 6
+local n = #KEYS / 7
 
--- dk:epoch is the first key of every booking
+-- dk:epoch is the first key of every booking; then its two bars
 local epoch_bars = { KEYS[1] }
 for i = 0, n - 1 do
-    epoch_bars[i + 2] = KEYS[6 * i + 2]
+    epoch_bars[2 * i + 2] = KEYS[7 * i + 2]
+    epoch_bars[2 * i + 3] = KEYS[7 * i + 7]
 end
 epoch_bars = redis.call('MGET', unpack(epoch_bars))
 
@@ -64,7 +66,7 @@ local function niks_of(key)
     if not set then
         local niks = {}
         for i = 0, n - 1 do
-            if KEYS[6 * i + 5] == key then
+            if KEYS[7 * i + 5] == key then
                 niks[#niks + 1] = ARGV[8 * i + 3]
             end
         end
@@ -84,7 +86,7 @@ local function niks_of(key)
 end
 
 local function book(i)
-    local k, a = 6 * i, 8 * i
+    local k, a = 7 * i, 8 * i
     local svc, nik, phone, code = ARGV[a + 1], ARGV[a + 3], ARGV[a + 4],
                                   ARGV[a + 6]
 
@@ -92,9 +94,11 @@ local function book(i)
         return 'rebuilding'
     end
 
-    if epoch_bars[i + 2] then
+    -- the NIK's bar, else the phone's
+    local bar = epoch_bars[2 * i + 2] or epoch_bars[2 * i + 3]
+    if bar then
         -- a line per booking: nothing stored may add one
-        return 'bar ' .. string.gsub(epoch_bars[i + 2], '%c', ' ')
+        return 'bar ' .. string.gsub(bar, '%c', ' ')
     end
 
     -- the quota rule of domain/keys.h: an operator's override, else the

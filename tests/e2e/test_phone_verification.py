@@ -323,6 +323,25 @@ def test_every_nginx_with_the_secret_accepts_the_token(stack, make_stack):
     assert r.status == 201, r
 
 
+# --- a phone's no-shows ------------------------------------------------------
+
+def test_a_barred_phone_books_with_no_nik(stack, http):
+    """The scheduler bars the phone that booked no-shows (dk:bar:phone:,
+    test_scheduler_reconcile.py); book.lua then refuses it whatever the
+    NIK, and the NIK with another phone still books."""
+    r_ = stack.redis()
+    try:
+        r_.set("dk:bar:phone:" + e164(make_phone(51)), "2099-03-03")
+    finally:
+        r_.close()
+    date = first_open_date()
+    for i in (51, 52, 53):
+        r = http.post(BOOK, booking(i, date, phone=make_phone(51)))
+        assert r.status == 403 and r.error == "no_show_bar", r
+    r = http.post(BOOK, booking(51, date, phone=make_phone(54)))
+    assert r.status == 201, r
+
+
 def test_nginx_refuses_a_short_or_open_token_secret(stack):
     import os
     short = os.path.join(stack.root, "short.secret")
