@@ -45,6 +45,7 @@ typedef struct {
     char                              queue[NGX_INT_T_LEN + 1];
     char                              now[NGX_INT64_LEN + 1];
     char                              expire[NGX_INT64_LEN + 1];
+    char                              days[2][NGX_INT_T_LEN + 1];
     char                              bar[DK_KEY_MAX];
     char                              phone_bar[DK_KEY_MAX];
 
@@ -274,6 +275,11 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
                  ngx_http_dukcapil_now_ms());
     ngx_snprintf((u_char *) b->expire, sizeof(b->expire), "%L%Z",
                  (int64_t) dk_key_day_expiry(a->day));
+    ngx_snprintf((u_char *) b->days[0], sizeof(b->days[0]), "%D%Z",
+                 ngx_http_dukcapil_today());
+    ngx_snprintf((u_char *) b->days[1], sizeof(b->days[1]), "%D%Z",
+                 ngx_http_dukcapil_today()
+                 + (int32_t) job->dmcf->booking_window);
 
     /* KEYS and ARGV of one booking of lua/book.lua */
     job->argv[0] = DK_KEY_EPOCH;
@@ -291,8 +297,11 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     job->argv[12] = a->code;
     job->argv[13] = b->now;
     job->argv[14] = b->expire;
+    job->argv[15] = (char *) job->dmcf->phone_active_cap_arg.data;
+    job->argv[16] = b->days[0];
+    job->argv[17] = b->days[1];
 
-    for (i = 0; i < 15; i++) {
+    for (i = 0; i < 18; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
@@ -308,7 +317,7 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     }
 
     /* decided with the other bookings of this event loop pass */
-    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 7, 15,
+    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 7, 18,
                                     job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {

@@ -78,6 +78,8 @@ typedef struct {
     ngx_int_t                       booking_window;
     ngx_int_t                       phone_cap;
     ngx_str_t                       phone_cap_arg;   /* for the script */
+    ngx_int_t                       phone_active_cap;  /* across dates */
+    ngx_str_t                       phone_active_cap_arg;
     time_t                          idempotency_ttl;
 
     /* phone verification: the codes, and the tokens that prove one */

@@ -531,3 +531,24 @@ ngx_http_dukcapil_conf_complete(ngx_conf_t *cf,
 
     return NGX_CONF_OK;
 }
+
+
+/*
+ * n in decimal (NUL-terminated), made once at configuration: every booking
+ * sends it to Redis
+ */
+ngx_int_t
+ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n, ngx_str_t *arg)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(cf->pool, NGX_INT_T_LEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    arg->data = p;
+    arg->len = ngx_sprintf(p, "%i%Z", n) - p - 1;
+
+    return NGX_OK;
+}

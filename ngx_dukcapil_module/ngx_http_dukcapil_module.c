@@ -29,8 +29,6 @@
 
 static void *ngx_http_dukcapil_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf);
-static ngx_int_t ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n,
-    ngx_str_t *arg);
 static void *ngx_http_dukcapil_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_dukcapil_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -161,6 +159,13 @@ static ngx_command_t  ngx_http_dukcapil_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_dukcapil_main_conf_t, phone_cap),
+      &ngx_http_dukcapil_phone_cap_bounds },
+
+    { ngx_string("dukcapil_phone_active_cap"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_main_conf_t, phone_active_cap),
       &ngx_http_dukcapil_phone_cap_bounds },
 
     { ngx_string("dukcapil_idempotency_ttl"),
@@ -295,6 +300,7 @@ ngx_http_dukcapil_create_main_conf(ngx_conf_t *cf)
     dmcf->pg_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->booking_window = NGX_CONF_UNSET;
     dmcf->phone_cap = NGX_CONF_UNSET;
+    dmcf->phone_active_cap = NGX_CONF_UNSET;
     dmcf->idempotency_ttl = NGX_CONF_UNSET;
     dmcf->phone_token_ttl = NGX_CONF_UNSET;
     dmcf->otp_ttl = NGX_CONF_UNSET;
@@ -325,6 +331,7 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(dmcf->pg_timeout, 2000);
     ngx_conf_init_value(dmcf->booking_window, 14);
     ngx_conf_init_value(dmcf->phone_cap, 5);
+    ngx_conf_init_value(dmcf->phone_active_cap, 3);
     ngx_conf_init_value(dmcf->idempotency_ttl, 86400);
     ngx_conf_init_value(dmcf->phone_token_ttl, 12 * 3600);
     ngx_conf_init_value(dmcf->otp_ttl, 300);
@@ -344,7 +351,10 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (ngx_http_dukcapil_decimal_arg(cf, dmcf->phone_cap,
                                       &dmcf->phone_cap_arg)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_dukcapil_decimal_arg(cf, dmcf->phone_active_cap,
+                                         &dmcf->phone_active_cap_arg)
+           != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
@@ -355,28 +365,6 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
 
     return ngx_http_dukcapil_conf_complete(cf, dmcf);
 }
-
-
-/*
- * n in decimal (NUL-terminated), made once at configuration: every booking
- * sends it to Redis
- */
-static ngx_int_t
-ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n, ngx_str_t *arg)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(cf->pool, NGX_INT_T_LEN + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    arg->data = p;
-    arg->len = ngx_sprintf(p, "%i%Z", n) - p - 1;
-
-    return NGX_OK;
-}
-
 
 
 static void *
@@ -522,12 +510,6 @@ ngx_http_dukcapil_exit_process(ngx_cycle_t *cycle)
 }
 
 
-
-
-
-
-
-
 static char *
 ngx_http_dukcapil_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -578,8 +560,6 @@ ngx_http_dukcapil_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return NGX_CONF_OK;
 }
-
-
 
 
 static ngx_int_t

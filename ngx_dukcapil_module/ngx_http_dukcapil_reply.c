@@ -42,8 +42,7 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "quota_full", "Kuota layanan pada tanggal tersebut sudah penuh." },
     { "already_booked", "NIK ini sudah memiliki janji temu aktif pada "
                         "tanggal tersebut." },
-    { "phone_limit", "Nomor ponsel ini sudah mencapai batas pendaftaran "
-                     "untuk tanggal tersebut." },
+    { "phone_limit", "Nomor HP ini sudah mencapai batas janji temu." },
     { "no_show_bar", "Pendaftaran online untuk NIK atau nomor ponsel ini "
                      "ditangguhkan sementara karena tidak hadir pada janji "
                      "temu sebelumnya." },

@@ -50,7 +50,8 @@ def main(argv=None):
     try:
         if a.command == "start":
             # the demo is the portal as citizens meet it: a verified phone
-            st.start(scheduler=not a.no_scheduler, phone_verification=True)
+            st.start(scheduler=not a.no_scheduler, phone_verification=True,
+                     phone_active_cap=3)
             if not a.no_scheduler and not st.scheduler_pid():
                 print("scheduler: %s not built; not started" % SCHEDULER)
             print()

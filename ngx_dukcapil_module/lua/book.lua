@@ -2,7 +2,7 @@
 --
 -- One call decides one booking or several laid end to end, in order, each
 -- seeing the slots the ones before it took: booking i (from 0) has the seven
--- keys KEYS[7i+1 .. 7i+7] and the eight arguments ARGV[8i+1 .. 8i+8].  At
+-- keys KEYS[7i+1 .. 7i+7] and the eleven arguments ARGV[11i+1 .. 11i+11].  At
 -- the 07:00 rush a worker sends the bookings of one event-loop pass in one
 -- call: a call costs Redis several times what one more booking in it does.
 --
@@ -14,8 +14,15 @@
 --   dk:{o:D}:nik     nik -> code
 --   dk:{D}:phone     phone -> active admissions that date, at every office
 --   dk:bar:phone:<phone>  the no-show bar of the phone, kept by the scheduler
--- Its arguments: service, default quota, nik, phone, phone cap, code,
---   now ms, unix time at which the day's keys may go
+-- Its arguments: service, default quota, nik, phone, phone cap (per date),
+--   code, now ms, unix time at which the day's keys may go, the phone's cap
+--   of active appointments across dates, today and the window's last day
+--   (days since 1970-01-01, WIB)
+--
+-- The phone's appointments across dates are the sum of its count in each
+-- date's dk:{D}:phone from today to the window's end: the one place a
+-- script makes keys itself (as domain/keys.c does), since handing every
+-- booking the window's keys would cost the rush, where they are not read.
 --
 -- Answers one line per booking, joined by "\n": "ok <queue>", "full",
 -- "closed", "dup", "phone", "bar <until>", "rebuilding", or "error <why>"
@@ -67,7 +74,7 @@ local function niks_of(key)
         local niks = {}
         for i = 0, n - 1 do
             if KEYS[7 * i + 5] == key then
-                niks[#niks + 1] = ARGV[8 * i + 3]
+                niks[#niks + 1] = ARGV[11 * i + 3]
             end
         end
 
@@ -85,8 +92,35 @@ local function niks_of(key)
     return set
 end
 
+-- 'YYYY-MM-DD' of a day number, as domain/wib.c (civil from days)
+local function date_of(day)
+    local z = day + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460)
+                            + math.floor(doe / 36524)
+                            - math.floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + math.floor(yoe / 4)
+                       - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local d = doy - math.floor((153 * mp + 2) / 5) + 1
+    local m = mp < 10 and mp + 3 or mp - 9
+    local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+    return string.format('%04d-%02d-%02d', y, m, d)
+end
+
+-- the phone's active admissions from day first to day last, every office
+local function active(phone, first, last)
+    local sum = 0
+    for day = tonumber(first), tonumber(last) do
+        sum = sum + tonumber(redis.call('HGET', 'dk:{' .. date_of(day)
+                                        .. '}:phone', phone) or '0')
+    end
+    return sum
+end
+
 local function book(i)
-    local k, a = 7 * i, 8 * i
+    local k, a = 7 * i, 11 * i
     local svc, nik, phone, code = ARGV[a + 1], ARGV[a + 3], ARGV[a + 4],
                                   ARGV[a + 6]
 
@@ -121,6 +155,10 @@ local function book(i)
     if tonumber(redis.call('HGET', KEYS[k + 6], phone) or '0')
        >= tonumber(ARGV[a + 5])
     then
+        return 'phone'
+    end
+
+    if active(phone, ARGV[a + 10], ARGV[a + 11]) >= tonumber(ARGV[a + 9]) then
         return 'phone'
     end
 

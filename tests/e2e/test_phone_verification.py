@@ -18,7 +18,8 @@ import pytest
 
 from helpers import http_for
 from appointments_helpers import (BOOK, booking, e164, first_open_date,
-                                  make_phone, second_nginx)
+                                  make_nik, make_phone, open_dates,
+                                  second_nginx)
 from applications_helpers import APPS, application
 
 SEND = "/api/v1/phone-verifications"
@@ -29,9 +30,10 @@ CONFIRM = "/api/v1/phone-verifications/%s/confirm"
 
 def verifying_nginx(make_stack, base, extra_http=""):
     """Another nginx on base's Redis and PostgreSQL, with phone
-    verification on and base's token secret."""
+    verification on, base's token secret, and the module's default cap of
+    a phone's active appointments (3)."""
     return second_nginx(make_stack, base, phone_verification=True,
-                        extra_http=extra_http)
+                        phone_active_cap=3, extra_http=extra_http)
 
 
 @pytest.fixture
@@ -321,6 +323,41 @@ def test_every_nginx_with_the_secret_accepts_the_token(stack, make_stack):
     r = http_for(b).post(BOOK, dict(booking(41, first_open_date()),
                                     phone_token=token))
     assert r.status == 201, r
+
+
+# --- a phone's active appointments across dates ---------------------------
+
+def test_a_bot_with_one_verified_phone_holds_three_appointments(stack, pv,
+                                                                 clean_log):
+    """Fresh NIKs, other dates, other offices: one verified phone holds at
+    most dukcapil_phone_active_cap (3) active appointments; a cancelled one
+    frees its place."""
+    http = http_for(pv)
+    phone = make_phone(61)
+    token = verify(stack, http, phone)
+    dates = open_dates()
+    offices = ("mpp", "sukajadi", "rumbai", "binawidya", "mpp", "sukajadi")
+    answers = []
+    for k in range(6):
+        r = http.post(BOOK, dict(booking(600 + k, dates[k], phone=phone,
+                                         office=offices[k]),
+                                 phone_token=token))
+        answers.append((r.status, r.error))
+        if r.status == 201:
+            kept = (r.json()["code"], make_nik(600 + k))
+    assert answers == [(201, None)] * 3 + [(409, "phone_limit")] * 3, answers
+    assert stack.psql("SELECT count(*) FROM appointment WHERE phone = '%s'"
+                      " AND status = 'booked'" % e164(phone)).strip() == "3"
+
+    code, nik = kept
+    r = http.delete(BOOK + "/" + code, headers={"X-NIK": nik})
+    assert r.status == 200, r
+    r = http.post(BOOK, dict(booking(606, dates[6], phone=phone),
+                             phone_token=token))
+    assert r.status == 201, r
+    r = http.post(BOOK, dict(booking(607, dates[7], phone=phone),
+                             phone_token=token))
+    assert (r.status, r.error) == (409, "phone_limit"), r
 
 
 # --- a phone's no-shows ------------------------------------------------------
