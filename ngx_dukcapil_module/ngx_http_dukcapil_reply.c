@@ -84,7 +84,7 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "too_many_requests", "Terlalu banyak permintaan. Silakan coba lagi "
                            "sebentar lagi." },
     { "too_many_codes", "Terlalu banyak permintaan kode untuk nomor ini. "
-                        "Coba lagi nanti (lihat Retry-After)." },
+                        "Silakan coba lagi nanti." },
     { "otp_budget_exhausted", "Pengiriman kode verifikasi hari ini sudah "
                               "mencapai batas. Silakan coba lagi besok atau "
                               "datang langsung ke kantor layanan." },

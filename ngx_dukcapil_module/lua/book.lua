@@ -109,12 +109,17 @@ local function date_of(day)
     return string.format('%04d-%02d-%02d', y, m, d)
 end
 
--- the phone's active admissions from day first to day last, every office
+-- the phone's active admissions from day first to day last, every office;
+-- a date whose key Redis refuses to read counts nothing here (its own
+-- bookings fail on it), so one bad key does not stop every other date
 local function active(phone, first, last)
     local sum = 0
     for day = tonumber(first), tonumber(last) do
-        sum = sum + tonumber(redis.call('HGET', 'dk:{' .. date_of(day)
-                                        .. '}:phone', phone) or '0')
+        local n = redis.pcall('HGET', 'dk:{' .. date_of(day) .. '}:phone',
+                              phone)
+        if type(n) == 'string' then
+            sum = sum + tonumber(n)
+        end
     end
     return sum
 end
