@@ -57,6 +57,51 @@ dk_key_bar(char *out, size_t size, const char *nik)
 }
 
 int
+dk_key_phone_bar(char *out, size_t size, const char *phone, size_t len)
+{
+    size_t n = sizeof(DK_KEY_PHONE_BAR_PREFIX) - 1;
+
+    if (len == 0 || len > 16 || n + len >= size)
+        return -1;
+    dk_key_put(dk_key_put(out, DK_KEY_PHONE_BAR_PREFIX, n), phone, len)[0] =
+        '\0';
+    return (int)(n + len);
+}
+
+const char *
+dk_key_bar_phone(const char *key, size_t len)
+{
+    size_t n = sizeof(DK_KEY_PHONE_BAR_PREFIX) - 1;
+
+    if (len <= n + 1 || len > n + 16 ||
+        memcmp(key, DK_KEY_PHONE_BAR_PREFIX, n) != 0 || key[n] != '+')
+        return NULL;
+    return key + n;
+}
+
+int
+dk_key_otp(char *out, size_t size, dk_otp_key part, const char *s, size_t len)
+{
+    static const char *const infix[DK_OTP_KEYS] = {
+        [DK_OTP_CODE] = "",
+        [DK_OTP_HOUR] = "h:",
+        [DK_OTP_DAY] = "d:",
+        [DK_OTP_BUDGET] = "budget:",
+    };
+    size_t n = sizeof(DK_KEY_OTP_PREFIX) - 1, i;
+
+    if ((unsigned)part >= DK_OTP_KEYS || len > 40)
+        return -1;
+    i = strlen(infix[part]);
+    if (n + i + len >= size)
+        return -1;
+    dk_key_put(
+        dk_key_put(dk_key_put(out, DK_KEY_OTP_PREFIX, n), infix[part], i), s,
+        len)[0] = '\0';
+    return (int)(n + i + len);
+}
+
+int
 dk_key_field(char *out, size_t size, dk_day_field field, const char *service,
              size_t service_len)
 {

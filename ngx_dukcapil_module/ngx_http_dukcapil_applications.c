@@ -14,6 +14,7 @@
 #include "ngx_http_dukcapil_job.h"
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_token.h"
 #include "ngx_http_dukcapil_util.h"
 #include "address.h"
 #include "name.h"
@@ -78,7 +79,7 @@ ngx_http_dukcapil_application_body(ngx_http_request_t *r)
 {
     json_t                           *json;
     ngx_int_t                         rc;
-    ngx_str_t                         raw;
+    ngx_str_t                         raw, token;
     ngx_uint_t                        i;
     const char                       *field;
     ngx_http_dukcapil_job_t          *job;
@@ -97,6 +98,20 @@ ngx_http_dukcapil_application_body(ngx_http_request_t *r)
     }
 
     field = ngx_http_dukcapil_application_parse(r, json, app);
+
+    /* the body's own fields first, then the proof of its phone */
+    if (field == NULL) {
+        field = "phone_token";
+        rc = ngx_http_dukcapil_json_string(json, "phone_token", &token);
+
+        if (ngx_http_dukcapil_token_check(r, rc == NGX_OK ? &token : NULL,
+                                          app->phone)
+            == NGX_OK)
+        {
+            field = NULL;
+        }
+    }
+
     if (field) {
         ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r, field));
         return;

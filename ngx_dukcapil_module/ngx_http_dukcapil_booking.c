@@ -20,6 +20,7 @@
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_settle.h"
 #include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_token.h"
 #include "ngx_http_dukcapil_util.h"
 #include "name.h"
 #include "nik.h"
@@ -44,7 +45,9 @@ typedef struct {
     char                              queue[NGX_INT_T_LEN + 1];
     char                              now[NGX_INT64_LEN + 1];
     char                              expire[NGX_INT64_LEN + 1];
+    char                              days[2][NGX_INT_T_LEN + 1];
     char                              bar[DK_KEY_MAX];
+    char                              phone_bar[DK_KEY_MAX];
 
     /* the script's answer: its outcome, and the bar's last day */
     ngx_http_dukcapil_outcome_t      *outcome;
@@ -170,7 +173,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
     const char **field)
 {
     const char                       *p;
-    ngx_int_t                         s;
+    ngx_int_t                         s, rc;
     ngx_str_t                         v;
     ngx_http_dukcapil_office_t       *office;
     ngx_http_dukcapil_main_conf_t    *dmcf;
@@ -239,7 +242,11 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
 
     dk_date_format(a->day, a->date);
 
-    return NGX_OK;
+    *field = "phone_token";
+    rc = ngx_http_dukcapil_body_string(body, "phone_token", &v);
+
+    return ngx_http_dukcapil_token_check(r, rc == NGX_OK ? &v : NULL,
+                                         b->phone);
 }
 
 
@@ -257,7 +264,9 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     service = &job->dmcf->services[a->service];
 
     if (ngx_http_dukcapil_admission_keys(a) != NGX_OK
-        || dk_key_bar(b->bar, sizeof(b->bar), (char *) a->nik) < 0)
+        || dk_key_bar(b->bar, sizeof(b->bar), (char *) a->nik) < 0
+        || dk_key_phone_bar(b->phone_bar, sizeof(b->phone_bar), b->phone,
+                            ngx_strlen(b->phone)) < 0)
     {
         goto unavailable;
     }
@@ -266,6 +275,11 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
                  ngx_http_dukcapil_now_ms());
     ngx_snprintf((u_char *) b->expire, sizeof(b->expire), "%L%Z",
                  (int64_t) dk_key_day_expiry(a->day));
+    ngx_snprintf((u_char *) b->days[0], sizeof(b->days[0]), "%D%Z",
+                 ngx_http_dukcapil_today());
+    ngx_snprintf((u_char *) b->days[1], sizeof(b->days[1]), "%D%Z",
+                 ngx_http_dukcapil_today()
+                 + (int32_t) job->dmcf->booking_window);
 
     /* KEYS and ARGV of one booking of lua/book.lua */
     job->argv[0] = DK_KEY_EPOCH;
@@ -274,23 +288,27 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     job->argv[3] = (char *) a->keys[DK_DAY_ADMISSIONS];
     job->argv[4] = (char *) a->keys[DK_DAY_NIKS];
     job->argv[5] = (char *) a->keys[DK_DAY_PHONES];
-    job->argv[6] = (char *) service->code.data;
-    job->argv[7] = (char *) service->quota_arg.data;
-    job->argv[8] = (char *) a->nik;
-    job->argv[9] = b->phone;
-    job->argv[10] = (char *) job->dmcf->phone_cap_arg.data;
-    job->argv[11] = a->code;
-    job->argv[12] = b->now;
-    job->argv[13] = b->expire;
+    job->argv[6] = b->phone_bar;
+    job->argv[7] = (char *) service->code.data;
+    job->argv[8] = (char *) service->quota_arg.data;
+    job->argv[9] = (char *) a->nik;
+    job->argv[10] = b->phone;
+    job->argv[11] = (char *) job->dmcf->phone_cap_arg.data;
+    job->argv[12] = a->code;
+    job->argv[13] = b->now;
+    job->argv[14] = b->expire;
+    job->argv[15] = (char *) job->dmcf->phone_active_cap_arg.data;
+    job->argv[16] = b->days[0];
+    job->argv[17] = b->days[1];
 
-    for (i = 0; i < 14; i++) {
+    for (i = 0; i < 18; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
-    job->argvlen[6] = service->code.len;
-    job->argvlen[7] = service->quota_arg.len;
-    job->argvlen[8] = 16;
-    job->argvlen[10] = job->dmcf->phone_cap_arg.len;
+    job->argvlen[7] = service->code.len;
+    job->argvlen[8] = service->quota_arg.len;
+    job->argvlen[9] = 16;
+    job->argvlen[11] = job->dmcf->phone_cap_arg.len;
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
                                     ngx_http_dukcapil_book_decide_done, job);
@@ -299,7 +317,7 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     }
 
     /* decided with the other bookings of this event loop pass */
-    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 6, 14,
+    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 7, 18,
                                     job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {

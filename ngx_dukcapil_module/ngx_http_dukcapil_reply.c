@@ -42,11 +42,10 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "quota_full", "Kuota layanan pada tanggal tersebut sudah penuh." },
     { "already_booked", "NIK ini sudah memiliki janji temu aktif pada "
                         "tanggal tersebut." },
-    { "phone_limit", "Nomor ponsel ini sudah mencapai batas pendaftaran "
-                     "untuk tanggal tersebut." },
-    { "no_show_bar", "Pendaftaran online untuk NIK ini ditangguhkan "
-                     "sementara karena tidak hadir pada janji temu "
-                     "sebelumnya." },
+    { "phone_limit", "Nomor HP ini sudah mencapai batas janji temu." },
+    { "no_show_bar", "Pendaftaran online untuk NIK atau nomor ponsel ini "
+                     "ditangguhkan sementara karena tidak hadir pada janji "
+                     "temu sebelumnya." },
     { "unavailable", "Layanan sedang tidak tersedia. Silakan coba beberapa "
                      "saat lagi." },
     { "state_rebuilding", "Sistem antrean sedang dipulihkan. Silakan coba "
@@ -100,6 +99,20 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
                              "28299." },
     { "too_many_requests", "Terlalu banyak permintaan. Silakan coba lagi "
                            "sebentar lagi." },
+    { "too_many_codes", "Terlalu banyak permintaan kode untuk nomor ini. "
+                        "Silakan coba lagi nanti." },
+    { "otp_budget_exhausted", "Pengiriman kode verifikasi hari ini sudah "
+                              "mencapai batas. Silakan coba lagi besok atau "
+                              "datang langsung ke kantor layanan." },
+    { "invalid_otp", "Kode verifikasi salah." },
+    { "otp_locked", "Terlalu banyak kode salah. Minta kode verifikasi "
+                    "baru." },
+    { "otp_expired", "Kode verifikasi sudah tidak berlaku. Minta kode "
+                     "baru." },
+    { "invalid_phone_token", "Nomor ponsel belum diverifikasi atau "
+                             "verifikasinya sudah kedaluwarsa. Verifikasi "
+                             "nomor ponsel Anda dengan kode yang kami "
+                             "kirim." },
     { NULL, NULL }
 };
 

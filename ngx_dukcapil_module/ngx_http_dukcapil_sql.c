@@ -149,6 +149,12 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "SELECT outcome, status, method, kecamatan, office"
       "  FROM application_address_settle($1, $2, $3, $4)",
       4 },
+
+    /* a verification code, to the outbox: the daemon sends it */
+    { "dk_otp_notify",
+      "INSERT INTO notification (kind, phone, params)"
+      " VALUES ('otp', $1, jsonb_build_object('code', $2::text))",
+      2 },
 };
 
 

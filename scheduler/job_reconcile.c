@@ -362,6 +362,93 @@ dk_recon_bars_prune(dk_job_t *job, char **bars, size_t n, long long *pruned)
     return DK_OK;
 }
 
+/* The phones' bars no longer due (dk:bar:phone:*), as the NIKs' above. */
+static int
+dk_recon_phone_bars_prune(dk_job_t *job, char **bars, size_t n,
+                          long long *pruned)
+{
+    char cursor[32] = "0";
+    redisReply *reply;
+    size_t i;
+
+    do {
+        if (dk_redis_command(job->redis, &reply,
+                             "SCAN %s MATCH " DK_KEY_PHONE_BAR_PATTERN
+                             " COUNT 1000",
+                             cursor) != DK_OK)
+            return dk_recon_redis_fail(job);
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        for (i = 0; i < reply->element[1]->elements; i++) {
+            redisReply *key = reply->element[1]->element[i];
+            const char *phone = dk_key_bar_phone(key->str, key->len);
+
+            if (phone == NULL ||
+                bsearch(&phone, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
+                continue;
+            if (dk_redis_command(job->redis, NULL, "DEL %s", key->str) !=
+                DK_OK) {
+                freeReplyObject(reply);
+                return dk_recon_redis_fail(job);
+            }
+            (*pruned)++;
+        }
+        freeReplyObject(reply);
+    } while (strcmp(cursor, "0") != 0);
+    return DK_OK;
+}
+
+/* A phone that booked no_show.count no-shows within no_show.within_days
+ * (whatever the NIKs) is barred as a NIK is (SPEC.md): a bot's phone cannot
+ * book again with fresh NIKs. */
+static int
+dk_recon_phone_bars(dk_job_t *job, const char *const *params)
+{
+    char **bars = NULL;
+    char key[DK_KEY_MAX];
+    size_t n = 0, i;
+    long long pruned = 0;
+    PGresult *res;
+    int32_t until;
+    int rc = DK_OK;
+
+    if (dk_db_query(job->db, &res,
+                    "SELECT phone, (max(date) + $4::int)::text FROM appointment"
+                    " WHERE status = 'no_show'"
+                    "   AND date >= $1::date - $2::int AND date < $1::date"
+                    " GROUP BY phone HAVING count(*) >= $3::int"
+                    "   AND max(date) + $4::int >= $1::date"
+                    " ORDER BY phone COLLATE \"C\"",
+                    4, params) != DK_OK)
+        return dk_recon_db_fail(job);
+
+    n = PQntuples(res);
+    bars = calloc(n + 1, sizeof(*bars));
+    if (bars == NULL) {
+        PQclear(res);
+        return dk_err_set(&job->err, "out of memory");
+    }
+    for (i = 0; i < n && rc == DK_OK; i++) {
+        bars[i] = PQgetvalue(res, i, 0);
+        if (dk_date_parse(PQgetvalue(res, i, 1), DK_DATE_LEN, &until) != 0 ||
+            dk_key_phone_bar(key, sizeof(key), bars[i], strlen(bars[i])) < 0)
+            continue;
+        if (job->dry_run)
+            continue;
+        rc = dk_redis_command(job->redis, NULL, "SET %s %s EXAT %lld", key,
+                              PQgetvalue(res, i, 1),
+                              (long long)(until + 1) * 86400 - DK_WIB_OFFSET);
+        if (rc != DK_OK)
+            rc = dk_recon_redis_fail(job);
+    }
+    if (rc == DK_OK && !job->dry_run)
+        rc = dk_recon_phone_bars_prune(job, bars, n, &pruned);
+    dk_job_count(job, "phone_bars", n);
+    dk_job_count(job, "phone_bars_lifted", pruned);
+    free(bars);
+    PQclear(res);
+    return rc;
+}
+
 /* A NIK with no_show.count no-shows within no_show.within_days is barred
  * until bar_days after its last one; the key expires the day after. */
 static int
@@ -416,6 +503,8 @@ dk_recon_bars(dk_job_t *job, int32_t today_day)
     dk_job_count(job, "bars_lifted", pruned);
     free(bars);
     PQclear(res);
+    if (rc == DK_OK)
+        rc = dk_recon_phone_bars(job, params);
     return rc;
 }
 

@@ -29,7 +29,8 @@ from stack import REPO, wait_until
 from helpers import http_for
 from appointments_helpers import (AVAIL, BOOK, booking, closed_date_in_window,
                                   first_open_date, make_nik, make_phone,
-                                  open_dates, set_quota, wib_today)
+                                  open_dates, second_nginx, set_quota,
+                                  wib_today)
 from applications_helpers import (APPS, GOOD_ADDRESS, OPS_ADDRESS,
                                   OPS_CHECK_IN, OPS_QUOTA, OPS_STATUS,
                                   application, insert_appointment, move,
@@ -71,6 +72,11 @@ OP_CHECK_IN = ("POST", "/api/v1/ops/appointments/{code}/check-in")
 OP_QUOTA = ("PUT", "/api/v1/ops/quota")
 OP_HEALTH = ("GET", "/api/v1/health")
 OP_METRICS = ("GET", "/metrics")
+OP_SEND_CODE = ("POST", "/api/v1/phone-verifications")
+OP_CONFIRM_CODE = ("POST", "/api/v1/phone-verifications/{id}/confirm")
+
+SEND_CODE = "/api/v1/phone-verifications"
+CONFIRM_CODE = "/api/v1/phone-verifications/%s/confirm"
 
 # a method each path does not serve (its x-other-methods answer)
 OTHER_METHODS = [
@@ -89,6 +95,9 @@ OTHER_METHODS = [
     ("POST", OPS_QUOTA, "/api/v1/ops/quota"),
     ("POST", HEALTH, "/api/v1/health"),
     ("PUT", METRICS, "/metrics"),
+    ("GET", SEND_CODE, "/api/v1/phone-verifications"),
+    ("GET", CONFIRM_CODE % ("0" * 32),
+     "/api/v1/phone-verifications/{id}/confirm"),
 ]
 
 
@@ -224,6 +233,72 @@ def test_a_method_a_path_does_not_serve_is_405_as_documented(
         stack, http, method, url, path):
     r = check(http.ops.request(method, url), method, path)
     assert r.status == 405, r
+
+
+# --- phone verification ---------------------------------------------------
+
+def sent_code(st, phone_e164):
+    return st.psql("SELECT params->>'code' FROM notification WHERE kind = "
+                   "'otp' AND phone = '%s' ORDER BY id DESC LIMIT 1"
+                   % phone_e164).strip()
+
+
+def test_phone_verification_answers_are_as_documented(stack, http,
+                                                       make_stack):
+    r = check(http.post(SEND_CODE, {"phone": "0812-3456-7890"}),
+              *OP_SEND_CODE)
+    assert r.status == 201, r
+    vid = r.json()["id"]
+    code = sent_code(stack, "+6281234567890")
+    for body, status in (({"phone": "021-1234567"}, 422), ("{", 400)):
+        assert check(http.post(SEND_CODE, body, headers=JSON),
+                     *OP_SEND_CODE).status == status
+    assert check(http.post(SEND_CODE, "phone", headers={
+        "Content-Type": "text/plain"}), *OP_SEND_CODE).status == 415
+    assert check(too_large(http, "POST", SEND_CODE), *OP_SEND_CODE).status \
+        == 413
+    for _ in range(2):
+        check(http.post(SEND_CODE, {"phone": "0812-3456-7890"}),
+              *OP_SEND_CODE)
+    r = check(http.post(SEND_CODE, {"phone": "0812-3456-7890"}),
+              *OP_SEND_CODE)
+    assert (r.status, r.error) == (429, "too_many_codes"), r
+
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    r = check(http.post(CONFIRM_CODE % vid, {"code": wrong}),
+              *OP_CONFIRM_CODE)
+    assert r.status == 422, r
+    r = check(http.post(CONFIRM_CODE % vid, {"code": code}),
+              *OP_CONFIRM_CODE)
+    assert r.status == 200, r
+    token = r.json()["phone_token"]
+    r = check(http.post(CONFIRM_CODE % vid, {"code": code}),
+              *OP_CONFIRM_CODE)
+    assert r.status == 410, r
+
+    vid = http.post(SEND_CODE, {"phone": "0812-3456-7891"}).json()["id"]
+    for _ in range(5):
+        r = check(http.post(CONFIRM_CODE % vid, {"code": wrong}),
+                  *OP_CONFIRM_CODE)
+    assert (r.status, r.error) == (429, "otp_locked"), r
+
+    # where verification is on: a booking and a submission need the token
+    pv = http_for(second_nginx(make_stack, stack, phone_verification=True))
+    r = check(pv.post(BOOK, booking(1, first_open_date(),
+                                    phone="081234567891")), *OP_BOOK)
+    assert (r.status, r.error) == (422, "invalid_phone_token"), r
+    r = check(pv.post(APPS, application(1)), *OP_SUBMIT)
+    assert (r.status, r.error) == (422, "invalid_phone_token"), r
+    r = check(pv.post(BOOK, dict(booking(1, first_open_date(),
+                                         phone="081234567890"),
+                                 phone_token=token)), *OP_BOOK)
+    assert r.status == 201, r
+
+    budget = http_for(second_nginx(make_stack, stack,
+                                   extra_http="dukcapil_otp_daily_budget 0;"))
+    r = check(budget.post(SEND_CODE, {"phone": "0812-3456-7899"}),
+              *OP_SEND_CODE)
+    assert (r.status, r.error) == (503, "otp_budget_exhausted"), r
 
 
 # --- booking, reading and cancelling --------------------------------------

@@ -14,7 +14,8 @@
 FUZZ_CC           := clang-16
 FUZZ_SECONDS      ?= 60
 FUZZ_TEST_SECONDS ?= 10
-FUZZ_NAMES        ?= flat_json validators code book_answer courier_csv config
+FUZZ_NAMES        ?= flat_json validators code book_answer courier_csv config \
+                     token
 FUZZ_DIR          := $(BUILD)/fuzz
 
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE \
@@ -29,6 +30,7 @@ FUZZ_MAX_LEN_code        := 64
 FUZZ_MAX_LEN_book_answer := 2048
 FUZZ_MAX_LEN_courier_csv := 8192
 FUZZ_MAX_LEN_config      := 4096
+FUZZ_MAX_LEN_token       := 128
 
 # what each harness links besides domain/
 FUZZ_SOBJ      := $(FUZZ_DIR)/obj/scheduler
@@ -60,7 +62,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DOMAIN_OBJ) \
                     $(DOMAIN_HDR) $(FUZZ_SCHED_HDR)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(FUZZ_DOMAIN_OBJ) \
-	    $(FUZZ_LIBS)
+	    $(FUZZ_LIBS) -lcrypto
 
 .PHONY: fuzz fuzz-build
 

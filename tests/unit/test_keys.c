@@ -61,6 +61,41 @@ a_key_that_does_not_fit_is_refused(void **state)
 }
 
 static void
+phone_bar_keys(void **state)
+{
+    char out[DK_KEY_MAX];
+
+    (void)state;
+    assert_int_equal(dk_key_phone_bar(out, sizeof(out), S("+6281234567890")),
+                     27);
+    assert_string_equal(out, "dk:bar:phone:+6281234567890");
+    assert_ptr_equal(dk_key_bar_phone(out, 27), out + 13);
+    /* neither a NIK's bar nor a phone's is taken for the other */
+    assert_null(dk_key_bar_nik(out, 27));
+    assert_null(dk_key_bar_phone(S("dk:bar:1471010101010001")));
+    assert_null(dk_key_bar_phone(S("dk:bar:phone:")));
+    assert_int_equal(dk_key_phone_bar(out, 20, S("+6281234567890")), -1);
+}
+
+static void
+otp_keys(void **state)
+{
+    char out[DK_KEY_MAX];
+
+    (void)state;
+    assert_int_equal(dk_key_otp(out, sizeof(out), DK_OTP_CODE, S("0a1b")), 11);
+    assert_string_equal(out, "dk:otp:0a1b");
+    dk_key_otp(out, sizeof(out), DK_OTP_HOUR, S("+6281234567890"));
+    assert_string_equal(out, "dk:otp:h:+6281234567890");
+    dk_key_otp(out, sizeof(out), DK_OTP_DAY, S("+6281234567890"));
+    assert_string_equal(out, "dk:otp:d:+6281234567890");
+    dk_key_otp(out, sizeof(out), DK_OTP_BUDGET, S("2026-12-07"));
+    assert_string_equal(out, "dk:otp:budget:2026-12-07");
+    assert_int_equal(dk_key_otp(out, 12, DK_OTP_HOUR, S("+628123")), -1);
+    assert_int_equal(dk_key_otp(out, sizeof(out), DK_OTP_KEYS, S("x")), -1);
+}
+
+static void
 bar_and_field_keys(void **state)
 {
     char out[DK_KEY_MAX];
@@ -197,6 +232,8 @@ main(void)
         cmocka_unit_test(day_keys_table_of_cases),
         cmocka_unit_test(a_key_that_does_not_fit_is_refused),
         cmocka_unit_test(bar_and_field_keys),
+        cmocka_unit_test(otp_keys),
+        cmocka_unit_test(phone_bar_keys),
         cmocka_unit_test(the_date_of_a_day_key),
         cmocka_unit_test(a_day_key_made_is_read_back),
         cmocka_unit_test(day_keys_expire_a_week_after_the_wib_day),
