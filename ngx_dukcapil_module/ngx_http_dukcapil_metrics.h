@@ -48,7 +48,7 @@ typedef enum {
 
 
 /* at most this many endpoints are counted */
-#define NGX_HTTP_DUKCAPIL_ENDPOINTS  16
+#define NGX_HTTP_DUKCAPIL_ENDPOINTS  32
 
 
 ngx_int_t ngx_http_dukcapil_metrics_init(ngx_conf_t *cf,
