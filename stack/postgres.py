@@ -191,11 +191,21 @@ class PostgresServer(Folder):
     def freeze_postgres(self):
         """SIGSTOP the postmaster and every backend: queries hang, connections
         stay open (a PostgreSQL that is 'too slow')."""
-        pids = self._postgres_pids()
-        for pid in pids:
-            # a backend may have ended since it was listed
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGSTOP)
+        master = self.postgres_pid()
+        if not master:
+            return []
+        # the postmaster first, so that it forks no backend after the list
+        os.kill(master, signal.SIGSTOP)
+        pids = [master]
+        while True:
+            new = [p for p in child_pids(master) if p not in pids]
+            if not new:
+                break
+            for pid in new:
+                # a backend may have ended since it was listed
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            pids += new
         self.state["pg_frozen"] = pids
         return pids
 
