@@ -1,8 +1,9 @@
 
 /*
- * POST /api/v1/appointments: a booking.  The decision is one Redis script
- * (lua/book.lua), taken with the other bookings of the event loop pass;
- * the yes is said only after PostgreSQL has committed the row.
+ * POST /api/v1/appointments: a booking.  The decision, the day's calendar
+ * with it, is one Redis script (lua/book.lua), taken with the other
+ * bookings of the event loop pass; the yes is said only after PostgreSQL
+ * has committed the row, which the calendar may still refuse.
  */
 
 
@@ -232,7 +233,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
     *field = "date";
     if (ngx_http_dukcapil_body_string(body, "date", &v) != NGX_OK
         || dk_date_parse((char *) v.data, v.len, &a->day) != 0
-        || !ngx_http_dukcapil_day_open(dmcf, a->day))
+        || !ngx_http_dukcapil_day_in_window(dmcf, a->day))
     {
         return NGX_ERROR;
     }
@@ -282,8 +283,10 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     job->argv[11] = a->code;
     job->argv[12] = b->now;
     job->argv[13] = b->expire;
+    job->argv[14] = ngx_http_dukcapil_weekday_closed(job->dmcf, a->day)
+                    ? "1" : "0";
 
-    for (i = 0; i < 14; i++) {
+    for (i = 0; i < 15; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
@@ -299,7 +302,7 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     }
 
     /* decided with the other bookings of this event loop pass */
-    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 6, 14,
+    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 6, 15,
                                     job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
@@ -437,10 +440,11 @@ ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job)
     job->values[5] = (char *) job->dmcf->services[a->service].code.data;
     job->values[6] = a->date;
     job->values[7] = b->queue;
-    job->values[8] = NULL;          /* its deadline, written when sent */
+    job->values[8] = job->argv[14];     /* book.lua's: a closed weekday */
+    job->values[9] = NULL;          /* its deadline, written when sent */
 
     ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT,
-                                9, ngx_http_dukcapil_book_inserted);
+                                10, ngx_http_dukcapil_book_inserted);
 }
 
 
@@ -496,14 +500,14 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
 {
     ngx_http_dukcapil_job_t *job = data;
 
+    ngx_uint_t                        row;
     ngx_http_dukcapil_appointment_t  *a;
 
     job->pg = NULL;
     a = &((ngx_http_dukcapil_booking_t *) job->data)->appointment;
 
-    if (res && PQresultStatus(res) == PGRES_COMMAND_OK
-        && ngx_strcmp(PQcmdTuples(res), "1") == 0)
-    {
+    row = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    if (row && PQgetvalue(res, 0, 1)[0] == 't') {
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
         ngx_http_dukcapil_book_created(job);
         return;
@@ -533,7 +537,15 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
         return;
     }
 
-    if (res && PQresultStatus(res) == PGRES_COMMAND_OK) {
+    /* the date closed between Redis's yes and the row (005_calendar.sql) */
+    if (row && PQgetvalue(res, 0, 0)[0] == 'f') {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_CLOSED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                    "invalid_date", "date");
+        return;
+    }
+
+    if (row) {
         /* no row: the statement ran after its deadline, the module's 503 */
         ngx_log_error(NGX_LOG_WARN, job->log, 0,
                       "dukcapil: booking %s: the INSERT ran after its "

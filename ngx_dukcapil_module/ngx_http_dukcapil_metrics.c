@@ -68,7 +68,8 @@ static const char  *ngx_http_dukcapil_settled_names[] = {
 
 static const char  *ngx_http_dukcapil_script_names[] = {
     [NGX_HTTP_DUKCAPIL_SCRIPT_BOOK] = "book",
-    [NGX_HTTP_DUKCAPIL_SCRIPT_RELEASE] = "release"
+    [NGX_HTTP_DUKCAPIL_SCRIPT_RELEASE] = "release",
+    [NGX_HTTP_DUKCAPIL_SCRIPT_CALENDAR] = "calendar"
 };
 
 

@@ -14,6 +14,7 @@
 #include "ngx_http_dukcapil_body.h"
 #include "ngx_http_dukcapil_idempotency.h"
 #include "ngx_http_dukcapil_job.h"
+#include "ngx_http_dukcapil_ops.h"
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_sql.h"
 #include "ngx_http_dukcapil_util.h"
@@ -39,8 +40,6 @@ static void ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r);
 static void ngx_http_dukcapil_ops_status_send(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_ops_status_done(void *data, PGresult *res,
     ngx_uint_t backend);
-static ngx_int_t ngx_http_dukcapil_ops_write(ngx_http_request_t *r,
-    ngx_uint_t method, ngx_http_client_body_handler_pt post);
 static void ngx_http_dukcapil_ops_check_in_body(ngx_http_request_t *r);
 static void ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res,
     ngx_uint_t backend);
@@ -49,7 +48,6 @@ static void ngx_http_dukcapil_ops_quota_send(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_ops_quota_stored(void *data, PGresult *res,
     ngx_uint_t backend);
 static void ngx_http_dukcapil_ops_quota_done(void *data, ngx_int_t rc);
-static const char *ngx_http_dukcapil_actor(ngx_http_dukcapil_job_t *job);
 
 
 static const char  *ngx_http_dukcapil_statuses[] = {
@@ -492,7 +490,7 @@ ngx_http_dukcapil_ops_quota_done(void *data, ngx_int_t rc)
  * An operator's step: a JSON body of method, sent from the service's own
  * pages or by no browser at all.
  */
-static ngx_int_t
+ngx_int_t
 ngx_http_dukcapil_ops_write(ngx_http_request_t *r, ngx_uint_t method,
     ngx_http_client_body_handler_pt post)
 {
@@ -511,7 +509,7 @@ ngx_http_dukcapil_ops_write(ngx_http_request_t *r, ngx_uint_t method,
 
 /* the operator nginx authenticated, for the audit trail */
 
-static const char *
+const char *
 ngx_http_dukcapil_actor(ngx_http_dukcapil_job_t *job)
 {
     ngx_http_request_t  *r;

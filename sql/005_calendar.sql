@@ -116,9 +116,10 @@ $$;
 -- rows (outcome, office, reason, opened, cancelled, appointments): outcome
 -- 'ok' and one row per office whose calendar the step concerns, as
 -- calendar_day() says after it (what Redis is to hold), with the codes of the
--- appointments the step cancelled there (space separated) and how many; or
--- one row 'not_found' (nothing to delete), or 'conflict' (appointments: how
--- many stand in the way).
+-- date's appointments cancelled by the office there, space separated (their
+-- admissions are given back; again, if an earlier attempt failed), and how
+-- many of them this step cancelled; or one row 'not_found' (nothing to
+-- delete), or 'conflict' (appointments: how many stand in the way).
 
 -- Closes p_date at p_office (NULL: every office): the booked appointments
 -- there become cancelled_by_office with the reason that applies.  A
@@ -153,8 +154,12 @@ BEGIN
         RETURNING a.office, a.code
     )
     SELECT 'ok'::text, day.office, day.reason, day.opened,
-           (SELECT string_agg(g.code, ' ' ORDER BY g.code) FROM gone g
-             WHERE g.office = day.office),
+           (SELECT string_agg(x.code, ' ' ORDER BY x.code)
+              FROM (SELECT g.code FROM gone g WHERE g.office = day.office
+                    UNION
+                    SELECT a.code FROM appointment a
+                     WHERE a.date = p_date AND a.office = day.office
+                       AND a.status = 'cancelled_by_office') x),
            (SELECT count(*)::integer FROM gone g WHERE g.office = day.office)
       FROM day
      ORDER BY day.office;
@@ -181,7 +186,11 @@ BEGIN
     END IF;
 
     RETURN QUERY
-    SELECT 'ok'::text, d.office, d.reason, d.opened, NULL::text, 0
+    SELECT 'ok'::text, d.office, d.reason, d.opened,
+           (SELECT string_agg(a.code, ' ' ORDER BY a.code) FROM appointment a
+             WHERE a.date = p_date AND a.office = d.office
+               AND a.status = 'cancelled_by_office'),
+           0
       FROM calendar_day(p_date, p_office) d;
 END
 $$;

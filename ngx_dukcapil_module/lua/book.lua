@@ -2,19 +2,21 @@
 --
 -- One call decides one booking or several laid end to end, in order, each
 -- seeing the slots the ones before it took: booking i (from 0) has the six
--- keys KEYS[6i+1 .. 6i+6] and the eight arguments ARGV[8i+1 .. 8i+8].  At
+-- keys KEYS[6i+1 .. 6i+6] and the nine arguments ARGV[9i+1 .. 9i+9].  At
 -- the 07:00 rush a worker sends the bookings of one event-loop pass in one
 -- call: a call costs Redis several times what one more booking in it does.
 --
 -- The keys of a booking (their schema: domain/keys.h):
 --   dk:epoch         present while Redis holds a complete state
 --   dk:bar:<nik>     the no-show bar, kept by the scheduler
---   dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number
+--   dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number,
+--                    closed: a closure's reason, opened: a closed weekday opened
 --   dk:{o:D}:adm     code -> "svc|nik|phone|queue|admitted ms"
 --   dk:{o:D}:nik     nik -> code
 --   dk:{o:D}:phone   phone -> active admissions
 -- Its arguments: service, default quota, nik, phone, phone cap, code,
---   now ms, unix time at which the day's keys may go
+--   now ms, unix time at which the day's keys may go, "1" when the date is a
+--   weekday the office is normally closed (else "0")
 --
 -- Answers one line per booking, joined by "\n": "ok <queue>", "full",
 -- "closed", "dup", "phone", "bar <until>", "rebuilding", or "error <why>"
@@ -23,7 +25,7 @@
 -- At the rush nearly every booking ends at "full", and what a call costs
 -- Redis is mostly its commands, whatever they do: so a call reads what its
 -- bookings share once for all of them, the epoch and every bar in one
--- MGET, a day's quota and count of a service in one HMGET, whether its
+-- MGET, a day's quota, count and calendar in one HMGET, whether its
 -- NIKs are active on a day in one HMGET.  What a booking takes is written
 -- at once and into these reads as well, so each booking sees exactly what
 -- it would have seen alone after the ones before it.  The answer is a
@@ -40,7 +42,8 @@ for i = 0, n - 1 do
 end
 epoch_bars = redis.call('MGET', unpack(epoch_bars))
 
--- day key and service -> { quota = override or false, booked = count }
+-- day key and service -> { quota = override or false, booked = count,
+-- closed = a closure's reason or false, opened = an opening or false }
 local days = {}
 
 -- nik key -> { nik -> true } for every NIK of the call active that day
@@ -50,8 +53,10 @@ local function day(key, svc)
     local d = days[key .. ' ' .. svc]
 
     if not d then
-        local q = redis.call('HMGET', key, 'q:' .. svc, 'n:' .. svc)
-        d = { quota = q[1], booked = tonumber(q[2] or '0') }
+        local q = redis.call('HMGET', key, 'q:' .. svc, 'n:' .. svc,
+                             'closed', 'opened')
+        d = { quota = q[1], booked = tonumber(q[2] or '0'), closed = q[3],
+              opened = q[4] }
         days[key .. ' ' .. svc] = d
     end
 
@@ -65,7 +70,7 @@ local function niks_of(key)
         local niks = {}
         for i = 0, n - 1 do
             if KEYS[6 * i + 5] == key then
-                niks[#niks + 1] = ARGV[8 * i + 3]
+                niks[#niks + 1] = ARGV[9 * i + 3]
             end
         end
 
@@ -84,7 +89,7 @@ local function niks_of(key)
 end
 
 local function book(i)
-    local k, a = 6 * i, 8 * i
+    local k, a = 6 * i, 9 * i
     local svc, nik, phone, code = ARGV[a + 1], ARGV[a + 3], ARGV[a + 4],
                                   ARGV[a + 6]
 
@@ -97,9 +102,14 @@ local function book(i)
         return 'bar ' .. string.gsub(epoch_bars[i + 2], '%c', ' ')
     end
 
-    -- the quota rule of domain/keys.h: an operator's override, else the
-    -- configured quota (the module sends no closed weekday)
+    -- the calendar and the quota rule of domain/keys.h: a closed day, or
+    -- a closed weekday not opened, admits no one; else an operator's
+    -- override, else the configured quota
     local d = day(KEYS[k + 3], svc)
+    if d.closed or (ARGV[a + 9] == '1' and not d.opened) then
+        return 'closed'
+    end
+
     local quota = tonumber(d.quota or ARGV[a + 2])
     if quota <= 0 then
         return 'closed'

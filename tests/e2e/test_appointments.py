@@ -266,7 +266,8 @@ def test_one_script_call_decides_its_bookings_in_order(stack):
         keys = (["dk:epoch", "dk:bar:" + nik]
                 + [day_key("mpp", date, p)
                    for p in ("day", "adm", "nik", "phone")])
-        args = ["ktp", quota, nik, phone, "2", code, "1000", "4102444800"]
+        args = ["ktp", quota, nik, phone, "2", code, "1000", "4102444800",
+                "0"]
         return keys, args
 
     def call(*items):

@@ -1,0 +1,25 @@
+
+/*
+ * What every operator's step shares: a JSON body from the service's own
+ * pages (or from no browser), and the operator nginx authenticated, who
+ * is the actor of the audit trail.
+ */
+
+
+#ifndef _NGX_HTTP_DUKCAPIL_OPS_H_INCLUDED_
+#define _NGX_HTTP_DUKCAPIL_OPS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_dukcapil_job.h"
+
+
+ngx_int_t ngx_http_dukcapil_ops_write(ngx_http_request_t *r,
+    ngx_uint_t method, ngx_http_client_body_handler_pt post);
+const char *ngx_http_dukcapil_actor(ngx_http_dukcapil_job_t *job);
+
+
+#endif /* _NGX_HTTP_DUKCAPIL_OPS_H_INCLUDED_ */
