@@ -115,13 +115,16 @@ ngx_http_dukcapil_openings_body(ngx_http_request_t *r)
 static void
 ngx_http_dukcapil_calendar_body(ngx_http_request_t *r, ngx_uint_t closures)
 {
-    u_char                        *p;
-    json_t                        *json;
-    ngx_int_t                      rc;
-    ngx_str_t                      raw, hashed;
-    const char                    *field;
-    ngx_http_dukcapil_job_t       *job;
-    ngx_http_dukcapil_calendar_t   parsed, *cal;
+    u_char                         *p;
+    json_t                         *json;
+    ngx_int_t                       rc;
+    ngx_str_t                       raw, hashed;
+    const char                     *field;
+    ngx_http_dukcapil_job_t        *job;
+    ngx_http_dukcapil_calendar_t    parsed, *cal;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+
+    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
 
     json = ngx_http_dukcapil_body_json(r, &raw, &rc);
     if (json == NULL) {
@@ -140,9 +143,7 @@ ngx_http_dukcapil_calendar_body(ngx_http_request_t *r, ngx_uint_t closures)
     }
 
     if (!closures && r->method == NGX_HTTP_PUT
-        && !ngx_http_dukcapil_weekday_closed(
-                ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module),
-                parsed.day))
+        && !ngx_http_dukcapil_weekday_closed(dmcf, parsed.day))
     {
         ngx_http_finalize_request(r,
             ngx_http_dukcapil_send_error(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
@@ -346,6 +347,7 @@ ngx_http_dukcapil_calendar_stored(void *data, PGresult *res,
 static ngx_int_t
 ngx_http_dukcapil_calendar_apply(ngx_http_dukcapil_job_t *job, PGresult *res)
 {
+    int                            len;
     u_char                        *count;
     size_t                        *argvlen;
     ngx_int_t                      n, i, d, k;
@@ -378,15 +380,15 @@ ngx_http_dukcapil_calendar_apply(ngx_http_dukcapil_job_t *job, PGresult *res)
 
     for (i = 0; i < n; i++) {
         for (d = 0; d < DK_DAY_KEYS; d++) {
-            argv[4 * i + d] = (char *) count;
-            argvlen[4 * i + d] = dk_key_day((char *) count, DK_KEY_MAX,
-                                            PQgetvalue(res, i, 1),
-                                            PQgetlength(res, i, 1),
-                                            cal->date, (dk_day_key) d);
-            if ((ssize_t) argvlen[4 * i + d] < 0) {
+            len = dk_key_day((char *) count, DK_KEY_MAX,
+                             PQgetvalue(res, i, 1), PQgetlength(res, i, 1),
+                             cal->date, (dk_day_key) d);
+            if (len < 0) {
                 return NGX_ERROR;
             }
 
+            argv[4 * i + d] = (char *) count;
+            argvlen[4 * i + d] = len;
             count += DK_KEY_MAX;
         }
 

@@ -94,7 +94,9 @@ $$;
 -- says: no closure, and an opening if the date is a weekday the office is
 -- normally closed (p_weekday_closed: nginx's configuration says so).  Takes
 -- the date's lock shared first; being VOLATILE, its query then reads with a
--- snapshot of its own, which sees a closure committed while it waited.
+-- snapshot of its own, which sees a closure committed while it waited.  On
+-- the path of every booking's INSERT: the rule of calendar_day() written out
+-- in two index probes (the set-returning function costs ~200 us a call).
 CREATE FUNCTION calendar_bookable(p_office text, p_date date,
                                   p_weekday_closed boolean)
 RETURNS boolean
@@ -104,11 +106,16 @@ DECLARE
 BEGIN
     PERFORM calendar_lock(p_date, true);
 
-    SELECT d.reason IS NULL AND (NOT p_weekday_closed OR d.opened)
-      INTO bookable
-      FROM calendar_day(p_date, p_office) d;
+    SELECT NOT EXISTS (SELECT 1 FROM calendar_closure c
+                        WHERE c.date = p_date
+                          AND (c.office = p_office OR c.office IS NULL))
+           AND (NOT p_weekday_closed
+                OR EXISTS (SELECT 1 FROM calendar_opening g
+                            WHERE g.date = p_date
+                              AND (g.office = p_office OR g.office IS NULL)))
+      INTO bookable;
 
-    RETURN coalesce(bookable, false);
+    RETURN bookable;
 END
 $$;
 
