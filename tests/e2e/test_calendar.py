@@ -364,6 +364,22 @@ def test_the_calendar_is_the_operators_behind_auth_and_same_origin(
     assert calendar_rows(stack) == []
 
 
+@pytest.mark.parametrize("endpoint", ["ops_closures", "ops_openings"])
+def test_a_calendar_endpoint_without_authentication_fails_nginx_t(
+        stack, endpoint):
+    """ops_closures and ops_openings are operators' endpoints: where no
+    auth_basic applies, nginx -t refuses them, naming the endpoint."""
+    line = "location = /open-calendar { dukcapil_endpoint %s; }" % endpoint
+    rc, out, _ = stack.nginx_test(stack.render_nginx_conf(
+        extra_server="        " + line), name="open-calendar.conf")
+    assert rc != 0 and "[emerg]" in out and endpoint in out, out
+    guarded = line.replace("{ ", '{ auth_basic "Petugas"; '
+                           "auth_basic_user_file %s; " % stack.htpasswd)
+    rc, out, _ = stack.nginx_test(stack.render_nginx_conf(
+        extra_server="        " + guarded), name="guarded-calendar.conf")
+    assert rc == 0, out
+
+
 def test_the_calendar_checks_what_it_is_sent(stack, http):
     today, yesterday = wib_today(), wib_today() - datetime.timedelta(days=1)
     good = {"date": str(today), "office": "mpp", "reason": "Uji"}
@@ -560,3 +576,48 @@ def test_the_sample_list_of_2027_imports_cleanly(stack, tmp_path):
     rows = calendar_rows(stack)
     assert len(rows) >= 15 and any("|2027-12-25|*|Libur Nasional: " in x
                                    for x in rows), rows
+
+
+# --- memory ---------------------------------------------------------------
+
+def test_the_calendar_under_asan_leaves_no_finding(make_stack, tmp_path):
+    """The calendar's steps (their argument vectors of keys and codes, the
+    escaped reasons of availability) under the ASan/UBSan build of the
+    module: no finding when nginx exits."""
+    from test_foundation import ASAN_MODULES, asan_runtime, sanitizer_findings
+
+    module = next((m for m in ASAN_MODULES if os.path.exists(m)), None)
+    if module is None:
+        msg = "no ASan module: make SANITIZE=address module (%s)" % \
+            ASAN_MODULES[1]
+        if os.environ.get("DUKCAPIL_REQUIRE_ASAN") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    st = make_stack(nginx=False, module=module)
+    asan_dir = os.path.join(st.root, "asan")
+    os.makedirs(asan_dir)
+    st.start_nginx(env={
+        "LD_PRELOAD": "%s %s" % (asan_runtime(), module),
+        "ASAN_OPTIONS": "detect_leaks=1:exitcode=0:fast_unwind_on_malloc=0:"
+                        "malloc_context_size=40:log_path=%s/asan" % asan_dir,
+        "UBSAN_OPTIONS": "print_stacktrace=1:log_path=%s/ubsan" % asan_dir,
+    })
+    st.set_epoch()
+    http = http_for(st)
+    date, sunday = a_weekday(), closed_date_in_window()
+    for i in range(6):
+        assert book(http, i, date, office=OFFICES[i % 3]).status == 201
+    r = close(http, date, 'Libur "Uji" \\ \u00e9\u00e9 \U0001f384')
+    assert r.json()["cancelled"] == 6, r
+    day = day_of(http, date)
+    assert day["reason"] == 'Libur "Uji" \\ \u00e9\u00e9 \U0001f384', day
+    reopen(http, date, status=200)
+    open_day(http, sunday, office="mpp")
+    assert book(http, 10, sunday).status == 201
+    open_day(http, sunday, office="mpp", method="DELETE", status=409)
+    r = http.ops.put(CLOSURES, {"date": str(date), "reason": "x" * 300})
+    assert r.status == 422, r
+    st.stop_nginx()
+    findings = sanitizer_findings(asan_dir)
+    assert not findings, "%d sanitizer findings:\n%s" % (
+        len(findings), "\n".join(findings[:5])[:8000])
