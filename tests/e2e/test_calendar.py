@@ -331,6 +331,32 @@ def test_opening_a_sunday_makes_it_bookable_and_shown_open(stack, http,
     assert calendar_rows(stack) == []
 
 
+def test_quota_full_offers_the_next_day_the_calendar_leaves_open(stack,
+                                                                  http):
+    """next_available skips the dates the office closed, and offers a
+    Sunday it opened."""
+    sunday = closed_date_in_window()
+    if (sunday - wib_today()).days < 2:
+        sunday += datetime.timedelta(days=7)
+    first = open_dates()[0]
+    r = http.ops.put("/api/v1/ops/quota", {"office": "mpp", "service": "ktp",
+                                           "date": str(first), "quota": 1})
+    assert r.status == 200, r
+    assert book(http, 1, first).status == 201
+    for d in open_dates():
+        if first < d < sunday:
+            close(http, d, "Renovasi", office="mpp")
+    after = [d for d in open_dates() if d > sunday][0]
+
+    r = book(http, 2, first)
+    assert (r.status, r.error, r.json()["next_available"]) == \
+        (409, "quota_full", str(after)), r
+    open_day(http, sunday, office="mpp")
+    time.sleep(1.1)                     # a worker remembers it a second
+    r = book(http, 3, first)
+    assert r.json()["next_available"] == str(sunday), r
+
+
 def test_an_opening_of_a_day_that_is_open_anyway_is_refused(stack, http):
     r = open_day(http, a_weekday(), status=422)
     assert (r.error, r.field) == ("not_closed_weekday", "date"), r
