@@ -5,12 +5,13 @@
 #   make stop    stop the local stack
 #   make deps    install the missing Debian packages (root), or print the line
 #   make bench   benchmarks (not tests)
+#   make fuzz    each libFuzzer harness for FUZZ_SECONDS (60) seconds
 #   make SANITIZE=address ...   ASan/UBSan builds of the module and scheduler
 #
 # Here: the Debian packages, the build of the module, `make run`/`make stop`
 # (the local stack of stack/, in var/). The scheduler's and the shared code's
 # builds are in scheduler/scheduler.mk and domain/domain.mk, the tests and
-# benchmarks in tests/tests.mk.
+# benchmarks in tests/tests.mk, the fuzzers in tests/fuzz/fuzz.mk.
 
 SHELL      := /bin/bash
 BUILD      := build
@@ -27,7 +28,8 @@ DEB_PACKAGES := \
     postgresql-15 postgresql-client-15 redis-server redis-tools \
     python3 python3-pytest python3-psycopg2 python3-redis \
     python3-jsonschema python3-yaml \
-    apache2-utils valgrind faketime wrk hyperfine
+    apache2-utils valgrind faketime wrk hyperfine \
+    clang-16 libclang-rt-16-dev libfuzzer-16-dev
 
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE
 ifeq ($(SANITIZE),address)
@@ -125,10 +127,12 @@ stop:
 -include domain/domain.mk
 -include scheduler/scheduler.mk
 -include tests/tests.mk
+-include tests/fuzz/fuzz.mk
 
 # the scheduler and the shared code follow .clang-format (14); the module
 # follows nginx's own layout by hand
 .PHONY: format-check
 format-check:
 	clang-format-14 --dry-run --Werror domain/*.c domain/*.h scheduler/*.c \
-	    scheduler/*.h tests/unit/*.c tests/unit/*.h
+	    scheduler/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c \
+	    tests/fuzz/*.h

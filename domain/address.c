@@ -307,3 +307,24 @@ dk_kecamatan_name(const char *code)
     }
     return NULL;
 }
+
+const char *
+dk_kecamatan_find(const char *s, size_t len)
+{
+    size_t i, p;
+    int k;
+
+    if (s == NULL)
+        return NULL;
+    len = dk_trim(&s, len);
+    for (i = 0; i < dk_kecamatan_count; i++) {
+        if (len == strlen(dk_kecamatan_table[i].code) &&
+            memcmp(s, dk_kecamatan_table[i].code, len) == 0)
+            return dk_kecamatan_table[i].code;
+    }
+    if (dk_text_valid(s, len, PLACE_MAX_CODEPOINTS) != 0)
+        return NULL;
+    p = prefix_len(s, len);
+    k = find_kecamatan(s + p, len - p);
+    return k < 0 ? NULL : dk_kecamatan_table[k].code;
+}

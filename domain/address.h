@@ -48,4 +48,10 @@ int dk_address_check(const dk_address_t *a, dk_address_result_t *res);
  * unknown. */
 const char *dk_kecamatan_name(const char *code);
 
+/* The code of the kecamatan an operator confirms: today's name (as
+ * name_eq compares, with or without "Kecamatan"/"Kec.") or its code
+ * "14.71.08"; NULL for anything else, an old name such as "Tampan" too,
+ * since that is what needed confirming. len bytes are read, no NUL needed. */
+const char *dk_kecamatan_find(const char *s, size_t len);
+
 #endif

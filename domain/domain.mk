@@ -13,7 +13,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 $(BUILD)/unit/test_%: tests/unit/test_%.c $(DOMAIN_SRC) $(DOMAIN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE_FLAGS) -Idomain -o $@ $< $(DOMAIN_SRC) \
-	    $(LDFLAGS) -lcmocka $(UNIT_LIBS)
+	    $(LDFLAGS) -lcmocka -lcrypto $(UNIT_LIBS)
 
 # dk_flat_json is checked against the module's JSON parser
 $(BUILD)/unit/test_flat_json: UNIT_LIBS := -ljansson

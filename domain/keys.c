@@ -27,13 +27,17 @@ dk_key_day(char *out, size_t size, const char *office, size_t office_len,
 
     if ((unsigned)part >= DK_DAY_KEYS || office_len > 32)
         return -1;
+    if (part == DK_DAY_PHONES)
+        office_len = 0;
     suffix = strlen(dk_day_key_suffix[part]);
-    len = 4 + office_len + 1 + DK_DATE_LEN + 2 + suffix;
+    len = 4 + office_len + (office_len > 0) + DK_DATE_LEN + 2 + suffix;
     if (len >= size)
         return -1;
     p = dk_key_put(out, "dk:{", 4);
-    p = dk_key_put(p, office, office_len);
-    *p++ = ':';
+    if (office_len > 0) {
+        p = dk_key_put(p, office, office_len);
+        *p++ = ':';
+    }
     p = dk_key_put(p, date, DK_DATE_LEN);
     p = dk_key_put(p, "}:", 2);
     p = dk_key_put(p, dk_day_key_suffix[part], suffix);
@@ -53,6 +57,51 @@ dk_key_bar(char *out, size_t size, const char *nik)
 }
 
 int
+dk_key_phone_bar(char *out, size_t size, const char *phone, size_t len)
+{
+    size_t n = sizeof(DK_KEY_PHONE_BAR_PREFIX) - 1;
+
+    if (len == 0 || len > 16 || n + len >= size)
+        return -1;
+    dk_key_put(dk_key_put(out, DK_KEY_PHONE_BAR_PREFIX, n), phone, len)[0] =
+        '\0';
+    return (int)(n + len);
+}
+
+const char *
+dk_key_bar_phone(const char *key, size_t len)
+{
+    size_t n = sizeof(DK_KEY_PHONE_BAR_PREFIX) - 1;
+
+    if (len <= n + 1 || len > n + 16 ||
+        memcmp(key, DK_KEY_PHONE_BAR_PREFIX, n) != 0 || key[n] != '+')
+        return NULL;
+    return key + n;
+}
+
+int
+dk_key_otp(char *out, size_t size, dk_otp_key part, const char *s, size_t len)
+{
+    static const char *const infix[DK_OTP_KEYS] = {
+        [DK_OTP_CODE] = "",
+        [DK_OTP_HOUR] = "h:",
+        [DK_OTP_DAY] = "d:",
+        [DK_OTP_BUDGET] = "budget:",
+    };
+    size_t n = sizeof(DK_KEY_OTP_PREFIX) - 1, i;
+
+    if ((unsigned)part >= DK_OTP_KEYS || len > 40)
+        return -1;
+    i = strlen(infix[part]);
+    if (n + i + len >= size)
+        return -1;
+    dk_key_put(
+        dk_key_put(dk_key_put(out, DK_KEY_OTP_PREFIX, n), infix[part], i), s,
+        len)[0] = '\0';
+    return (int)(n + i + len);
+}
+
+int
 dk_key_field(char *out, size_t size, dk_day_field field, const char *service,
              size_t service_len)
 {
@@ -69,12 +118,16 @@ dk_key_day_date(const char *key, size_t len)
 {
     const char *close;
 
-    /* "dk:{", an office of one byte at least, ":", the date, "}" */
-    if (len < 4 + 1 + 1 + DK_DATE_LEN + 1 || memcmp(key, "dk:{", 4) != 0)
+    /* "dk:{", an office of one byte at least and ":", or none, the date,
+     * "}" */
+    if (len < 4 + DK_DATE_LEN + 1 || memcmp(key, "dk:{", 4) != 0)
         return NULL;
     close = memchr(key, '}', len);
-    if (close == NULL || close - key < 4 + 1 + 1 + DK_DATE_LEN ||
-        close[-DK_DATE_LEN - 1] != ':')
+    if (close == NULL || close - key < 4 + DK_DATE_LEN)
+        return NULL;
+    if (close - key > 4 + DK_DATE_LEN &&
+        (close - key < 4 + 1 + 1 + DK_DATE_LEN ||
+         close[-DK_DATE_LEN - 1] != ':'))
         return NULL;
     return close - DK_DATE_LEN;
 }
@@ -92,7 +145,7 @@ dk_key_bar_nik(const char *key, size_t len)
 int64_t
 dk_key_day_expiry(int32_t day)
 {
-    return (int64_t)(day + 8) * 86400 - DK_WIB_OFFSET;
+    return ((int64_t)day + 8) * 86400 - DK_WIB_OFFSET;
 }
 
 long

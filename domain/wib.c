@@ -105,7 +105,12 @@ parse_date(const char *s, int *y, int *m, int *d)
 int32_t
 dk_wib_today(time_t now)
 {
-    return (int32_t)floor_div((int64_t)now + DK_WIB_OFFSET, SECONDS_PER_DAY);
+    /* now + 7 h would overflow at the end of time_t: the day, then the
+     * remainder, which the 7 h move by one day at most */
+    int64_t day = (int64_t)now / SECONDS_PER_DAY;
+    int64_t rest = (int64_t)now % SECONDS_PER_DAY;
+
+    return (int32_t)(day + floor_div(rest + DK_WIB_OFFSET, SECONDS_PER_DAY));
 }
 
 int
@@ -144,6 +149,21 @@ dk_date_weekday(int32_t day)
     int w = (int)(((int64_t)day + 4) % 7);
 
     return w < 0 ? w + 7 : w;
+}
+
+int32_t
+dk_date_make(int year, int month, int mday)
+{
+    return (int32_t)days_from_civil(year, month, mday);
+}
+
+void
+dk_date_split(int32_t day, int *year, int *month, int *mday)
+{
+    int64_t y;
+
+    civil_from_days(day, &y, month, mday);
+    *year = (int)y;
 }
 
 size_t

@@ -16,7 +16,8 @@
 #define DK_DATE_LEN 10 /* "YYYY-MM-DD" */
 #define DK_RFC3339_MAX 40
 
-/* The WIB calendar day of the instant now (unix seconds). */
+/* The WIB calendar day of the instant now (unix seconds), for any time_t
+ * (a day past the int32 range wraps as the conversion does). */
 int32_t dk_wib_today(time_t now);
 
 /* Strict "YYYY-MM-DD": 10 bytes, a real calendar date, years 2000..2199.
@@ -29,6 +30,11 @@ void dk_date_format(int32_t day, char out[DK_DATE_LEN + 1]);
 
 /* 0 = Sunday ... 6 = Saturday. */
 int dk_date_weekday(int32_t day);
+
+/* The day of a calendar date (month 1..12, mday 1..31, not checked), and
+ * back. */
+int32_t dk_date_make(int year, int month, int mday);
+void dk_date_split(int32_t day, int *year, int *month, int *mday);
 
 /* Writes the instant as WIB local time, "2026-12-01T08:00:00+07:00", and
  * returns its length. Seconds precision: sub-second digits are dropped (the

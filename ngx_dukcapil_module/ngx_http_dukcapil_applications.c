@@ -14,14 +14,16 @@
 #include "ngx_http_dukcapil_job.h"
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_token.h"
 #include "ngx_http_dukcapil_util.h"
 #include "address.h"
 #include "name.h"
 #include "nik.h"
 #include "phone.h"
+#include "wib.h"
 
 
-#define NGX_HTTP_DUKCAPIL_APP_PARAMS  16
+#define NGX_HTTP_DUKCAPIL_APP_PARAMS  17
 
 
 typedef struct {
@@ -29,6 +31,7 @@ typedef struct {
     u_char          nik[17];
     u_char          kk[17];
     char            phone[DK_PHONE_MAX];
+    char            today[DK_DATE_LEN + 1];
     ngx_str_t       text[NGX_HTTP_DUKCAPIL_APP_PARAMS];
 } ngx_http_dukcapil_application_t;
 
@@ -37,7 +40,8 @@ typedef struct {
 enum {
     APP_CODE = 0, APP_SERVICE, APP_NIK, APP_KK, APP_NAME, APP_PHONE,
     APP_METHOD, APP_OFFICE, APP_STREET, APP_RT, APP_RW, APP_KELURAHAN,
-    APP_KECAMATAN, APP_POSTAL_CODE, APP_KECAMATAN_CODE, APP_CONFIRM
+    APP_KECAMATAN, APP_POSTAL_CODE, APP_KECAMATAN_CODE, APP_CONFIRM,
+    APP_TODAY
 };
 
 
@@ -54,6 +58,8 @@ static ngx_int_t ngx_http_dukcapil_text(json_t *obj, const char *key,
 static void ngx_http_dukcapil_application_submit(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_application_inserted(void *data, PGresult *res,
     ngx_uint_t backend);
+static json_t *ngx_http_dukcapil_application_no_budget(
+    ngx_http_dukcapil_job_t *job, const char *suggested);
 static void ngx_http_dukcapil_application_got(void *data, PGresult *res,
     ngx_uint_t backend);
 
@@ -73,7 +79,7 @@ ngx_http_dukcapil_application_body(ngx_http_request_t *r)
 {
     json_t                           *json;
     ngx_int_t                         rc;
-    ngx_str_t                         raw;
+    ngx_str_t                         raw, token;
     ngx_uint_t                        i;
     const char                       *field;
     ngx_http_dukcapil_job_t          *job;
@@ -92,6 +98,20 @@ ngx_http_dukcapil_application_body(ngx_http_request_t *r)
     }
 
     field = ngx_http_dukcapil_application_parse(r, json, app);
+
+    /* the body's own fields first, then the proof of its phone */
+    if (field == NULL) {
+        field = "phone_token";
+        rc = ngx_http_dukcapil_json_string(json, "phone_token", &token);
+
+        if (ngx_http_dukcapil_token_check(r, rc == NGX_OK ? &token : NULL,
+                                          app->phone)
+            == NGX_OK)
+        {
+            field = NULL;
+        }
+    }
+
     if (field) {
         ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r, field));
         return;
@@ -131,6 +151,10 @@ ngx_http_dukcapil_application_body(ngx_http_request_t *r)
     }
 
     job->values[APP_CODE] = app->code;
+
+    /* the budget period holding today decides a post application */
+    dk_date_format(ngx_http_dukcapil_today(), app->today);
+    job->values[APP_TODAY] = app->today;
 
     ngx_http_dukcapil_idempotency_claim(job, &raw,
                                 ngx_http_dukcapil_application_submit);
@@ -366,12 +390,15 @@ ngx_http_dukcapil_application_inserted(void *data, PGresult *res,
     ngx_http_dukcapil_job_t *job = data;
 
     u_char                           *p;
+    const char                       *outcome;
     ngx_http_dukcapil_application_t  *app;
 
     job->pg = NULL;
     app = job->data;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) != 1)
+    {
         if (res) {
             ngx_log_error(NGX_LOG_ERR, job->log, 0,
                           "dukcapil: application %s refused by postgres: %s",
@@ -380,6 +407,15 @@ ngx_http_dukcapil_application_inserted(void *data, PGresult *res,
 
         ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", NULL);
+        return;
+    }
+
+    outcome = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(outcome, "budget_exhausted") == 0) {
+        ngx_http_dukcapil_job_reply(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+            ngx_http_dukcapil_application_no_budget(job,
+                                                    PQgetvalue(res, 0, 1)));
         return;
     }
 
@@ -395,6 +431,55 @@ ngx_http_dukcapil_application_inserted(void *data, PGresult *res,
     ngx_http_dukcapil_job_reply(job, NGX_HTTP_CREATED,
                                 json_pack("{s:s, s:s}", "code", app->code,
                                           "status", "submitted"));
+}
+
+
+/*
+ * 422 delivery_budget_exhausted: no delivery by post this period, and the
+ * offices to pick the document up at instead, the one of the citizen's
+ * kecamatan (or the MPP) first.
+ */
+static json_t *
+ngx_http_dukcapil_application_no_budget(ngx_http_dukcapil_job_t *job,
+    const char *suggested)
+{
+    json_t                      *json, *offices, *office;
+    ngx_str_t                    code;
+    ngx_uint_t                   i;
+    ngx_http_dukcapil_office_t  *o, *first;
+
+    json = ngx_http_dukcapil_error_json("delivery_budget_exhausted",
+                                        "delivery");
+    offices = json_array();
+
+    if (json == NULL || offices == NULL) {
+        json_decref(json);
+        json_decref(offices);
+        return NULL;
+    }
+
+    code.data = (u_char *) suggested;
+    code.len = ngx_strlen(suggested);
+    first = ngx_http_dukcapil_office(job->dmcf, &code);
+
+    o = job->dmcf->offices->elts;
+
+    for (i = 0; i < job->dmcf->offices->nelts; i++) {
+        office = json_pack("{s:s%, s:s%}",
+                           "code", o[i].code.data, o[i].code.len,
+                           "name", o[i].name.data, o[i].name.len);
+
+        if (&o[i] == first) {
+            json_array_insert_new(offices, 0, office);
+
+        } else {
+            json_array_append_new(offices, office);
+        }
+    }
+
+    json_object_set_new(json, "pickup_offices", offices);
+
+    return json;
 }
 
 

@@ -14,6 +14,7 @@
 #include "ngx_http_dukcapil_endpoints.h"
 #include "ngx_http_dukcapil_admission.h"
 #include "ngx_http_dukcapil_body.h"
+#include "ngx_http_dukcapil_book_reply.h"
 #include "ngx_http_dukcapil_idempotency.h"
 #include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_next_available.h"
@@ -21,6 +22,7 @@
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_settle.h"
 #include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_token.h"
 #include "ngx_http_dukcapil_util.h"
 #include "name.h"
 #include "nik.h"
@@ -45,7 +47,9 @@ typedef struct {
     char                              queue[NGX_INT_T_LEN + 1];
     char                              now[NGX_INT64_LEN + 1];
     char                              expire[NGX_INT64_LEN + 1];
+    char                              days[2][NGX_INT_T_LEN + 1];
     char                              bar[DK_KEY_MAX];
+    char                              phone_bar[DK_KEY_MAX];
 
     /* the script's answer: its outcome, and the bar's last day */
     ngx_http_dukcapil_outcome_t      *outcome;
@@ -171,7 +175,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
     const char **field)
 {
     const char                       *p;
-    ngx_int_t                         s;
+    ngx_int_t                         s, rc;
     ngx_str_t                         v;
     ngx_http_dukcapil_office_t       *office;
     ngx_http_dukcapil_main_conf_t    *dmcf;
@@ -240,7 +244,11 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
 
     dk_date_format(a->day, a->date);
 
-    return NGX_OK;
+    *field = "phone_token";
+    rc = ngx_http_dukcapil_body_string(body, "phone_token", &v);
+
+    return ngx_http_dukcapil_token_check(r, rc == NGX_OK ? &v : NULL,
+                                         b->phone);
 }
 
 
@@ -258,7 +266,9 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     service = &job->dmcf->services[a->service];
 
     if (ngx_http_dukcapil_admission_keys(a) != NGX_OK
-        || dk_key_bar(b->bar, sizeof(b->bar), (char *) a->nik) < 0)
+        || dk_key_bar(b->bar, sizeof(b->bar), (char *) a->nik) < 0
+        || dk_key_phone_bar(b->phone_bar, sizeof(b->phone_bar), b->phone,
+                            ngx_strlen(b->phone)) < 0)
     {
         goto unavailable;
     }
@@ -267,6 +277,11 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
                  ngx_http_dukcapil_now_ms());
     ngx_snprintf((u_char *) b->expire, sizeof(b->expire), "%L%Z",
                  (int64_t) dk_key_day_expiry(a->day));
+    ngx_snprintf((u_char *) b->days[0], sizeof(b->days[0]), "%D%Z",
+                 ngx_http_dukcapil_today());
+    ngx_snprintf((u_char *) b->days[1], sizeof(b->days[1]), "%D%Z",
+                 ngx_http_dukcapil_today()
+                 + (int32_t) job->dmcf->booking_window);
 
     /* KEYS and ARGV of one booking of lua/book.lua */
     job->argv[0] = DK_KEY_EPOCH;
@@ -275,25 +290,29 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     job->argv[3] = (char *) a->keys[DK_DAY_ADMISSIONS];
     job->argv[4] = (char *) a->keys[DK_DAY_NIKS];
     job->argv[5] = (char *) a->keys[DK_DAY_PHONES];
-    job->argv[6] = (char *) service->code.data;
-    job->argv[7] = (char *) service->quota_arg.data;
-    job->argv[8] = (char *) a->nik;
-    job->argv[9] = b->phone;
-    job->argv[10] = (char *) job->dmcf->phone_cap_arg.data;
-    job->argv[11] = a->code;
-    job->argv[12] = b->now;
-    job->argv[13] = b->expire;
-    job->argv[14] = ngx_http_dukcapil_weekday_closed(job->dmcf, a->day)
+    job->argv[6] = b->phone_bar;
+    job->argv[7] = (char *) service->code.data;
+    job->argv[8] = (char *) service->quota_arg.data;
+    job->argv[9] = (char *) a->nik;
+    job->argv[10] = b->phone;
+    job->argv[11] = (char *) job->dmcf->phone_cap_arg.data;
+    job->argv[12] = a->code;
+    job->argv[13] = b->now;
+    job->argv[14] = b->expire;
+    job->argv[15] = (char *) job->dmcf->phone_active_cap_arg.data;
+    job->argv[16] = b->days[0];
+    job->argv[17] = b->days[1];
+    job->argv[18] = ngx_http_dukcapil_weekday_closed(job->dmcf, a->day)
                     ? "1" : "0";
 
-    for (i = 0; i < 15; i++) {
+    for (i = 0; i < 19; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
-    job->argvlen[6] = service->code.len;
-    job->argvlen[7] = service->quota_arg.len;
-    job->argvlen[8] = 16;
-    job->argvlen[10] = job->dmcf->phone_cap_arg.len;
+    job->argvlen[7] = service->code.len;
+    job->argvlen[8] = service->quota_arg.len;
+    job->argvlen[9] = 16;
+    job->argvlen[11] = job->dmcf->phone_cap_arg.len;
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
                                     ngx_http_dukcapil_book_decide_done, job);
@@ -302,7 +321,7 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     }
 
     /* decided with the other bookings of this event loop pass */
-    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 6, 15,
+    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 7, 19,
                                     job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
@@ -328,8 +347,8 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
 {
     ngx_http_dukcapil_job_t *job = data;
 
-    u_char                       *p, *last, *sp;
     ngx_str_t                     word;
+    dk_span_t                     outcome, detail;
     ngx_http_dukcapil_outcome_t  *o;
     ngx_http_dukcapil_booking_t  *b;
 
@@ -341,22 +360,14 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
         return;
     }
 
-    if (reply->type != REDIS_REPLY_STRING || reply->len == 0
-        || reply->len > 64)
+    if (reply->type != REDIS_REPLY_STRING
+        || dk_book_line(reply->str, reply->len, &outcome, &detail) != 0)
     {
         return;
     }
 
-    p = (u_char *) reply->str;
-    last = p + reply->len;
-
-    sp = ngx_strlchr(p, last, ' ');
-    if (sp == NULL) {
-        sp = last;
-    }
-
-    word.data = p;
-    word.len = sp - p;
+    word.data = (u_char *) outcome.data;
+    word.len = outcome.len;
 
     for (o = ngx_http_dukcapil_outcomes; o->answer.len; o++) {
         if (o->answer.len == word.len
@@ -372,21 +383,21 @@ ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
         return;
     }
 
-    p = (sp < last) ? sp + 1 : last;
-
     if (o->handler == ngx_http_dukcapil_book_insert) {
-        if (last - p >= (ssize_t) sizeof(b->queue)
-            || ngx_atoi(p, last - p) <= 0)
+        if (detail.len >= sizeof(b->queue)
+            || dk_queue_number(detail.data, detail.len) <= 0)
         {
             return;
         }
 
-        ngx_memcpy(b->queue, p, last - p);
-        b->queue[last - p] = '\0';
+        ngx_memcpy(b->queue, detail.data, detail.len);
+        b->queue[detail.len] = '\0';
 
-    } else if (o->handler == ngx_http_dukcapil_book_barred && p < last) {
-        b->until.data = ngx_http_dukcapil_job_strdup(job, p, last - p);
-        b->until.len = b->until.data ? (size_t) (last - p) : 0;
+    } else if (o->handler == ngx_http_dukcapil_book_barred && detail.len) {
+        b->until.data = ngx_http_dukcapil_job_strdup(job,
+                                                 (u_char *) detail.data,
+                                                 detail.len);
+        b->until.len = b->until.data ? detail.len : 0;
     }
 
     b->outcome = o;
@@ -440,7 +451,7 @@ ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job)
     job->values[5] = (char *) job->dmcf->services[a->service].code.data;
     job->values[6] = a->date;
     job->values[7] = b->queue;
-    job->values[8] = job->argv[14];     /* book.lua's: a closed weekday */
+    job->values[8] = job->argv[18];     /* book.lua's: a closed weekday */
     job->values[9] = NULL;          /* its deadline, written when sent */
 
     ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT,
@@ -463,21 +474,8 @@ ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job)
 static void
 ngx_http_dukcapil_book_barred(ngx_http_dukcapil_job_t *job)
 {
-    json_t                       *json;
-    ngx_http_dukcapil_booking_t  *b;
-
-    b = job->data;
-
-    json = ngx_http_dukcapil_error_json("no_show_bar", NULL);
-
-    if (json) {
-        json_object_set_new(json, "until",
-                            json_stringn(b->until.len
-                                         ? (char *) b->until.data : "",
-                                         b->until.len));
-    }
-
-    ngx_http_dukcapil_job_reply(job, NGX_HTTP_FORBIDDEN, json);
+    ngx_http_dukcapil_book_reply_barred(job,
+        &((ngx_http_dukcapil_booking_t *) job->data)->until);
 }
 
 
@@ -506,8 +504,9 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
     job->pg = NULL;
     a = &((ngx_http_dukcapil_booking_t *) job->data)->appointment;
 
+    /* (inserted, in time, bookable): sql.c */
     row = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
-    if (row && PQgetvalue(res, 0, 1)[0] == 't') {
+    if (row && PQgetvalue(res, 0, 0)[0] == 't') {
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
         ngx_http_dukcapil_book_created(job);
         return;
@@ -527,21 +526,19 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
 
     ngx_http_dukcapil_admission_release(job, a, NULL, NULL);
 
-    if (res && ngx_http_dukcapil_pg_unique_violation(res,
-                                     "appointment_one_active_per_nik_date"))
-    {
+    /* the date closed between Redis's yes and the row (005_calendar.sql) */
+    if (row && PQgetvalue(res, 0, 2)[0] == 'f') {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_CLOSED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                    "invalid_date", "date");
+        return;
+    }
+
+    if (row && PQgetvalue(res, 0, 1)[0] == 't') {
         /* an active appointment at another office on the same date */
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_ALREADY_BOOKED);
         ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT, "already_booked",
                                     NULL);
-        return;
-    }
-
-    /* the date closed between Redis's yes and the row (005_calendar.sql) */
-    if (row && PQgetvalue(res, 0, 0)[0] == 'f') {
-        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_CLOSED);
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                    "invalid_date", "date");
         return;
     }
 
@@ -563,38 +560,14 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
 }
 
 
-/*
- * The committed row's answer: at once, or, once a lost answer is settled
- * as committed, for the Idempotency-Key's retries (dukcapil_bookings_total
- * counted it as failed, dukcapil_bookings_settled_total as committed).
- */
+/* the committed row's answer: at once, or once settled (settle.c) */
 
 static void
 ngx_http_dukcapil_book_created(ngx_http_dukcapil_job_t *job)
 {
-    u_char                           *p;
-    ngx_http_dukcapil_booking_t      *b;
-    ngx_http_dukcapil_appointment_t  *a;
+    ngx_http_dukcapil_booking_t  *b;
 
     b = job->data;
-    a = &b->appointment;
 
-    p = ngx_pnalloc(job->pool, sizeof("/api/v1/appointments/") - 1
-                               + DK_CODE_LEN);
-    if (p) {
-        job->location.data = p;
-        job->location.len = ngx_sprintf(p, "/api/v1/appointments/%s", a->code)
-                            - p;
-    }
-
-    ngx_http_dukcapil_job_reply(job, NGX_HTTP_CREATED,
-        json_pack("{s:s, s:i, s:s%, s:s, s:s, s:s}",
-                  "code", a->code,
-                  "queue_number", (int) ngx_atoi((u_char *) b->queue,
-                                                 ngx_strlen(b->queue)),
-                  "office", a->office.data, a->office.len,
-                  "service", job->dmcf->services[a->service].code.data,
-                  "date", a->date,
-                  "status", "booked"));
+    ngx_http_dukcapil_book_reply_created(job, &b->appointment, b->queue);
 }
-

@@ -27,6 +27,8 @@ typedef enum {
     NGX_HTTP_DUKCAPIL_SCRIPT_BOOK = 0,
     NGX_HTTP_DUKCAPIL_SCRIPT_RELEASE,
     NGX_HTTP_DUKCAPIL_SCRIPT_CALENDAR,
+    NGX_HTTP_DUKCAPIL_SCRIPT_OTP_SEND,
+    NGX_HTTP_DUKCAPIL_SCRIPT_OTP_CONFIRM,
     NGX_HTTP_DUKCAPIL_SCRIPTS
 } ngx_http_dukcapil_script_e;
 
@@ -77,7 +79,15 @@ typedef struct {
     ngx_int_t                       booking_window;
     ngx_int_t                       phone_cap;
     ngx_str_t                       phone_cap_arg;   /* for the script */
+    ngx_int_t                       phone_active_cap;  /* across dates */
+    ngx_str_t                       phone_active_cap_arg;
     time_t                          idempotency_ttl;
+
+    /* phone verification: the codes, and the tokens that prove one */
+    ngx_str_t                       token_secret;  /* never logged */
+    time_t                          phone_token_ttl;
+    time_t                          otp_ttl;
+    ngx_int_t                       otp_daily_budget;
 
     /* the operators' endpoints' locations, checked for auth_basic */
     ngx_array_t                    *ops_locations;
@@ -92,6 +102,7 @@ typedef struct {
 typedef struct {
     ngx_http_dukcapil_endpoint_t   *endpoint;
     ngx_uint_t                      metric;   /* 1 + its index; 0: none */
+    ngx_flag_t                      phone_verification;
 } ngx_http_dukcapil_loc_conf_t;
 
 

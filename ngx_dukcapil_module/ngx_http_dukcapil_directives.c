@@ -487,3 +487,68 @@ ngx_http_dukcapil_ops_authenticated(ngx_conf_t *cf,
 
     return NGX_OK;
 }
+
+
+/* what every endpoint needs: checked once a location uses one */
+
+char *
+ngx_http_dukcapil_conf_complete(ngx_conf_t *cf,
+    ngx_http_dukcapil_main_conf_t *dmcf)
+{
+    ngx_uint_t  i, n;
+
+    if (dmcf->redis_host.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"dukcapil_endpoint\" is used, "
+                      "but \"dukcapil_redis\" is not set");
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->pg_conninfo.data == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"dukcapil_endpoint\" is used, "
+                      "but \"dukcapil_postgres\" is not set");
+        return NGX_CONF_ERROR;
+    }
+
+    if (dmcf->offices->nelts == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"dukcapil_endpoint\" is used, "
+                      "but no \"dukcapil_office\" is set");
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0, n = 0; i < NGX_HTTP_DUKCAPIL_SERVICES; i++) {
+        n += dmcf->services[i].enabled;
+    }
+
+    if (n == 0) {
+        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                      "\"dukcapil_endpoint\" is used, "
+                      "but no \"dukcapil_service\" is set");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * n in decimal (NUL-terminated), made once at configuration: every booking
+ * sends it to Redis
+ */
+ngx_int_t
+ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n, ngx_str_t *arg)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(cf->pool, NGX_INT_T_LEN + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    arg->data = p;
+    arg->len = ngx_sprintf(p, "%i%Z", n) - p - 1;
+
+    return NGX_OK;
+}

@@ -31,6 +31,10 @@ char *ngx_http_dukcapil_closed_weekdays(ngx_conf_t *cf, ngx_command_t *cmd,
 char *ngx_http_dukcapil_positive_msec(ngx_conf_t *cf, void *post,
     void *data);
 char *ngx_http_dukcapil_bounds(ngx_conf_t *cf, void *post, void *data);
+char *ngx_http_dukcapil_conf_complete(ngx_conf_t *cf,
+    ngx_http_dukcapil_main_conf_t *dmcf);
+ngx_int_t ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n,
+    ngx_str_t *arg);
 
 ngx_int_t ngx_http_dukcapil_ops_location(ngx_conf_t *cf,
     ngx_http_dukcapil_main_conf_t *dmcf, ngx_str_t *endpoint);

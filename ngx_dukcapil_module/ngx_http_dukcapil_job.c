@@ -20,7 +20,7 @@ static void ngx_http_dukcapil_job_cancel_ops(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_job_answer(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len);
 static void ngx_http_dukcapil_job_send(ngx_http_request_t *r,
-    ngx_str_t *type, ngx_str_t *location, ngx_uint_t status, u_char *body,
+    ngx_http_dukcapil_job_t *job, ngx_uint_t status, u_char *body,
     size_t len);
 
 
@@ -273,8 +273,7 @@ ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job, ngx_uint_t status,
     ngx_http_dukcapil_job_cancel_ops(job);
 
     if (r) {
-        ngx_http_dukcapil_job_send(r, job->type, &job->location, status,
-                                   body, len);
+        ngx_http_dukcapil_job_send(r, job, status, body, len);
     }
 
     if (pool && !job->keep) {
@@ -314,12 +313,15 @@ ngx_http_dukcapil_job_exit_process(void)
 
 
 static void
-ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *type,
-    ngx_str_t *location, ngx_uint_t status, u_char *body, size_t len)
+ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_http_dukcapil_job_t *job,
+    ngx_uint_t status, u_char *body, size_t len)
 {
-    u_char           *p;
+    u_char           *p, *wait;
     ngx_int_t         rc;
+    ngx_str_t        *location;
     ngx_table_elt_t  *h;
+
+    location = &job->location;
 
     /* the answer must outlive the job: it is sent from the request's pool */
 
@@ -348,7 +350,7 @@ ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *type,
         }
     }
 
-    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE && job->retry_after == 0) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h) {
             h->hash = 1;
@@ -357,8 +359,24 @@ ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_str_t *type,
         }
     }
 
+    if ((status == NGX_HTTP_TOO_MANY_REQUESTS
+         || status == NGX_HTTP_SERVICE_UNAVAILABLE)
+        && job->retry_after > 0)
+    {
+        h = ngx_list_push(&r->headers_out.headers);
+        wait = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+
+        if (h && wait) {
+            h->hash = 1;
+            ngx_str_set(&h->key, "Retry-After");
+            h->value.data = wait;
+            h->value.len = ngx_sprintf(wait, "%T", job->retry_after) - wait;
+        }
+    }
+
     rc = ngx_http_dukcapil_send_text(r, status,
-                                     type ? type : &ngx_http_dukcapil_json_type,
+                                     job->type ? job->type
+                                               : &ngx_http_dukcapil_json_type,
                                      p, len);
 
     ngx_http_dukcapil_finalize(r, rc);

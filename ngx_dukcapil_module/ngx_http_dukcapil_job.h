@@ -23,7 +23,7 @@
 #include "ngx_http_dukcapil_pg.h"
 
 
-#define NGX_HTTP_DUKCAPIL_JOB_VALUES  16
+#define NGX_HTTP_DUKCAPIL_JOB_VALUES  20
 #define NGX_HTTP_DUKCAPIL_JOB_ARGS    24
 
 
@@ -45,11 +45,13 @@ struct ngx_http_dukcapil_job_s {
     ngx_http_dukcapil_redis_op_t    *redis;
     ngx_http_dukcapil_pg_op_t       *pg;
 
-    /* the answer, its type if not JSON, and the Location of a 201 */
+    /* the answer, its type if not JSON, the Location of a 201, and the
+     * Retry-After of a 429 (seconds) */
     ngx_uint_t                       status;
     ngx_str_t                        answer;
     ngx_str_t                       *type;
     ngx_str_t                        location;
+    time_t                           retry_after;
 
     /*
      * Set while the job holds an Idempotency-Key: keeps the answer for the

@@ -27,6 +27,7 @@ typedef struct {
     ngx_atomic_t  bookings[NGX_HTTP_DUKCAPIL_OUTCOMES];
     ngx_atomic_t  script_calls[NGX_HTTP_DUKCAPIL_SCRIPTS];
     ngx_atomic_t  settled[NGX_HTTP_DUKCAPIL_SETTLED];
+    ngx_atomic_t  otp[NGX_HTTP_DUKCAPIL_OTP_OUTCOMES];
 } ngx_http_dukcapil_counters_t;
 
 
@@ -66,10 +67,18 @@ static const char  *ngx_http_dukcapil_settled_names[] = {
     [NGX_HTTP_DUKCAPIL_SETTLED_LEFT] = "left_to_reconcile"
 };
 
+static const char  *ngx_http_dukcapil_otp_names[] = {
+    [NGX_HTTP_DUKCAPIL_OTP_SENT] = "sent",
+    [NGX_HTTP_DUKCAPIL_OTP_TOO_MANY] = "too_many_codes",
+    [NGX_HTTP_DUKCAPIL_OTP_BUDGET_EXHAUSTED] = "budget_exhausted"
+};
+
 static const char  *ngx_http_dukcapil_script_names[] = {
     [NGX_HTTP_DUKCAPIL_SCRIPT_BOOK] = "book",
     [NGX_HTTP_DUKCAPIL_SCRIPT_RELEASE] = "release",
-    [NGX_HTTP_DUKCAPIL_SCRIPT_CALENDAR] = "calendar"
+    [NGX_HTTP_DUKCAPIL_SCRIPT_CALENDAR] = "calendar",
+    [NGX_HTTP_DUKCAPIL_SCRIPT_OTP_SEND] = "otp_send",
+    [NGX_HTTP_DUKCAPIL_SCRIPT_OTP_CONFIRM] = "otp_confirm"
 };
 
 
@@ -190,6 +199,18 @@ ngx_http_dukcapil_metrics_settled(ngx_uint_t how)
     if (ngx_http_dukcapil_counters && how < NGX_HTTP_DUKCAPIL_SETTLED) {
         (void) ngx_atomic_fetch_add(
                    &ngx_http_dukcapil_counters->settled[how], 1);
+    }
+}
+
+
+void
+ngx_http_dukcapil_metrics_otp(ngx_uint_t outcome)
+{
+    if (ngx_http_dukcapil_counters
+        && outcome < NGX_HTTP_DUKCAPIL_OTP_OUTCOMES)
+    {
+        (void) ngx_atomic_fetch_add(
+                   &ngx_http_dukcapil_counters->otp[outcome], 1);
     }
 }
 
@@ -323,6 +344,7 @@ ngx_http_dukcapil_metrics_render(void *data, ngx_int_t rc)
            + NGX_HTTP_DUKCAPIL_OUTCOMES * 96 + 256
            + NGX_HTTP_DUKCAPIL_SCRIPTS * 96
            + 256 + NGX_HTTP_DUKCAPIL_SETTLED * 96
+           + 256 + NGX_HTTP_DUKCAPIL_OTP_OUTCOMES * 96
            + 768;
 
     p = ngx_pnalloc(job->request->pool, size);
@@ -397,6 +419,19 @@ ngx_http_dukcapil_metrics_render(void *data, ngx_int_t rc)
                            ngx_http_dukcapil_settled_names[c],
                            ngx_http_dukcapil_counters
                            ? ngx_http_dukcapil_counters->settled[c] : 0);
+    }
+
+    last = ngx_sprintf(last,
+               "# HELP dukcapil_otp_codes_total Requests for a verification "
+               "code, by what became of them.\n"
+               "# TYPE dukcapil_otp_codes_total counter\n");
+
+    for (c = 0; c < NGX_HTTP_DUKCAPIL_OTP_OUTCOMES; c++) {
+        last = ngx_sprintf(last,
+                           "dukcapil_otp_codes_total{outcome=\"%s\"} %uA\n",
+                           ngx_http_dukcapil_otp_names[c],
+                           ngx_http_dukcapil_counters
+                           ? ngx_http_dukcapil_counters->otp[c] : 0);
     }
 
     last = ngx_sprintf(last,

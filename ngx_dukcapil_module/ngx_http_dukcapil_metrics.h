@@ -38,8 +38,17 @@ typedef enum {
 } ngx_http_dukcapil_settled_e;
 
 
+/* what became of a request for a verification code */
+typedef enum {
+    NGX_HTTP_DUKCAPIL_OTP_SENT = 0,
+    NGX_HTTP_DUKCAPIL_OTP_TOO_MANY,           /* the phone's limits */
+    NGX_HTTP_DUKCAPIL_OTP_BUDGET_EXHAUSTED,   /* the city's daily budget */
+    NGX_HTTP_DUKCAPIL_OTP_OUTCOMES
+} ngx_http_dukcapil_otp_outcome_e;
+
+
 /* at most this many endpoints are counted */
-#define NGX_HTTP_DUKCAPIL_ENDPOINTS  16
+#define NGX_HTTP_DUKCAPIL_ENDPOINTS  32
 
 
 ngx_int_t ngx_http_dukcapil_metrics_init(ngx_conf_t *cf,
@@ -48,6 +57,7 @@ ngx_int_t ngx_http_dukcapil_metrics_handler(ngx_http_request_t *r);
 void ngx_http_dukcapil_metrics_booking(ngx_uint_t outcome);
 void ngx_http_dukcapil_metrics_script_call(ngx_uint_t script);
 void ngx_http_dukcapil_metrics_settled(ngx_uint_t how);
+void ngx_http_dukcapil_metrics_otp(ngx_uint_t outcome);
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_METRICS_H_INCLUDED_ */

@@ -23,13 +23,12 @@
 #include "ngx_http_dukcapil_redis_auth.h"
 #include "ngx_http_dukcapil_redis_script.h"
 #include "ngx_http_dukcapil_sql.h"
+#include "ngx_http_dukcapil_token.h"
 #include "ngx_http_dukcapil_util.h"
 
 
 static void *ngx_http_dukcapil_create_main_conf(ngx_conf_t *cf);
 static char *ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf);
-static ngx_int_t ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n,
-    ngx_str_t *arg);
 static void *ngx_http_dukcapil_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_dukcapil_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -62,6 +61,10 @@ static ngx_conf_num_bounds_t  ngx_http_dukcapil_window_bounds = {
 
 static ngx_conf_num_bounds_t  ngx_http_dukcapil_phone_cap_bounds = {
     ngx_http_dukcapil_bounds, 1, 100
+};
+
+static ngx_conf_num_bounds_t  ngx_http_dukcapil_otp_budget_bounds = {
+    ngx_http_dukcapil_bounds, 0, 100000000
 };
 
 
@@ -158,11 +161,53 @@ static ngx_command_t  ngx_http_dukcapil_commands[] = {
       offsetof(ngx_http_dukcapil_main_conf_t, phone_cap),
       &ngx_http_dukcapil_phone_cap_bounds },
 
+    { ngx_string("dukcapil_phone_active_cap"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_main_conf_t, phone_active_cap),
+      &ngx_http_dukcapil_phone_cap_bounds },
+
     { ngx_string("dukcapil_idempotency_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_dukcapil_main_conf_t, idempotency_ttl),
+      NULL },
+
+    { ngx_string("dukcapil_token_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dukcapil_token_secret,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("dukcapil_phone_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_main_conf_t, phone_token_ttl),
+      NULL },
+
+    { ngx_string("dukcapil_otp_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_main_conf_t, otp_ttl),
+      NULL },
+
+    { ngx_string("dukcapil_otp_daily_budget"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_main_conf_t, otp_daily_budget),
+      &ngx_http_dukcapil_otp_budget_bounds },
+
+    { ngx_string("dukcapil_phone_verification"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_loc_conf_t, phone_verification),
       NULL },
 
     { ngx_string("dukcapil_endpoint"),
@@ -217,6 +262,8 @@ static ngx_http_dukcapil_endpoint_t  ngx_http_dukcapil_endpoints[] = {
     { ngx_string("application"), ngx_http_dukcapil_application_handler },
     { ngx_string("ops_application_status"),
       ngx_http_dukcapil_ops_status_handler },
+    { ngx_string("ops_application_address"),
+      ngx_http_dukcapil_ops_address_handler },
     { ngx_string("ops_appointment_check_in"),
       ngx_http_dukcapil_ops_check_in_handler },
     { ngx_string("ops_quota"), ngx_http_dukcapil_ops_quota_handler },
@@ -224,6 +271,9 @@ static ngx_http_dukcapil_endpoint_t  ngx_http_dukcapil_endpoints[] = {
     { ngx_string("ops_openings"), ngx_http_dukcapil_ops_openings_handler },
     { ngx_string("health"), ngx_http_dukcapil_health_handler },
     { ngx_string("metrics"), ngx_http_dukcapil_metrics_handler },
+    { ngx_string("phone_verifications"), ngx_http_dukcapil_otp_handler },
+    { ngx_string("phone_verification_confirm"),
+      ngx_http_dukcapil_otp_confirm_handler },
     { ngx_null_string, NULL }
 };
 
@@ -254,7 +304,11 @@ ngx_http_dukcapil_create_main_conf(ngx_conf_t *cf)
     dmcf->pg_timeout = NGX_CONF_UNSET_MSEC;
     dmcf->booking_window = NGX_CONF_UNSET;
     dmcf->phone_cap = NGX_CONF_UNSET;
+    dmcf->phone_active_cap = NGX_CONF_UNSET;
     dmcf->idempotency_ttl = NGX_CONF_UNSET;
+    dmcf->phone_token_ttl = NGX_CONF_UNSET;
+    dmcf->otp_ttl = NGX_CONF_UNSET;
+    dmcf->otp_daily_budget = NGX_CONF_UNSET;
     dmcf->closed_weekdays = NGX_CONF_UNSET_UINT;
 
     dmcf->offices = ngx_array_create(cf->pool, 16,
@@ -272,7 +326,7 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_dukcapil_main_conf_t *dmcf = conf;
 
-    ngx_uint_t  i, n;
+    ngx_uint_t  i;
 
     ngx_conf_init_msec_value(dmcf->redis_connect_timeout, 1000);
     ngx_conf_init_msec_value(dmcf->redis_timeout, 500);
@@ -281,7 +335,11 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(dmcf->pg_timeout, 2000);
     ngx_conf_init_value(dmcf->booking_window, 14);
     ngx_conf_init_value(dmcf->phone_cap, 5);
+    ngx_conf_init_value(dmcf->phone_active_cap, 3);
     ngx_conf_init_value(dmcf->idempotency_ttl, 86400);
+    ngx_conf_init_value(dmcf->phone_token_ttl, 12 * 3600);
+    ngx_conf_init_value(dmcf->otp_ttl, 300);
+    ngx_conf_init_value(dmcf->otp_daily_budget, 20000);
     ngx_conf_init_uint_value(dmcf->closed_weekdays, 1);    /* Sunday */
 
     for (i = 0; i < NGX_HTTP_DUKCAPIL_SERVICES; i++) {
@@ -297,7 +355,10 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (ngx_http_dukcapil_decimal_arg(cf, dmcf->phone_cap,
                                       &dmcf->phone_cap_arg)
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_dukcapil_decimal_arg(cf, dmcf->phone_active_cap,
+                                         &dmcf->phone_active_cap_arg)
+           != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
@@ -306,62 +367,8 @@ ngx_http_dukcapil_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_OK;
     }
 
-    if (dmcf->redis_host.data == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"dukcapil_endpoint\" is used, "
-                      "but \"dukcapil_redis\" is not set");
-        return NGX_CONF_ERROR;
-    }
-
-    if (dmcf->pg_conninfo.data == NULL) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"dukcapil_endpoint\" is used, "
-                      "but \"dukcapil_postgres\" is not set");
-        return NGX_CONF_ERROR;
-    }
-
-    if (dmcf->offices->nelts == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"dukcapil_endpoint\" is used, "
-                      "but no \"dukcapil_office\" is set");
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 0, n = 0; i < NGX_HTTP_DUKCAPIL_SERVICES; i++) {
-        n += dmcf->services[i].enabled;
-    }
-
-    if (n == 0) {
-        ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"dukcapil_endpoint\" is used, "
-                      "but no \"dukcapil_service\" is set");
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
+    return ngx_http_dukcapil_conf_complete(cf, dmcf);
 }
-
-
-/*
- * n in decimal (NUL-terminated), made once at configuration: every booking
- * sends it to Redis
- */
-static ngx_int_t
-ngx_http_dukcapil_decimal_arg(ngx_conf_t *cf, ngx_int_t n, ngx_str_t *arg)
-{
-    u_char  *p;
-
-    p = ngx_pnalloc(cf->pool, NGX_INT_T_LEN + 1);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    arg->data = p;
-    arg->len = ngx_sprintf(p, "%i%Z", n) - p - 1;
-
-    return NGX_OK;
-}
-
 
 
 static void *
@@ -381,6 +388,8 @@ ngx_http_dukcapil_create_loc_conf(ngx_conf_t *cf)
      *     dlcf->metric = 0;
      */
 
+    dlcf->phone_verification = NGX_CONF_UNSET;
+
     return dlcf;
 }
 
@@ -388,7 +397,33 @@ ngx_http_dukcapil_create_loc_conf(ngx_conf_t *cf)
 static char *
 ngx_http_dukcapil_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 {
+    ngx_http_dukcapil_loc_conf_t *prev = parent;
+    ngx_http_dukcapil_loc_conf_t *conf = child;
+
+    ngx_http_dukcapil_endpoint_pt   h;
+    ngx_http_dukcapil_main_conf_t  *dmcf;
+
     /* an endpoint belongs to its own location and is not inherited */
+    ngx_conf_merge_value(conf->phone_verification, prev->phone_verification,
+                         1);
+
+    dmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_dukcapil_module);
+    h = conf->endpoint ? conf->endpoint->handler : NULL;
+
+    if (dmcf->token_secret.len == 0
+        && (h == ngx_http_dukcapil_otp_confirm_handler
+            || (conf->phone_verification
+                && (h == ngx_http_dukcapil_booking_handler
+                    || h == ngx_http_dukcapil_applications_handler))))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"dukcapil_endpoint %V\" needs "
+                           "\"dukcapil_token_secret\" (or "
+                           "\"dukcapil_phone_verification off\")",
+                           &conf->endpoint->name);
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
 }
 
@@ -479,12 +514,6 @@ ngx_http_dukcapil_exit_process(ngx_cycle_t *cycle)
 }
 
 
-
-
-
-
-
-
 static char *
 ngx_http_dukcapil_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
@@ -535,8 +564,6 @@ ngx_http_dukcapil_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     return NGX_CONF_OK;
 }
-
-
 
 
 static ngx_int_t

@@ -197,6 +197,16 @@ ngx_http_dukcapil_ops_status_done(void *data, PGresult *res, ngx_uint_t backend)
         return;
     }
 
+    /* the delivery's own step: the delivery-batch's or the courier's */
+    if (ngx_strcmp(outcome, "reserved") == 0) {
+        json = ngx_http_dukcapil_error_json("delivery_status_reserved", NULL);
+        json_object_set_new(json, "status", json_string(status));
+        json_object_set_new(json, "set_by",
+                            json_string(PQgetvalue(res, 0, 2)));
+        ngx_http_dukcapil_job_reply(job, NGX_HTTP_CONFLICT, json);
+        return;
+    }
+
     ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
                                 json_pack("{s:s, s:s}", "code", ops->code,
                                           "status", status));

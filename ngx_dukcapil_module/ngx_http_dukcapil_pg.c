@@ -330,19 +330,6 @@ ngx_http_dukcapil_pg_fail_waiting(ngx_uint_t always)
 }
 
 
-ngx_uint_t
-ngx_http_dukcapil_pg_unique_violation(PGresult *res, const char *constraint)
-{
-    const char  *state, *name;
-
-    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    name = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
-
-    return state && name && ngx_strcmp(state, "23505") == 0
-           && ngx_strcmp(name, constraint) == 0;
-}
-
-
 /*
  * What may be logged of an error: its primary message names the constraint
  * but, unlike its detail, never the row's values (a NIK, a phone).

@@ -30,8 +30,6 @@ ngx_http_dukcapil_pg_op_t *ngx_http_dukcapil_pg_query(ngx_uint_t statement,
     ngx_http_dukcapil_pg_done_pt done, void *data);
 void ngx_http_dukcapil_pg_cancel(ngx_http_dukcapil_pg_op_t *op);
 
-ngx_uint_t ngx_http_dukcapil_pg_unique_violation(PGresult *res,
-    const char *constraint);
 const char *ngx_http_dukcapil_pg_error(PGresult *res);
 
 

@@ -20,8 +20,6 @@ typedef struct {
 } ngx_http_dukcapil_redis_auth_t;
 
 
-static ngx_int_t ngx_http_dukcapil_redis_auth_read(ngx_conf_t *cf,
-    ngx_str_t *file, u_char *buf, ssize_t *n);
 static void ngx_http_dukcapil_redis_auth_forget(void *data);
 static void ngx_http_dukcapil_redis_auth_answer(redisAsyncContext *ac,
     void *reply, void *privdata);
@@ -63,7 +61,10 @@ ngx_http_dukcapil_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_dukcapil_redis_auth_read(cf, &file, buf, &n) != NGX_OK) {
+    if (ngx_http_dukcapil_credentials_read(cf, "dukcapil_redis_auth", &file,
+                                           buf, DK_REDIS_AUTH_MAX, &n)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -107,23 +108,25 @@ ngx_http_dukcapil_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
-/* the file, if its mode keeps it to its owner and group: up to one byte
- * more than the longest taken, so that a longer one is refused */
-
-static ngx_int_t
-ngx_http_dukcapil_redis_auth_read(ngx_conf_t *cf, ngx_str_t *file,
-    u_char *buf, ssize_t *n)
+/*
+ * A file of credentials (directive's), if its mode keeps it to its owner
+ * and group: up to max + 1 bytes into buf, so that a longer one is refused.
+ */
+ngx_int_t
+ngx_http_dukcapil_credentials_read(ngx_conf_t *cf, const char *directive,
+    ngx_str_t *file, u_char *buf, size_t max, ssize_t *n)
 {
     ngx_fd_t          fd;
     ngx_int_t         rc;
     const char       *err;
     ngx_file_info_t   fi;
 
-    fd = ngx_open_file(file->data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    fd = ngx_open_file(file->data, NGX_FILE_RDONLY|NGX_FILE_NONBLOCK,
+                       NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"dukcapil_redis_auth\": "
-                           ngx_open_file_n " \"%V\" failed", file);
+                           "\"%s\": " ngx_open_file_n " \"%V\" failed",
+                           directive, file);
         return NGX_ERROR;
     }
 
@@ -131,24 +134,24 @@ ngx_http_dukcapil_redis_auth_read(ngx_conf_t *cf, ngx_str_t *file,
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"dukcapil_redis_auth\": "
-                           ngx_fd_info_n " \"%V\" failed", file);
+                           "\"%s\": " ngx_fd_info_n " \"%V\" failed",
+                           directive, file);
         goto done;
     }
 
     err = dk_redis_auth_mode(fi.st_mode);
     if (err) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"dukcapil_redis_auth\" file \"%V\" %s",
-                           file, err);
+                           "\"%s\" file \"%V\" %s", directive, file,
+                           err);
         goto done;
     }
 
-    *n = ngx_read_fd(fd, buf, DK_REDIS_AUTH_MAX + 1);
+    *n = ngx_read_fd(fd, buf, max + 1);
     if (*n == -1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "\"dukcapil_redis_auth\": "
-                           ngx_read_fd_n " \"%V\" failed", file);
+                           "\"%s\": " ngx_read_fd_n " \"%V\" failed",
+                           directive, file);
         goto done;
     }
 

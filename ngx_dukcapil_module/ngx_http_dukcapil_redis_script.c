@@ -54,6 +54,8 @@ static ngx_http_dukcapil_script_t
     { ngx_http_dukcapil_lua_book, 1, "", { NULL, NULL } },
     { ngx_http_dukcapil_lua_release, 0, "", { NULL, NULL } },
     { ngx_http_dukcapil_lua_calendar, 0, "", { NULL, NULL } },
+    { ngx_http_dukcapil_lua_otp_send, 0, "", { NULL, NULL } },
+    { ngx_http_dukcapil_lua_otp_confirm, 0, "", { NULL, NULL } },
 };
 
 
@@ -332,39 +334,19 @@ ngx_http_dukcapil_script_call_reply(void *data, ngx_uint_t index,
 {
     ngx_http_dukcapil_script_call_t *call = data;
 
-    u_char      *p, *last, *nl;
     size_t       len;
     ngx_uint_t   i, lines;
+    dk_span_t    why;
     redisReply   line;
-    u_char      *eol[NGX_HTTP_DUKCAPIL_SCRIPT_BATCH];
-    char         why[128];
+    dk_span_t    span[NGX_HTTP_DUKCAPIL_SCRIPT_BATCH];
+    char         text[128];
 
     call->answered = 1;
 
     ngx_memzero(&line, sizeof(redisReply));
 
-    lines = 0;
-
-    if (rr->type == REDIS_REPLY_STRING && rr->len > 0) {
-        p = (u_char *) rr->str;
-        last = p + rr->len;
-
-        for ( ;; ) {
-            nl = ngx_strlchr(p, last, '\n');
-
-            if (lines < call->n) {
-                eol[lines] = nl ? nl : last;
-            }
-
-            lines++;
-
-            if (nl == NULL) {
-                break;
-            }
-
-            p = nl + 1;
-        }
-    }
+    lines = (rr->type == REDIS_REPLY_STRING)
+            ? dk_script_lines(rr->str, rr->len, span, call->n) : 0;
 
     if (lines != call->n) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
@@ -384,35 +366,27 @@ ngx_http_dukcapil_script_call_reply(void *data, ngx_uint_t index,
         return;
     }
 
-    p = (u_char *) rr->str;
-
     for (i = 0; i < call->n; i++) {
-        len = eol[i] - p;
-
-        if (len >= 5 && ngx_strncmp(p, "error", 5) == 0
-            && (len == 5 || p[5] == ' '))
-        {
-            len = (len == 5) ? 0 : ngx_min(len - 6, sizeof(why) - 1);
+        if (dk_script_line_error(span[i].data, span[i].len, &why)) {
+            len = ngx_min(why.len, sizeof(text) - 1);
 
             if (len) {
-                ngx_memcpy(why, p + 6, len);
+                ngx_memcpy(text, why.data, len);
             }
 
-            why[len] = '\0';
+            text[len] = '\0';
 
             line.type = REDIS_REPLY_ERROR;
-            line.str = why;
+            line.str = text;
             line.len = len;
 
         } else {
             line.type = REDIS_REPLY_STRING;
-            line.str = (char *) p;
-            line.len = len;
+            line.str = (char *) span[i].data;
+            line.len = span[i].len;
         }
 
         ngx_http_dukcapil_redis_answer(call->items[i], &line);
-
-        p = eol[i] + 1;
     }
 }
 

@@ -5,7 +5,9 @@
  * has lost its script cache.  A script that decides many items per call
  * (book.lua) takes its items at the end of the event loop pass, in calls
  * of up to NGX_HTTP_DUKCAPIL_SCRIPT_BATCH: at the 07:00 rush a call costs
- * Redis several times what one more booking in it does.
+ * Redis several times what one more booking in it does.  Its answer, a
+ * line per item, is read by domain/script_answer.h, which the items'
+ * owners use too.
  */
 
 
@@ -17,6 +19,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_dukcapil_redis.h"
+#include "script_answer.h"
 
 
 /* items one script call decides at most: a call holds Redis for its time */

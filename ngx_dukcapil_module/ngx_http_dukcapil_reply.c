@@ -42,11 +42,10 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "quota_full", "Kuota layanan pada tanggal tersebut sudah penuh." },
     { "already_booked", "NIK ini sudah memiliki janji temu aktif pada "
                         "tanggal tersebut." },
-    { "phone_limit", "Nomor ponsel ini sudah mencapai batas pendaftaran "
-                     "untuk tanggal tersebut." },
-    { "no_show_bar", "Pendaftaran online untuk NIK ini ditangguhkan "
-                     "sementara karena tidak hadir pada janji temu "
-                     "sebelumnya." },
+    { "phone_limit", "Nomor HP ini sudah mencapai batas janji temu." },
+    { "no_show_bar", "Pendaftaran online untuk NIK atau nomor ponsel ini "
+                     "ditangguhkan sementara karena tidak hadir pada janji "
+                     "temu sebelumnya." },
     { "unavailable", "Layanan sedang tidak tersedia. Silakan coba beberapa "
                      "saat lagi." },
     { "state_rebuilding", "Sistem antrean sedang dipulihkan. Silakan coba "
@@ -68,6 +67,18 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "invalid_transition", "Perubahan status ini tidak diizinkan dari "
                             "status saat ini." },
     { "invalid_status", "Status tidak dikenal." },
+    { "delivery_status_reserved", "Status ini hanya diubah oleh sistem "
+                                  "pengiriman: batched oleh penjadwal, "
+                                  "in_transit, delivered dan returned oleh "
+                                  "data kurir PT Pos. Petugas tidak dapat "
+                                  "mengubahnya." },
+    { "delivery_closed", "Cara penerimaan dokumen permohonan ini tidak "
+                         "dapat diubah lagi: permohonan tidak dikirim "
+                         "melalui PT Pos, sudah masuk daftar kiriman, atau "
+                         "sudah selesai." },
+    { "invalid_method", "Kirim kecamatan yang sudah dipastikan, atau "
+                        "method \"pickup\" dengan kantor layanan (office), "
+                        "tidak keduanya." },
     { "invalid_note", "Catatan harus teks satu baris, paling banyak 1000 "
                      "karakter." },
     { "invalid_quota", "Kuota harus bilangan bulat 0 sampai 100000." },
@@ -80,6 +91,10 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
                               "warga diberi tahu." },
     { "invalid_delivery", "Cara penerimaan dokumen harus \"pickup\" atau "
                           "\"post\"." },
+    { "delivery_budget_exhausted", "Anggaran pengiriman dokumen melalui PT "
+                                   "Pos untuk periode ini sudah habis. "
+                                   "Silakan pilih diambil di kantor "
+                                   "layanan." },
     { "invalid_address", "Alamat pengiriman wajib diisi lengkap." },
     { "invalid_street", "Nama jalan dan nomor rumah wajib diisi." },
     { "invalid_rt", "RT tidak valid." },
@@ -91,6 +106,20 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
                              "28299." },
     { "too_many_requests", "Terlalu banyak permintaan. Silakan coba lagi "
                            "sebentar lagi." },
+    { "too_many_codes", "Terlalu banyak permintaan kode untuk nomor ini. "
+                        "Silakan coba lagi nanti." },
+    { "otp_budget_exhausted", "Pengiriman kode verifikasi hari ini sudah "
+                              "mencapai batas. Silakan coba lagi besok atau "
+                              "datang langsung ke kantor layanan." },
+    { "invalid_otp", "Kode verifikasi salah." },
+    { "otp_locked", "Terlalu banyak kode salah. Minta kode verifikasi "
+                    "baru." },
+    { "otp_expired", "Kode verifikasi sudah tidak berlaku. Minta kode "
+                     "baru." },
+    { "invalid_phone_token", "Nomor ponsel belum diverifikasi atau "
+                             "verifikasinya sudah kedaluwarsa. Verifikasi "
+                             "nomor ponsel Anda dengan kode yang kami "
+                             "kirim." },
     { NULL, NULL }
 };
 

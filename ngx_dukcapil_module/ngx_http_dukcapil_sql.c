@@ -19,8 +19,7 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
      * $9: the date is a weekday the office is normally closed ("1"), so
      * that only an opening lets the row in; a closure never does.  The
      * calendar's check waits for a change of the date's calendar under way,
-     * then sees it (calendar_bookable(), sql/005_calendar.sql).  Answers
-     * (whether the calendar takes the booking, whether it was inserted).
+     * then sees it (calendar_bookable(), sql/005_calendar.sql).
      *
      * $10: when the module stops waiting for it, in ms since the epoch of
      * PostgreSQL's clock (written when sent, pg_conn.c): a statement that
@@ -28,22 +27,30 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
      * inserts nothing.  The server's clock is read on each connect and
      * followed by nginx's monotonic clock; a server clock stepped since
      * by more than a fraction of dukcapil_postgres_timeout may let a late
-     * row through, which is then settled (settle.c) all the same.
+     * row through, which is then settled (settle.c) all the same.  It is
+     * read after the calendar's check, which may have waited.
+     *
+     * Answers (inserted, in time, bookable): not inserted, in time and
+     * bookable is the NIK's active appointment of that date at another
+     * office, found without a unique violation, whose DETAIL would write
+     * the NIK into the server's log; not bookable, the calendar's refusal.
      */
     { "dk_appointment_insert",
-      "WITH day AS ("
+      "WITH t AS ("
       "    SELECT calendar_bookable($5::text, $7::date, $9::boolean)"
-      "           AS bookable),"
-      " made AS ("
+      "           AS bookable,"
+      "           clock_timestamp() < to_timestamp($10::bigint / 1000.0)"
+      "           AS in_time),"
+      " booked AS ("
       "    INSERT INTO appointment (code, nik, name, phone, office, service,"
       "                             date, queue_number)"
       "    SELECT $1::text, $2::text, $3::text, $4::text, $5::text,"
       "           $6::text, $7::date, $8::integer"
-      "      FROM day"
-      "     WHERE day.bookable"
-      "       AND clock_timestamp() < to_timestamp($10::bigint / 1000.0)"
+      "      FROM t WHERE t.bookable AND t.in_time"
+      "    ON CONFLICT (nik, date) WHERE status IN ('booked', 'checked_in')"
+      "    DO NOTHING"
       "    RETURNING 1)"
-      " SELECT day.bookable, EXISTS (SELECT 1 FROM made) FROM day",
+      " SELECT EXISTS (SELECT 1 FROM booked), t.in_time, t.bookable FROM t",
       10, 1 },
 
     { "dk_appointment_get",
@@ -105,18 +112,16 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "               set_at = now()",
       5 },
 
+    /*
+     * The application and its history row; a post one only while the
+     * budget of the period holding $17 (today in WIB) has room for it,
+     * decided in the same transaction (sql/006_delivery_periods.sql).
+     */
     { "dk_application_insert",
-      "WITH app AS ("
-      "    INSERT INTO application (code, service, nik, kk, name, phone,"
-      "        delivery_method, pickup_office, street, rt, rw, kelurahan,"
-      "        kecamatan_written, postal_code, kecamatan_code,"
-      "        kecamatan_needs_confirmation)"
-      "    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-      "            $14, $15, $16::boolean)"
-      "    RETURNING id)"
-      " INSERT INTO application_history (application_id, to_status, actor)"
-      " SELECT id, 'submitted', 'citizen' FROM app",
-      16 },
+      "SELECT outcome, suggested_office FROM application_submit("
+      "    $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,"
+      "    $15, $16::boolean, $17::date)",
+      17 },
 
     /* the citizen's view, as the JSON of API.md; never the operator */
     { "dk_application_get",
@@ -125,6 +130,7 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "    'delivery', json_strip_nulls(json_build_object("
       "        'method', a.delivery_method,"
       "        'office', a.pickup_office,"
+      "        'office_name', o.name,"
       "        'kecamatan', k.name,"
       "        'tracking_number', d.resi)),"
       "    'history', (SELECT json_agg(json_strip_nulls(json_build_object("
@@ -136,12 +142,15 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "                 WHERE h.application_id = a.id))"
       "  FROM application a"
       "  LEFT JOIN kecamatan k ON k.code = a.kecamatan_code"
+      "  LEFT JOIN office o ON o.code = a.pickup_office"
       "  LEFT JOIN delivery d ON d.application_id = a.id"
       " WHERE a.code = $1 AND a.nik = $2",
       2 },
 
+    /* an operator's step: the delivery's own steps are 'reserved' */
     { "dk_application_transition",
-      "SELECT outcome, status FROM application_transition($1, $2, $3, $4)",
+      "SELECT outcome, status, set_by"
+      "  FROM application_transition_by_office($1, $2, $3, $4)",
       4 },
 
     /*
@@ -166,6 +175,18 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
     { "dk_calendar_unopen",
       "SELECT * FROM calendar_unopen($1::date, $2, $3::boolean)",
       3 },
+
+    /* $2: the confirmed kecamatan's code, or $3: an office to pick up at */
+    { "dk_application_address",
+      "SELECT outcome, status, method, kecamatan, office"
+      "  FROM application_address_settle($1, $2, $3, $4)",
+      4 },
+
+    /* a verification code, to the outbox: the daemon sends it */
+    { "dk_otp_notify",
+      "INSERT INTO notification (kind, phone, params)"
+      " VALUES ('otp', $1, jsonb_build_object('code', $2::text))",
+      2 },
 };
 
 

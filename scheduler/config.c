@@ -22,6 +22,9 @@ typedef enum {
     DK_CONF_CLOCK, /* "HH:MM" */
     DK_CONF_TIMEZONE,
     DK_CONF_AUTH_FILE, /* a path; the file is read into redis_user/_password */
+    DK_CONF_PERIOD_START,  /* "MM-DD", into budget_rule */
+    DK_CONF_PERIOD_MONTHS, /* 1, 2, 3, 4, 6 or 12, into budget_rule */
+    DK_CONF_REMOVED,       /* a key of an older version: refused, with why */
 } dk_conf_type_t;
 
 typedef struct {
@@ -49,8 +52,11 @@ static const dk_conf_key_t dk_config_keys[] = {
     {"jobs.reconcile.at", DK_CONF_CLOCK, DK_CONF_OFF(reconcile_at), 0, 0, 0},
     {"delivery.budget_total", DK_CONF_INT, DK_CONF_OFF(budget_total), 0,
      10000000, 0},
-    {"delivery.budget_period", DK_CONF_STRING, DK_CONF_OFF(budget_period), 0, 0,
-     1},
+    {"delivery.budget_period_start", DK_CONF_PERIOD_START,
+     DK_CONF_OFF(budget_rule), 0, 0, 0},
+    {"delivery.budget_period_months", DK_CONF_PERIOD_MONTHS,
+     DK_CONF_OFF(budget_rule), 0, 0, 0},
+    {"delivery.budget_period", DK_CONF_REMOVED, 0, 0, 0, 0},
     {"delivery.per_night_cap", DK_CONF_INT, DK_CONF_OFF(per_night_cap), 1,
      10000000, 0},
     {"delivery.batch_size", DK_CONF_INT, DK_CONF_OFF(batch_size), 1, 100000, 0},
@@ -58,6 +64,9 @@ static const dk_conf_key_t dk_config_keys[] = {
     {"delivery.city", DK_CONF_STRING, DK_CONF_OFF(city), 0, 0, 0},
     {"delivery.manifest_retention_days", DK_CONF_INT,
      DK_CONF_OFF(manifest_retention_days), 1, 3660, 0},
+    {"delivery.max_attempts", DK_CONF_INT, DK_CONF_OFF(max_attempts), 1, 10, 0},
+    {"delivery.pickup_after_days", DK_CONF_INT, DK_CONF_OFF(pickup_after_days),
+     1, 3660, 0},
     {"appointments.window_days", DK_CONF_INT, DK_CONF_OFF(window_days), 1, 366,
      0},
     {"appointments.admission_grace_seconds", DK_CONF_INT,
@@ -89,9 +98,14 @@ dk_config_defaults(dk_config_t *cfg)
     cfg->delivery_batch_at = 1 * 60;
     cfg->reconcile_at = 2 * 60;
     cfg->budget_total = 2500;
+    cfg->budget_rule.start_month = 1;
+    cfg->budget_rule.start_day = 1;
+    cfg->budget_rule.months = 12;
     cfg->per_night_cap = 500;
     cfg->batch_size = 100;
     cfg->manifest_retention_days = 30;
+    cfg->max_attempts = 3;
+    cfg->pickup_after_days = 30;
     cfg->window_days = 14;
     cfg->admission_grace_seconds = 120;
     cfg->no_show_count = 2;
@@ -117,7 +131,8 @@ dk_config_free(dk_config_t *cfg)
     for (i = 0; i < DK_CONF_NKEYS; i++) {
         const dk_conf_key_t *k = &dk_config_keys[i];
 
-        if (k->type != DK_CONF_INT && k->type != DK_CONF_CLOCK) {
+        if (k->type == DK_CONF_STRING || k->type == DK_CONF_TIMEZONE ||
+            k->type == DK_CONF_AUTH_FILE) {
             char **p = (char **)((char *)cfg + k->offset);
 
             free(*p);
@@ -195,7 +210,8 @@ dk_conf_read_auth(dk_config_t *cfg, const char *path, char *why, size_t len)
     ssize_t n = 0;
     int fd;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* not blocked by a FIFO: what is not a regular file is refused */
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd == -1 || fstat(fd, &st) == -1) {
         snprintf(why, len, "cannot be read: %s", strerror(errno));
         if (fd != -1)
@@ -281,6 +297,27 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
         if (dk_conf_parse_clock(v, field) != DK_OK)
             return dk_conf_error(w, node, "expected HH:MM (WIB) for", k->key);
         return DK_OK;
+
+    case DK_CONF_PERIOD_START:
+        if (dk_budget_start_parse(v, strlen(v), field) != 0)
+            return dk_conf_error(w, node,
+                                 "expected MM-DD, a day 01..28 of a month, for",
+                                 k->key);
+        return DK_OK;
+
+    case DK_CONF_PERIOD_MONTHS:
+        if (dk_conf_parse_int(v, 1, 12, &w->cfg->budget_rule.months) != DK_OK ||
+            !dk_budget_months_valid(w->cfg->budget_rule.months))
+            return dk_conf_error(
+                w, node, "expected 1, 2, 3, 4, 6 or 12 (months) for", k->key);
+        return DK_OK;
+
+    case DK_CONF_REMOVED:
+        return dk_conf_error(w, node,
+                             "a budget period is dates now: remove it "
+                             "(budget_period_start and budget_period_months "
+                             "say when periods start)",
+                             k->key);
     }
     return DK_ERR;
 }
@@ -360,40 +397,37 @@ dk_conf_check_required(dk_conf_walk_t *w)
 }
 
 int
-dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err)
+dk_config_load_buffer(dk_config_t *cfg, const char *name, const char *data,
+                      size_t len, dk_err_t *err)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_node_t *root;
     dk_conf_walk_t w;
-    FILE *f;
     int rc = DK_ERR;
 
     dk_config_defaults(cfg);
-    f = fopen(path, "r");
-    if (f == NULL)
-        return dk_err_set(err, "%s: %s", path, strerror(errno));
-
     yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
+    /* libyaml asserts on a NULL string, even an empty one */
+    yaml_parser_set_input_string(
+        &parser, (const unsigned char *)(data ? data : ""), len);
     if (!yaml_parser_load(&parser, &doc)) {
-        dk_err_set(err, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+        dk_err_set(err, "%s:%zu:%zu: %s", name, parser.problem_mark.line + 1,
                    parser.problem_mark.column + 1,
                    parser.problem ? parser.problem : "invalid YAML");
         yaml_parser_delete(&parser);
-        fclose(f);
         return DK_ERR;
     }
 
     memset(&w, 0, sizeof(w));
-    w.file = path;
+    w.file = name;
     w.doc = &doc;
     w.cfg = cfg;
     w.err = err;
 
     root = yaml_document_get_root_node(&doc);
     if (root == NULL)
-        dk_err_set(err, "%s: empty configuration", path);
+        dk_err_set(err, "%s: empty configuration", name);
     else if (root->type != YAML_MAPPING_NODE)
         dk_conf_error(&w, root, "expected a mapping of keys, found", "value");
     else if (dk_conf_walk(&w, root, "") == DK_OK)
@@ -401,8 +435,42 @@ dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err)
 
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
-    fclose(f);
     if (rc != DK_OK)
         dk_config_free(cfg);
+    return rc;
+}
+
+/* The file is read whole (it is small), so that the file and a buffer go
+ * through the same parser. */
+int
+dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err)
+{
+    FILE *f;
+    char *data = NULL, *p;
+    size_t len = 0, cap = 0, n;
+    int rc;
+
+    dk_config_defaults(cfg);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return dk_err_set(err, "%s: %s", path, strerror(errno));
+    do {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 8192;
+            p = realloc(data, cap);
+            if (p == NULL) {
+                free(data);
+                fclose(f);
+                return dk_err_set(err, "out of memory");
+            }
+            data = p;
+        }
+        n = fread(data + len, 1, cap - len, f);
+        len += n;
+    } while (n > 0);
+    rc = ferror(f) ? dk_err_set(err, "%s: %s", path, strerror(errno))
+                   : dk_config_load_buffer(cfg, path, data, len, err);
+    free(data);
+    fclose(f);
     return rc;
 }

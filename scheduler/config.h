@@ -5,6 +5,9 @@
 #ifndef DK_CONFIG_H
 #define DK_CONFIG_H
 
+#include <stddef.h>
+
+#include "budget.h"
 #include "status.h"
 
 typedef struct {
@@ -21,13 +24,18 @@ typedef struct {
     char *timezone;
     int delivery_batch_at; /* minutes after midnight WIB */
     int reconcile_at;
-    int budget_total;
-    char *budget_period;
+    int budget_total; /* deliveries paid for in each period */
+    /* budget_period_start ("MM-DD") and budget_period_months: the periods
+     * of the budget, as dates (domain/budget.h) */
+    dk_budget_rule_t budget_rule;
     int per_night_cap;
     int batch_size;
     char *outbox_dir;
     char *city;
     int manifest_retention_days; /* a lost manifest is written again */
+    int max_attempts;      /* failed deliveries before pickup at an office */
+    int pickup_after_days; /* a post document not batched after this long is
+                            * to be picked up at an office */
     int window_days;
     int admission_grace_seconds;
     int no_show_count;
@@ -38,6 +46,11 @@ typedef struct {
 /* Reads and checks the file. On error cfg is left empty and err says
  * "FILE:LINE:COLUMN: reason" when a place in the file is at fault. */
 int dk_config_load(dk_config_t *cfg, const char *path, dk_err_t *err);
+
+/* The same, from data[0..len) (no NUL needed), with name standing for the
+ * file in err. */
+int dk_config_load_buffer(dk_config_t *cfg, const char *name, const char *data,
+                          size_t len, dk_err_t *err);
 
 void dk_config_free(dk_config_t *cfg);
 

@@ -6,6 +6,7 @@
 
 #include "daemon.h"
 #include "db.h"
+#include "delivery_budget.h"
 #include "job.h"
 #include "job_reconcile.h"
 #include "log.h"
@@ -23,6 +24,7 @@ typedef struct {
     time_t next_epoch_check;
     time_t next_connect;
     int stale_checked;
+    int budget_synced; /* the periods of this configuration are rows */
 } dk_daemon_t;
 
 static void
@@ -96,6 +98,17 @@ dk_daemon_connect(dk_daemon_t *d)
             return DK_ERR;
         }
         dk_log_info("connected", "to=postgres");
+        d->budget_synced = 0;
+    }
+    /* at once, not at the next batch: a changed amount or period reaches
+     * the module's submissions with the reload */
+    if (!d->budget_synced) {
+        if (dk_budget_sync(&d->db, &d->cfg, dk_wib_today(dk_clock_now()),
+                           &err) != DK_OK)
+            dk_log_error("budget_sync_failed", "error=%s",
+                         dk_log_quote(err.str, q, sizeof(q)));
+        else
+            d->budget_synced = 1;
     }
     if (!d->stale_checked) {
         if (dk_job_fail_stale(&d->db, &err) != DK_OK)
@@ -124,6 +137,25 @@ dk_daemon_lost_connection(dk_daemon_t *d)
            d->redis.ctx == NULL;
 }
 
+/* systemctl status shows the budget as the last batch left it */
+static void
+dk_daemon_status_budget(json_t *counts)
+{
+    const char *period =
+        json_string_value(json_object_get(counts, "budget_period"));
+
+    if (period == NULL)
+        return;
+    sd_notifyf(0,
+               "STATUS=waiting for the next slot; delivery budget %s: "
+               "%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
+               " used, %" JSON_INTEGER_FORMAT " left",
+               period,
+               json_integer_value(json_object_get(counts, "budget_used")),
+               json_integer_value(json_object_get(counts, "budget_amount")),
+               json_integer_value(json_object_get(counts, "budget_left")));
+}
+
 static int
 dk_daemon_job(dk_daemon_t *d, dk_job_id_t id, const char *trigger, int64_t slot)
 {
@@ -137,6 +169,8 @@ dk_daemon_job(dk_daemon_t *d, dk_job_id_t id, const char *trigger, int64_t slot)
     job.redis = &d->redis;
     job.trigger = trigger;
     rc = dk_job_run(&job, slot);
+    if (rc == DK_OK && id == DK_JOB_DELIVERY_BATCH)
+        dk_daemon_status_budget(job.counts);
     if (job.counts != NULL)
         json_decref(job.counts);
     if (rc == DK_ERR && job.err.str[0] != '\0' && job.run_id == 0) {
@@ -213,6 +247,7 @@ dk_daemon_reload(dk_daemon_t *d)
         d->cfg = cfg;
         dk_daemon_disconnect(d);
         d->next_connect = 0;
+        d->budget_synced = 0;
         dk_log_info("config_reloaded", "file=%s",
                     dk_log_quote(d->config_path, q, sizeof(q)));
     }

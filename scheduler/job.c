@@ -76,6 +76,12 @@ dk_job_count(dk_job_t *job, const char *name, long long n)
     json_object_set_new(job->counts, name, json_integer(n));
 }
 
+void
+dk_job_count_text(dk_job_t *job, const char *name, const char *text)
+{
+    json_object_set_new(job->counts, name, json_string(text));
+}
+
 static int
 dk_job_lock(dk_job_t *job, int lock)
 {

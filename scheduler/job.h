@@ -56,6 +56,7 @@ int dk_job_run(dk_job_t *job, int64_t slot);
 int dk_job_fail_stale(dk_db_t *db, dk_err_t *err);
 
 void dk_job_count(dk_job_t *job, const char *name, long long n);
+void dk_job_count_text(dk_job_t *job, const char *name, const char *text);
 
 /* The clock every day and slot is computed from. */
 time_t dk_clock_now(void);

@@ -36,6 +36,7 @@ typedef struct {
     long long days, kept, removed, restored, active;
     dk_day_t *again; /* days where admissions were restored */
     size_t nagain, capagain;
+    PGresult *offices; /* every office: a date's phones are all of theirs */
 } dk_recon_t;
 
 static int
@@ -96,7 +97,7 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
 {
     dk_argv_t *c = &r->call;
     redisReply *reply;
-    int i, rc = DK_OK;
+    int i, rc = DK_OK, nkeys = DK_DAY_KEYS;
     long long v[4] = {0, 0, 0, 0};
 
     if (r->office[0] == '\0')
@@ -109,6 +110,19 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
 
         if (n < 0 || dk_argv_add(c, key, (size_t)n) != DK_OK)
             return dk_err_set(&r->job->err, "no key for office %s", r->office);
+    }
+    for (i = 0; i < PQntuples(r->offices); i++) {
+        const char *other = PQgetvalue(r->offices, i, 0);
+        char key[DK_KEY_MAX];
+        int n;
+
+        if (strcmp(other, r->office) == 0)
+            continue;
+        n = dk_key_day(key, sizeof(key), other, strlen(other), r->date,
+                       DK_DAY_ADMISSIONS);
+        if (n < 0 || dk_argv_add(c, key, (size_t)n) != DK_OK)
+            return dk_err_set(&r->job->err, "no key for office %s", other);
+        nkeys++;
     }
     dk_argv_addf(c, "%lld", r->now_ms);
     dk_argv_addf(c, "%lld", r->grace_ms);
@@ -123,7 +137,8 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
                         r->appointments.len[i]) != DK_OK)
             return dk_err_set(&r->job->err, "out of memory");
 
-    if (dk_redis_eval(r->job->redis, &reply, DK_LUA_RECONCILE, 4, c) != DK_OK)
+    if (dk_redis_eval(r->job->redis, &reply, DK_LUA_RECONCILE, nkeys, c) !=
+        DK_OK)
         return dk_recon_redis_fail(r->job);
     for (i = 0; i < 4 && (size_t)i < reply->elements; i++)
         v[i] = reply->element[i]->integer;
@@ -373,6 +388,98 @@ dk_recon_bars_prune(dk_job_t *job, char **bars, size_t n, long long *pruned)
     return DK_OK;
 }
 
+/* The phones' bars no longer due (dk:bar:phone:*), as the NIKs' above. */
+static int
+dk_recon_phone_bars_prune(dk_job_t *job, char **bars, size_t n,
+                          long long *pruned)
+{
+    char cursor[32] = "0";
+    redisReply *reply;
+    size_t i;
+
+    do {
+        if (dk_redis_command(job->redis, &reply,
+                             "SCAN %s MATCH " DK_KEY_PHONE_BAR_PATTERN
+                             " COUNT 1000",
+                             cursor) != DK_OK)
+            return dk_recon_redis_fail(job);
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        for (i = 0; i < reply->element[1]->elements; i++) {
+            redisReply *key = reply->element[1]->element[i];
+            const char *phone = dk_key_bar_phone(key->str, key->len);
+
+            if (phone == NULL ||
+                bsearch(&phone, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
+                continue;
+            if (dk_redis_command(job->redis, NULL, "DEL %s", key->str) !=
+                DK_OK) {
+                freeReplyObject(reply);
+                return dk_recon_redis_fail(job);
+            }
+            (*pruned)++;
+        }
+        freeReplyObject(reply);
+    } while (strcmp(cursor, "0") != 0);
+    return DK_OK;
+}
+
+/* A phone that booked no_show.count no-shows within no_show.within_days
+ * (whatever the NIKs) is barred as a NIK is (SPEC.md): a bot's phone cannot
+ * book again with fresh NIKs. As for a NIK, a no-show on a date its office
+ * closed never counts. */
+static int
+dk_recon_phone_bars(dk_job_t *job, const char *const *params)
+{
+    char **bars = NULL;
+    char key[DK_KEY_MAX];
+    size_t n = 0, i;
+    long long pruned = 0;
+    PGresult *res;
+    int32_t until;
+    int rc = DK_OK;
+
+    if (dk_db_query(job->db, &res,
+                    "SELECT phone, (max(date) + $4::int)::text"
+                    "  FROM appointment a"
+                    " WHERE status = 'no_show'"
+                    "   AND date >= $1::date - $2::int AND date < $1::date"
+                    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"
+                    "     WHERE c.date = a.date"
+                    "       AND (c.office IS NULL OR c.office = a.office))"
+                    " GROUP BY phone HAVING count(*) >= $3::int"
+                    "   AND max(date) + $4::int >= $1::date"
+                    " ORDER BY phone COLLATE \"C\"",
+                    4, params) != DK_OK)
+        return dk_recon_db_fail(job);
+
+    n = PQntuples(res);
+    bars = calloc(n + 1, sizeof(*bars));
+    if (bars == NULL) {
+        PQclear(res);
+        return dk_err_set(&job->err, "out of memory");
+    }
+    for (i = 0; i < n && rc == DK_OK; i++) {
+        bars[i] = PQgetvalue(res, i, 0);
+        if (dk_date_parse(PQgetvalue(res, i, 1), DK_DATE_LEN, &until) != 0 ||
+            dk_key_phone_bar(key, sizeof(key), bars[i], strlen(bars[i])) < 0)
+            continue;
+        if (job->dry_run)
+            continue;
+        rc = dk_redis_command(job->redis, NULL, "SET %s %s EXAT %lld", key,
+                              PQgetvalue(res, i, 1),
+                              (long long)(until + 1) * 86400 - DK_WIB_OFFSET);
+        if (rc != DK_OK)
+            rc = dk_recon_redis_fail(job);
+    }
+    if (rc == DK_OK && !job->dry_run)
+        rc = dk_recon_phone_bars_prune(job, bars, n, &pruned);
+    dk_job_count(job, "phone_bars", n);
+    dk_job_count(job, "phone_bars_lifted", pruned);
+    free(bars);
+    PQclear(res);
+    return rc;
+}
+
 /* A NIK with no_show.count no-shows within no_show.within_days is barred
  * until bar_days after its last one; the key expires the day after. A
  * no-show on a date its office closed (closed after the day) never counts. */
@@ -431,6 +538,8 @@ dk_recon_bars(dk_job_t *job, int32_t today_day)
     dk_job_count(job, "bars_lifted", pruned);
     free(bars);
     PQclear(res);
+    if (rc == DK_OK)
+        rc = dk_recon_phone_bars(job, params);
     return rc;
 }
 
@@ -559,6 +668,31 @@ dk_recon_rebuild_end(dk_job_t *job, const char *token)
     return DK_OK;
 }
 
+/*
+ * The last day to make right: the end of the window, or a later day that
+ * holds something (a booking made through an nginx whose
+ * dukcapil_booking_window is longer than appointments.window_days, an
+ * override): a day left out would not be rebuilt after a Redis loss, and
+ * could be over-booked.  The later days the calendar closes or opens are
+ * dk_recon_sql's own.
+ */
+static int
+dk_recon_last_day(dk_job_t *job, const char *today, char *last, size_t len)
+{
+    const char *params[] = {today, last};
+
+    if (dk_db_value(job->db, last, len,
+                    "SELECT greatest($2::date,"
+                    " (SELECT max(date) FROM appointment"
+                    "   WHERE date >= $1::date"
+                    "     AND status IN ('booked', 'checked_in')),"
+                    " (SELECT max(date) FROM quota_override"
+                    "   WHERE date >= $1::date))::text",
+                    2, params) != DK_OK)
+        return dk_recon_db_fail(job);
+    return DK_OK;
+}
+
 /* The days of dk_recon_days (cal_dates NULL: the window and the calendar
  * set ahead), both passes, and their counts. */
 static int
@@ -572,12 +706,16 @@ dk_recon_run(dk_job_t *job, const char *from, const char *to,
     r.job = job;
     r.now_ms = dk_now_ms();
     r.grace_ms = (long long)job->cfg->admission_grace_seconds * 1000;
+    if (dk_db_query(job->db, &r.offices, "SELECT code FROM office ORDER BY 1",
+                    0, NULL) != DK_OK)
+        return dk_recon_db_fail(job);
     rc = dk_recon_days(&r, from, to, NULL, NULL, cal_dates);
     if (rc == DK_OK && !job->interrupted)
         rc = dk_recon_second_pass(&r, from, to);
     dk_argv_free(&r.services);
     dk_argv_free(&r.appointments);
     dk_argv_free(&r.call);
+    PQclear(r.offices);
     free(r.again);
     dk_job_count(job, "days", r.days);
     dk_job_count(job, "admissions_active", r.active);
@@ -606,6 +744,8 @@ dk_reconcile(dk_job_t *job)
 
     dk_date_format(today_day, today);
     dk_date_format(today_day + cfg->window_days, last);
+    if (dk_recon_last_day(job, today, last, sizeof(last)) != DK_OK)
+        return DK_ERR;
     present = dk_reconcile_epoch_present(job->redis);
     if (present == DK_ERR)
         return dk_recon_redis_fail(job);

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "db.h"
+#include "delivery_budget.h"
 #include "job.h"
 #include "log.h"
 #include "redis.h"
@@ -33,6 +34,7 @@ enum {
     "[--dry-run]\n"                                                            \
     "       dukcapil-scheduler [-c FILE] import-holidays CSVFILE "             \
     "[--dry-run]\n"                                                            \
+    "       dukcapil-scheduler [-c FILE] status\n"                             \
     "       dukcapil-scheduler check-config FILE\n"                            \
     "       dukcapil-scheduler --help | --version\n"
 
@@ -54,6 +56,8 @@ static const char dk_usage[] = DK_SYNOPSIS
     "                    close the dates of the yearly list of national\n"
     "                    holidays and cuti bersama (\"date,name\") at every\n"
     "                    office (all or none), then in Redis at once\n"
+    "  status            the delivery budget of today's period: amount,\n"
+    "                    used, left, post applications not yet batched\n"
     "  check-config FILE validate the configuration and exit\n"
     "\n"
     "options:\n"
@@ -171,6 +175,26 @@ dk_main_job(dk_config_t *cfg, dk_job_id_t id, const char *input, int dry_run)
     return code;
 }
 
+static int
+dk_main_status(dk_config_t *cfg)
+{
+    char q[DK_ERRSTR_LEN + 8];
+    dk_err_t err;
+    dk_db_t db;
+    int rc;
+
+    if (dk_db_connect(&db, cfg->conninfo) != DK_OK) {
+        dk_log_error("postgres_unavailable", "error=%s",
+                     dk_log_quote(db.err.str, q, sizeof(q)));
+        return DK_EXIT_UNAVAILABLE;
+    }
+    rc = dk_budget_print(&db, cfg, dk_wib_today(dk_clock_now()), stdout, &err);
+    if (rc != DK_OK)
+        fprintf(stderr, "dukcapil-scheduler: status: %s\n", err.str);
+    dk_db_close(&db);
+    return rc == DK_OK ? DK_EXIT_OK : DK_EXIT_SOFTWARE;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,6 +235,14 @@ main(int argc, char **argv)
         dk_signals_install();
         return dk_daemon_run(cli.config, &cfg) == DK_OK ? DK_EXIT_OK
                                                         : DK_EXIT_SOFTWARE;
+    }
+
+    if (strcmp(cli.command, "status") == 0 && cli.arg == NULL && !cli.dry_run) {
+        if (dk_load(&cfg, cli.config) != DK_OK)
+            return DK_EXIT_CONFIG;
+        code = dk_main_status(&cfg);
+        dk_config_free(&cfg);
+        return code;
     }
 
     if (strcmp(cli.command, "once") == 0 && cli.arg != NULL &&

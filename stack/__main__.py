@@ -49,7 +49,9 @@ def main(argv=None):
                workers=a.workers, quiet=False)
     try:
         if a.command == "start":
-            st.start(scheduler=not a.no_scheduler)
+            # the demo is the portal as citizens meet it: a verified phone
+            st.start(scheduler=not a.no_scheduler, phone_verification=True,
+                     phone_active_cap=3)
             if not a.no_scheduler and not st.scheduler_pid():
                 print("scheduler: %s not built; not started" % SCHEDULER)
             print()

@@ -244,6 +244,30 @@ class Folder:
         return self.write_redis_credentials()
 
     @property
+    def token_secret_file(self):
+        """The phone_token's secret (dukcapil_token_secret): 64 hex
+        characters, kept in stack.json, in a file of mode 0600."""
+        if not self.state.get("token_secret"):
+            self.state["token_secret"] = secrets.token_hex(32)
+            self._save_state()
+        path = os.path.join(self.root, "token.secret")
+        write_if_changed(path, self.state["token_secret"] + "\n", 0o600)
+        os.chmod(path, 0o600)
+        return path
+
+    @property
+    def token_secret(self):
+        """The secret's bytes, as the module reads them."""
+        with open(self.token_secret_file, "rb") as f:
+            return f.read().rstrip(b"\r\n")
+
+    def share_token_secret(self, other):
+        """Accept the tokens of stack `other`'s nginx: its secret."""
+        self.state["token_secret"] = other.state.get("token_secret") or \
+            other.token_secret.decode()
+        self._save_state()
+
+    @property
     def redis_admin_password_file(self):
         """The admin's password alone (for redis-cli's REDISCLI_AUTH)."""
         return os.path.join(self.root, "redis-admin.password")

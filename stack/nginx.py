@@ -101,7 +101,9 @@ class NginxServer(Folder):
     def render_nginx_conf(self, extra_http="", extra_server="", workers=None,
                           services=None, offices=None, closed_weekdays="sun",
                           booking_window=14, phone_cap=5, module=None,
-                          pg_conninfo=None, redis_auth=None):
+                          pg_conninfo=None, redis_auth=None,
+                          phone_verification=False, token_secret=None,
+                          phone_active_cap=100):
         """The demo nginx.conf for this stack, as text.
 
         module=False (or a missing module file when module is None and the
@@ -109,10 +111,19 @@ class NginxServer(Folder):
         plain nginx, to try the stack before the module exists.
         redis_auth: the file of dukcapil_redis_auth (default: the stack's,
         redis_auth_file); False: no such line (Redis then refuses the
-        module)."""
+        module).
+        phone_verification: dukcapil_phone_verification on (bookings and
+        submissions need a phone_token); off by default here, since most
+        tests book without one (make run's demo turns it on).
+        token_secret: the file of dukcapil_token_secret (default: the
+        stack's, token_secret_file); False: no such line.
+        phone_active_cap: dukcapil_phone_active_cap, 100 here (tests book
+        many dates with one phone; the module's default, 3, is make run's)."""
         module = self.module if module is None else module
         if redis_auth is None:
             redis_auth = self.redis_auth_file
+        if token_secret is None:
+            token_secret = self.token_secret_file
         services = SERVICES if services is None else services
         offices = OFFICES if offices is None else offices
         text = render("nginx.conf.in", {
@@ -136,6 +147,10 @@ class NginxServer(Folder):
             "CLOSED_WEEKDAYS": closed_weekdays,
             "BOOKING_WINDOW": booking_window,
             "PHONE_CAP": phone_cap,
+            "TOKEN_SECRET": "    dukcapil_token_secret          %s;"
+                            % token_secret if token_secret else "",
+            "PHONE_VERIFICATION": "on" if phone_verification else "off",
+            "PHONE_ACTIVE_CAP": phone_active_cap,
             "EXTRA_HTTP": extra_http,
             "EXTRA_SERVER": extra_server,
         })

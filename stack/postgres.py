@@ -193,7 +193,9 @@ class PostgresServer(Folder):
         stay open (a PostgreSQL that is 'too slow')."""
         pids = self._postgres_pids()
         for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
+            # a backend may have ended since it was listed
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
         self.state["pg_frozen"] = pids
         return pids
 

@@ -36,7 +36,6 @@ class SchedulerDaemon(Folder):
             "PG_PORT": self.pg_port,
             "REDIS_PORT": self.redis_port,
             "REDIS_AUTH_FILE": self.redis_auth_file,
-            "BUDGET_PERIOD": time.strftime("%Y"),
             "OUTBOX_DIR": outbox,
             "BOOKING_WINDOW": 14,
         }))

@@ -3,7 +3,8 @@
 # come from it and its other fragments).
 #
 #   make test    deps, build module + ASan module + scheduler + unit tests,
-#                run the unit tests, the module's layer check, then the
+#                run the unit tests, the module's layer check, each fuzzer
+#                for FUZZ_TEST_SECONDS (tests/fuzz/fuzz.mk), then the
 #                end-to-end tests
 #   make lint    the module's layers: no include or call circle among its
 #                files, none over 600 lines (tests/lint/module_layers.py)
@@ -23,6 +24,7 @@ module-asan:
 
 test: deps
 	$(MAKE) module scheduler unit-test lint
+	$(MAKE) fuzz FUZZ_SECONDS=$(FUZZ_TEST_SECONDS)
 	$(MAKE) module-asan
 	$(MAKE) e2e DUKCAPIL_REQUIRE_ASAN=1 DUKCAPIL_ASAN_MODULE=$(CURDIR)/$(ASAN_MODULE)
 

@@ -1,8 +1,8 @@
 -- Booking decisions, atomic: the whole call runs or none of it.
 --
 -- One call decides one booking or several laid end to end, in order, each
--- seeing the slots the ones before it took: booking i (from 0) has the six
--- keys KEYS[6i+1 .. 6i+6] and the nine arguments ARGV[9i+1 .. 9i+9].  At
+-- seeing the slots the ones before it took: booking i (from 0) has the seven
+-- keys KEYS[7i+1 .. 7i+7] and the twelve arguments ARGV[12i+1 .. 12i+12].  At
 -- the 07:00 rush a worker sends the bookings of one event-loop pass in one
 -- call: a call costs Redis several times what one more booking in it does.
 --
@@ -13,10 +13,18 @@
 --                    closed: a closure's reason, opened: a closed weekday opened
 --   dk:{o:D}:adm     code -> "svc|nik|phone|queue|admitted ms"
 --   dk:{o:D}:nik     nik -> code
---   dk:{o:D}:phone   phone -> active admissions
--- Its arguments: service, default quota, nik, phone, phone cap, code,
---   now ms, unix time at which the day's keys may go, "1" when the date is a
---   weekday the office is normally closed (else "0")
+--   dk:{D}:phone     phone -> active admissions that date, at every office
+--   dk:bar:phone:<phone>  the no-show bar of the phone, kept by the scheduler
+-- Its arguments: service, default quota, nik, phone, phone cap (per date),
+--   code, now ms, unix time at which the day's keys may go, the phone's cap
+--   of active appointments across dates, today and the window's last day
+--   (days since 1970-01-01, WIB), "1" when the date is a weekday the office
+--   is normally closed (else "0")
+--
+-- The phone's appointments across dates are the sum of its count in each
+-- date's dk:{D}:phone from today to the window's end: the one place a
+-- script makes keys itself (as domain/keys.c does), since handing every
+-- booking the window's keys would cost the rush, where they are not read.
 --
 -- Answers one line per booking, joined by "\n": "ok <queue>", "full",
 -- "closed", "dup", "phone", "bar <until>", "rebuilding", or "error <why>"
@@ -24,21 +32,22 @@
 --
 -- At the rush nearly every booking ends at "full", and what a call costs
 -- Redis is mostly its commands, whatever they do: so a call reads what its
--- bookings share once for all of them, the epoch and every bar in one
--- MGET, a day's quota, count and calendar in one HMGET, whether its
--- NIKs are active on a day in one HMGET.  What a booking takes is written
--- at once and into these reads as well, so each booking sees exactly what
--- it would have seen alone after the ones before it.  The answer is a
--- string: Redis turns a Lua table into a reply at twice the cost of the
--- whole script's other work (INFO commandstats, usec_per_call;
--- BENCHMARKS.md).
+-- bookings share once for all of them, the epoch and every bar (the NIK's
+-- and the phone's) in one MGET, a day's quota, count and calendar in one
+-- HMGET, whether its NIKs are active on a day in one HMGET.  What a
+-- booking takes is written at once and into these reads as well, so each
+-- booking sees exactly what it would have seen alone after the ones before
+-- it.  The answer is a string: Redis turns a Lua table into a reply at
+-- twice the cost of the whole script's other work (INFO commandstats,
+-- usec_per_call; BENCHMARKS.md).
 
-local n = #KEYS / 6
+local n = #KEYS / 7
 
--- dk:epoch is the first key of every booking
+-- dk:epoch is the first key of every booking; then its two bars
 local epoch_bars = { KEYS[1] }
 for i = 0, n - 1 do
-    epoch_bars[i + 2] = KEYS[6 * i + 2]
+    epoch_bars[2 * i + 2] = KEYS[7 * i + 2]
+    epoch_bars[2 * i + 3] = KEYS[7 * i + 7]
 end
 epoch_bars = redis.call('MGET', unpack(epoch_bars))
 
@@ -69,8 +78,8 @@ local function niks_of(key)
     if not set then
         local niks = {}
         for i = 0, n - 1 do
-            if KEYS[6 * i + 5] == key then
-                niks[#niks + 1] = ARGV[9 * i + 3]
+            if KEYS[7 * i + 5] == key then
+                niks[#niks + 1] = ARGV[12 * i + 3]
             end
         end
 
@@ -88,8 +97,40 @@ local function niks_of(key)
     return set
 end
 
+-- 'YYYY-MM-DD' of a day number, as domain/wib.c (civil from days)
+local function date_of(day)
+    local z = day + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460)
+                            + math.floor(doe / 36524)
+                            - math.floor(doe / 146096)) / 365)
+    local doy = doe - (365 * yoe + math.floor(yoe / 4)
+                       - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local d = doy - math.floor((153 * mp + 2) / 5) + 1
+    local m = mp < 10 and mp + 3 or mp - 9
+    local y = yoe + era * 400 + (m <= 2 and 1 or 0)
+    return string.format('%04d-%02d-%02d', y, m, d)
+end
+
+-- the phone's active admissions from day first to day last, every office;
+-- a date whose key Redis refuses to read counts nothing here (its own
+-- bookings fail on it), so one bad key does not stop every other date
+local function active(phone, first, last)
+    local sum = 0
+    for day = tonumber(first), tonumber(last) do
+        local n = redis.pcall('HGET', 'dk:{' .. date_of(day) .. '}:phone',
+                              phone)
+        if type(n) == 'string' then
+            sum = sum + tonumber(n)
+        end
+    end
+    return sum
+end
+
 local function book(i)
-    local k, a = 6 * i, 9 * i
+    local k, a = 7 * i, 12 * i
     local svc, nik, phone, code = ARGV[a + 1], ARGV[a + 3], ARGV[a + 4],
                                   ARGV[a + 6]
 
@@ -97,16 +138,18 @@ local function book(i)
         return 'rebuilding'
     end
 
-    if epoch_bars[i + 2] then
+    -- the NIK's bar, else the phone's
+    local bar = epoch_bars[2 * i + 2] or epoch_bars[2 * i + 3]
+    if bar then
         -- a line per booking: nothing stored may add one
-        return 'bar ' .. string.gsub(epoch_bars[i + 2], '%c', ' ')
+        return 'bar ' .. string.gsub(bar, '%c', ' ')
     end
 
     -- the calendar and the quota rule of domain/keys.h: a closed day, or
     -- a closed weekday not opened, admits no one; else an operator's
     -- override, else the configured quota
     local d = day(KEYS[k + 3], svc)
-    if d.closed or (ARGV[a + 9] == '1' and not d.opened) then
+    if d.closed or (ARGV[a + 12] == '1' and not d.opened) then
         return 'closed'
     end
 
@@ -127,6 +170,10 @@ local function book(i)
     if tonumber(redis.call('HGET', KEYS[k + 6], phone) or '0')
        >= tonumber(ARGV[a + 5])
     then
+        return 'phone'
+    end
+
+    if active(phone, ARGV[a + 10], ARGV[a + 11]) >= tonumber(ARGV[a + 9]) then
         return 'phone'
     end
 

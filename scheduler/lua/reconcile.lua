@@ -1,7 +1,8 @@
 -- Makes the admission state of one (office, date) agree with PostgreSQL, in
 -- one atomic step so that bookings may go on around it.
 --
--- KEYS: dk:{o:D}:day, dk:{o:D}:adm, dk:{o:D}:nik, dk:{o:D}:phone
+-- KEYS: dk:{o:D}:day, dk:{o:D}:adm, dk:{o:D}:nik, dk:{D}:phone, then the
+--       adm of every other office on that date (the phones are the date's)
 -- ARGV: now ms, grace ms, the day's closure reason ("" when not closed),
 --       "1" when the day was opened (a normally closed weekday; else ""), S,
 --       then S triples
@@ -14,7 +15,8 @@
 -- than the grace period, and a booking that never committed after it.  On a
 -- closed day none is in flight: PostgreSQL refuses its row (the calendar's
 -- check in the INSERT), so it goes at once.
--- n, nik and phone are derived from adm; s never decreases.
+-- n and nik are derived from adm, the date's phones from every office's
+-- adm; s never decreases.
 local day, adm, nik, phone = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, grace = tonumber(ARGV[1]), tonumber(ARGV[2])
 local closed, opened = ARGV[3], ARGV[4]
@@ -70,6 +72,14 @@ for code, value in pairs(live) do
         niks[#niks + 1] = code
         phones[p] = (phones[p] or 0) + 1
         total = total + 1
+    end
+end
+
+for k = 5, #KEYS do
+    local other = redis.call('HGETALL', KEYS[k])
+    for j = 2, #other, 2 do
+        local p = string.match(other[j], '^[^|]*|[^|]*|([^|]*)|')
+        if p then phones[p] = (phones[p] or 0) + 1 end
     end
 end
 

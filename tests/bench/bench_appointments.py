@@ -208,11 +208,12 @@ def redis_baseline(st, date, duration):
     r.close()
     keys = ["dk:epoch", "dk:bar:1471__rand_int__",
             "dk:{mpp:%s}:day" % date, "dk:{mpp:%s}:adm" % date,
-            "dk:{mpp:%s}:nik" % date, "dk:{mpp:%s}:phone" % date]
+            "dk:{mpp:%s}:nik" % date, "dk:{%s}:phone" % date,
+            "dk:bar:phone:+6281200000000"]
     expire = int(time.time()) + 30 * 86400
     args = ["ktp", "150", "1471__rand_int__", "+6281200000000", "5",
             "A-BENC-HBEN-CHXX", str(int(time.time() * 1000)), str(expire),
-            "0"]
+            "1000", "0", "0", "0"]
     results = {}
     # (pipeline, bookings per call)
     for pipeline, per_call in ((1, 1), (16, 1), (1, 16)):
@@ -220,7 +221,7 @@ def redis_baseline(st, date, duration):
         n //= per_call
         cmd = ["redis-benchmark", "-p", str(st.redis_port), "-c", str(CONNS),
                "-n", str(n), "-r", "1000000000000", "-P", str(pipeline),
-               "--csv", "EVALSHA", sha, str(6 * per_call)]
+               "--csv", "EVALSHA", sha, str(7 * per_call)]
         cmd += keys * per_call + args * per_call
         # as the module's Redis user (its ACL checks are part of the cost);
         # the password is left out of the command line shown

@@ -61,7 +61,6 @@ redis:
   rebuild_settle_seconds: 0
 delivery:
   budget_total: 1000000
-  budget_period: "bench"
   per_night_cap: 1000000
   batch_size: 100
   outbox_dir: "%s"

@@ -11,6 +11,7 @@ from appointments_helpers import make_nik, make_phone
 
 APPS = "/api/v1/applications"
 OPS_STATUS = "/api/v1/ops/applications/%s/status"
+OPS_ADDRESS = "/api/v1/ops/applications/%s/address"
 OPS_CHECK_IN = "/api/v1/ops/appointments/%s/check-in"
 OPS_QUOTA = "/api/v1/ops/quota"
 
@@ -38,9 +39,21 @@ TRANSITIONS = {
     ("awaiting_pickup", "picked_up"): None,
 }
 
+# The steps of the delivery (issue 12): only the scheduler's delivery-batch
+# (into batched) and the import of the courier's results (the rest) take
+# them; an operator asking for one hears 409 delivery_status_reserved,
+# whatever the status, for a step into RESERVED.
+DELIVERY_STEPS = {
+    ("completed", "batched"), ("batched", "in_transit"),
+    ("batched", "delivered"), ("batched", "returned"),
+    ("in_transit", "delivered"), ("in_transit", "returned"),
+    ("returned", "awaiting_pickup"),
+}
+RESERVED = ("batched", "in_transit", "delivered", "returned")
+
 # How an application of each method reaches each status through the
 # operator API (statuses after 'submitted', in order). A status missing
-# here cannot be reached with that method.
+# here cannot be reached with that method by an operator.
 PATHS = {
     "post": {
         "submitted": [],
@@ -48,18 +61,6 @@ PATHS = {
         "processing": ["verified", "processing"],
         "completed": ["verified", "processing", "completed"],
         "rejected": ["rejected"],
-        "batched": ["verified", "processing", "completed", "batched"],
-        "in_transit": ["verified", "processing", "completed", "batched",
-                       "in_transit"],
-        "delivered": ["verified", "processing", "completed", "batched",
-                      "in_transit", "delivered"],
-        "returned": ["verified", "processing", "completed", "batched",
-                     "in_transit", "returned"],
-        "awaiting_pickup": ["verified", "processing", "completed", "batched",
-                            "in_transit", "returned", "awaiting_pickup"],
-        "picked_up": ["verified", "processing", "completed", "batched",
-                      "in_transit", "returned", "awaiting_pickup",
-                      "picked_up"],
     },
     "pickup": {
         "submitted": [],
@@ -80,6 +81,25 @@ def allowed(method, frm, to):
         return False
     only = TRANSITIONS[(frm, to)]
     return only is None or only == method
+
+
+def office_answer(method, frm, to):
+    """What an operator hears asking for frm -> to: 'reserved' (a step of
+    the delivery), 'ok' or 'conflict'."""
+    if to in RESERVED or (frm, to) in DELIVERY_STEPS:
+        return "reserved"
+    return "ok" if allowed(method, frm, to) else "conflict"
+
+
+def deliver(st, code, steps):
+    """The delivery's steps, as the scheduler ('batched') and the courier's
+    import (the rest) take them: [(status, note)]."""
+    for status, note in steps:
+        actor = "scheduler" if status == "batched" else "pos-indonesia"
+        out = st.psql("SELECT outcome FROM application_transition(%s, %s, %s,"
+                      " %s)" % (q(code), q(status), q(actor),
+                                "NULL" if note is None else q(note)))
+        assert out.strip() == "ok", (code, status, out)
 
 
 # --- bodies -------------------------------------------------------------

@@ -81,6 +81,9 @@ def closed_date_in_window(today=None):
 # --- Redis / PostgreSQL views -------------------------------------------
 
 def day_key(office, date, part="day"):
+    """A day's key; the phones are the date's, at every office."""
+    if part == "phone":
+        return "dk:{%s}:phone" % date
     return "dk:{%s:%s}:%s" % (office, date, part)
 
 
@@ -166,10 +169,12 @@ def redis_snapshot(st):
 
 def second_nginx(make_stack, base, **nginx_kw):
     """Another nginx (own folder and port) on the same Redis and PostgreSQL
-    as `base`: what a second machine behind the load balancer is."""
+    as `base`, with its token secret: what a second machine behind the load
+    balancer is."""
     st = make_stack(start=False, redis_port=base.redis_port,
                     pg_port=base.pg_port)
     st.share_redis_credentials(base)
+    st.share_token_secret(base)
     st.state["ops_password_wanted"] = base.ops_password
     st.start_nginx(**nginx_kw)
     return st

@@ -13,11 +13,11 @@ import pytest
 
 from helpers import WIB, basic_auth, burst, request_bytes
 from appointments_helpers import make_nik
-from applications_helpers import (APPS, OPS_STATUS, PATHS, RFC3339_WIB,
-                                  STATUSES, allowed, app_row,
+from applications_helpers import (APPS, OPS_STATUS, PATHS, RESERVED,
+                                  RFC3339_WIB, STATUSES, allowed, app_row,
                                   application, citizen_view,
-                                  count_applications, drive,
-                                  history_rows, move,
+                                  count_applications, deliver, drive,
+                                  history_rows, move, office_answer,
                                   parse_wib, submit)
 
 
@@ -50,6 +50,8 @@ def check_citizen_history(stack, http, code, nik, expected, t0, t1):
     # actor recorded for the submission
     actors = {a for _, _, a, _ in history_rows(stack, code)}
     assert stack.ops_user in actors
+    actors.discard("scheduler")         # words the text may hold
+    actors.discard("pos-indonesia")
     for actor in actors:
         assert actor not in r.text, (actor, r.text)
     assert "actor" not in r.text
@@ -58,20 +60,28 @@ def check_citizen_history(stack, http, code, nik, expected, t0, t1):
 
 def test_post_life_cycle_to_delivered_with_the_history_the_citizen_reads(
         stack, http, clean_log):
-    """submitted -> verified -> processing -> completed -> batched ->
-    in_transit -> delivered by the operator; every 200 names the new
-    status; the citizen reads each step in order with its note and a +07:00
-    time; the audit trail holds from, to, actor = $remote_user and note."""
+    """submitted -> verified -> processing -> completed by the operator,
+    then batched -> in_transit -> delivered by the delivery (the scheduler,
+    the courier's import), which the operator may not take; every 200 names
+    the new status; the citizen reads each step in order with its note and a
+    +07:00 time; the audit trail holds from, to, actor = $remote_user (or
+    the delivery's) and note."""
     t0 = datetime.datetime.now(WIB)
     code, nik = submit(http, 1, "post")
-    steps = [("verified", "Berkas lengkap"), ("processing", None),
-             ("completed", "Dokumen selesai dicetak"), ("batched", None),
-             ("in_transit", "Dikirim PT Pos"), ("delivered", "Diterima")]
-    for status, note in steps:
+    office = [("verified", "Berkas lengkap"), ("processing", None),
+              ("completed", "Dokumen selesai dicetak")]
+    for status, note in office:
         r = move(http.ops, code, status, note)
         assert r.status == 200, (status, r)
         assert r.json() == {"code": code, "status": status}, r
         assert citizen_view(http, code, nik).json()["status"] == status
+    delivery = [("batched", "Dokumen Anda masuk daftar kiriman PT Pos"),
+                ("in_transit", "Dokumen Anda sedang diantar oleh PT Pos"),
+                ("delivered", "Dokumen Anda sudah diterima.")]
+    r = move(http.ops, code, "batched")
+    assert (r.status, r.error) == (409, "delivery_status_reserved"), r
+    deliver(stack, code, delivery)
+    steps = office + delivery
     t1 = datetime.datetime.now(WIB)
 
     view = check_citizen_history(stack, http, code, nik,
@@ -86,7 +96,8 @@ def test_post_life_cycle_to_delivered_with_the_history_the_citizen_reads(
     chain = ["submitted"] + [s for s, _ in steps]
     assert [(f, t) for f, t, _, _ in trail] == \
         [(None, "submitted")] + list(zip(chain, chain[1:]))
-    assert [a for _, _, a, _ in trail[1:]] == [stack.ops_user] * len(steps)
+    assert [a for _, _, a, _ in trail[1:]] == [stack.ops_user] * 3 + \
+        ["scheduler", "pos-indonesia", "pos-indonesia"]
     assert [n for _, _, _, n in trail[1:]] == [n for _, n in steps]
     row = app_row(stack, code)
     assert row["status"] == "delivered" and row["completed_at"] is not None
@@ -94,19 +105,25 @@ def test_post_life_cycle_to_delivered_with_the_history_the_citizen_reads(
 
 def test_post_returned_branch_to_awaiting_pickup_and_picked_up(
         stack, http, clean_log):
-    """post: ... batched -> in_transit -> returned -> awaiting_pickup ->
-    picked_up; the citizen reads the whole branch."""
+    """post: ... batched -> in_transit -> returned -> awaiting_pickup (the
+    delivery's steps, refused to the operator) -> picked_up (the
+    operator's); the citizen reads the whole branch."""
     t0 = datetime.datetime.now(WIB)
     code, nik = submit(http, 2, "post")
-    steps = [("verified", None), ("processing", None), ("completed", None),
-             ("batched", None), ("in_transit", None),
-             ("returned", "Alamat tidak ditemukan kurir"),
-             ("awaiting_pickup", "Silakan ambil di MPP"),
-             ("picked_up", None)]
-    for status, note in steps:
-        r = move(http.ops, code, status, note)
-        assert (r.status, r.json()) == (200, {"code": code,
-                                              "status": status}), r
+    drive(http.ops, code, ["verified", "processing", "completed"])
+    delivery = [("batched", None), ("in_transit", None),
+                ("returned", "Alamat tidak ditemukan kurir"),
+                ("awaiting_pickup", "Silakan ambil di MPP")]
+    deliver(stack, code, delivery[:3])
+    r = move(http.ops, code, "awaiting_pickup")
+    assert (r.status, r.error, r.json()["status"], r.json()["set_by"]) == \
+        (409, "delivery_status_reserved", "returned", "courier"), r
+    deliver(stack, code, delivery[3:])
+    r = move(http.ops, code, "picked_up")
+    assert (r.status, r.json()) == (200, {"code": code,
+                                          "status": "picked_up"}), r
+    steps = [("verified", None), ("processing", None), ("completed", None)] \
+        + delivery + [("picked_up", None)]
     t1 = datetime.datetime.now(WIB)
     check_citizen_history(stack, http, code, nik,
                           [("submitted", None)] + steps, t0, t1)
@@ -151,8 +168,10 @@ def test_rejected_from_submitted_verified_processing_is_final(
         assert hist[-1]["note"] == "KK tidak terbaca"
         for to in STATUSES:
             r = move(http.ops, code, to)
+            error = "delivery_status_reserved" if to in RESERVED \
+                else "invalid_transition"
             assert (r.status, r.error, r.json().get("status")) == \
-                (409, "invalid_transition", "rejected"), (to, r)
+                (409, error, "rejected"), (to, r)
 
 
 # --- every transition not in SPEC.md ----------------------------------------
@@ -174,27 +193,34 @@ def put_in_status(stack, http, i, method, status):
 def test_every_transition_not_in_spec_is_409_naming_the_current_status(
         stack, http, clean_log, method):
     """All 11 x 11 (from, to) pairs for one delivery method: a pair of
-    SPEC.md answers 200 and records one history row; every other pair
-    answers 409 invalid_transition with the current status and changes
-    nothing (status, history). completed -> batched is post only,
-    completed -> awaiting_pickup pickup only."""
+    SPEC.md that is the office's answers 200 and records one history row; a
+    step of the delivery (into batched, in_transit, delivered, returned, and
+    returned -> awaiting_pickup) answers 409 delivery_status_reserved;
+    every other pair answers 409 invalid_transition; each 409 names the
+    current status and changes nothing (status, history). completed ->
+    awaiting_pickup is pickup only."""
     i = 100
     refused_ok, wrong = 0, []
     for frm in STATUSES:
         i += 1
         code = put_in_status(stack, http, i, method, frm)
         before = history_rows(stack, code)
-        targets = [t for t in STATUSES if not allowed(method, frm, t)]
+        targets = [t for t in STATUSES
+                   if office_answer(method, frm, t) != "ok"]
         for to in targets:
             r = move(http.ops, code, to)
             got = (r.status, r.error, r.json().get("status"))
-            if got != (409, "invalid_transition", frm):
+            error = "delivery_status_reserved" \
+                if office_answer(method, frm, to) == "reserved" \
+                else "invalid_transition"
+            if got != (409, error, frm):
                 wrong.append(("refuse", frm, to, r))
             else:
                 refused_ok += 1
         assert history_rows(stack, code) == before, (frm, "history changed")
         assert app_row(stack, code)["status"] == frm
-        for to in (t for t in STATUSES if allowed(method, frm, t)):
+        for to in (t for t in STATUSES
+                   if office_answer(method, frm, t) == "ok"):
             i += 1
             code2 = put_in_status(stack, http, i, method, frm)
             n = len(history_rows(stack, code2))
@@ -205,20 +231,24 @@ def test_every_transition_not_in_spec_is_409_naming_the_current_status(
             rows = history_rows(stack, code2)
             assert len(rows) == n + 1 and rows[-1][:2] == (frm, to), rows
     assert not wrong, "\n".join(map(repr, wrong))
-    spec_pairs = sum(allowed(method, f, t) for f in STATUSES for t in STATUSES)
-    assert refused_ok == len(STATUSES) ** 2 - spec_pairs
-    assert spec_pairs == (14 if method == "post" else 8)
+    office_pairs = sum(office_answer(method, f, t) == "ok"
+                       for f in STATUSES for t in STATUSES)
+    assert refused_ok == len(STATUSES) ** 2 - office_pairs
+    assert office_pairs == (7 if method == "post" else 8)
+    assert sum(allowed(method, f, t) for f in STATUSES for t in STATUSES) \
+        == (14 if method == "post" else 8)
 
 
 def test_method_specific_steps_refused_for_the_other_method(
         stack, http, clean_log):
-    """completed -> batched for a pickup application and completed ->
-    awaiting_pickup for a post one: 409 naming 'completed'."""
+    """completed -> batched for a pickup application (the delivery's step,
+    reserved for any method) and completed -> awaiting_pickup for a post
+    one: 409 naming 'completed'."""
     pick = put_in_status(stack, http, 201, "pickup", "completed")
     post = put_in_status(stack, http, 202, "post", "completed")
     r = move(http.ops, pick, "batched")
     assert (r.status, r.error, r.json().get("status")) == \
-        (409, "invalid_transition", "completed"), r
+        (409, "delivery_status_reserved", "completed"), r
     r = move(http.ops, post, "awaiting_pickup")
     assert (r.status, r.error, r.json().get("status")) == \
         (409, "invalid_transition", "completed"), r

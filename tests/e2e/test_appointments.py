@@ -265,9 +265,10 @@ def test_one_script_call_decides_its_bookings_in_order(stack):
     def item(nik, phone, code, date="d1", quota="2"):
         keys = (["dk:epoch", "dk:bar:" + nik]
                 + [day_key("mpp", date, p)
-                   for p in ("day", "adm", "nik", "phone")])
+                   for p in ("day", "adm", "nik", "phone")]
+                + ["dk:bar:phone:" + phone])
         args = ["ktp", quota, nik, phone, "2", code, "1000", "4102444800",
-                "0"]
+                "99", "0", "0", "0"]
         return keys, args
 
     def call(*items):
@@ -298,6 +299,9 @@ def test_one_script_call_decides_its_bookings_in_order(stack):
     assert call(item("K", "p6", "c12", date="d5"),
                 item("L", "p7", "c13", date="d5")) == [
         "bar 2099-01-01 ok 7", "ok 1"]
+    # the phone that booked is barred as well as the NIK
+    r.set("dk:bar:phone:p8", "2099-02-02")
+    assert call(item("M", "p8", "c14", date="d5")) == ["bar 2099-02-02"]
     r.delete("dk:epoch")
     assert call(item("J", "p5", "c11", date="d5")) == ["rebuilding"]
     r.close()

@@ -241,20 +241,26 @@ def test_the_calendar_lock_orders_closures_and_bookings(stack):
     import psycopg2
 
     date = a_weekday()
-    insert = ("WITH day AS (SELECT calendar_bookable('mpp', %s, false)"
-              "  AS bookable),"
-              " made AS (INSERT INTO appointment (code, nik, name, phone,"
+    # the module's statement (sql.c), its deadline an hour away: it answers
+    # (inserted, in time, bookable)
+    insert = ("WITH t AS (SELECT calendar_bookable('mpp', %s, false)"
+              "  AS bookable, clock_timestamp() < now() + interval '1 hour'"
+              "  AS in_time),"
+              " booked AS (INSERT INTO appointment (code, nik, name, phone,"
               "  office, service, date, queue_number)"
               "  SELECT %s, %s, 'Warga', '+6281200000001', 'mpp', 'ktp', %s,"
-              "   %s FROM day WHERE day.bookable RETURNING 1)"
-              " SELECT day.bookable, EXISTS (SELECT 1 FROM made) FROM day")
+              "   %s FROM t WHERE t.bookable AND t.in_time"
+              "  ON CONFLICT (nik, date) WHERE status IN ('booked',"
+              "   'checked_in') DO NOTHING RETURNING 1)"
+              " SELECT EXISTS (SELECT 1 FROM booked), t.in_time, t.bookable"
+              " FROM t")
     booker = psycopg2.connect(stack.pg_conninfo)
     closer = stack.connect()
     try:
         with booker.cursor() as c:
             c.execute(insert, (date, "A-0000-0000-0001", "1471010101010001",
                                date, 1))
-            assert c.fetchone() == (True, True)
+            assert c.fetchone() == (True, True, True)
         result = {}
 
         def closing():
@@ -274,7 +280,7 @@ def test_the_calendar_lock_orders_closures_and_bookings(stack):
         with booker.cursor() as c:
             c.execute(insert, (date, "A-0000-0000-0002", "1471010101010002",
                                date, 2))
-            assert c.fetchone() == (False, False)
+            assert c.fetchone() == (False, True, False)
         booker.commit()
     finally:
         booker.close()

@@ -31,10 +31,16 @@ def production_conf_for_test(dirname):
     with open(auth, "w") as f:
         f.write("dukcapil not-a-real-password\n")
     os.chmod(auth, 0o600)
+    secret = os.path.join(dirname, "token.secret")
+    with open(secret, "w") as f:
+        f.write("x" * 64 + "\n")
+    os.chmod(secret, 0o600)
     swaps = [
         (r"load_module \S+;", "load_module %s;" % MODULE),
         (r"dukcapil_redis_auth\s+/etc/dukcapil/redis.auth;",
          "dukcapil_redis_auth %s;" % auth),
+        (r"dukcapil_token_secret\s+/etc/dukcapil/token.secret;",
+         "dukcapil_token_secret %s;" % secret),
         (r"\nuser www-data;", "\n"),
         (r"pid /run/nginx.pid;", "pid %s/nginx.pid;" % dirname),
         (r"/var/log/nginx/", dirname + "/"),

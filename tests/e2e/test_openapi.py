@@ -29,10 +29,12 @@ from stack import REPO, wait_until
 from helpers import http_for
 from appointments_helpers import (AVAIL, BOOK, booking, closed_date_in_window,
                                   first_open_date, make_nik, make_phone,
-                                  open_dates, set_quota, wib_today)
-from applications_helpers import (APPS, GOOD_ADDRESS, OPS_CHECK_IN,
-                                  OPS_QUOTA, OPS_STATUS, application,
-                                  insert_appointment, move, random_code)
+                                  open_dates, second_nginx, set_quota,
+                                  wib_today)
+from applications_helpers import (APPS, GOOD_ADDRESS, OPS_ADDRESS,
+                                  OPS_CHECK_IN, OPS_QUOTA, OPS_STATUS,
+                                  application, insert_appointment, move,
+                                  random_code)
 
 SPEC_PATH = os.path.join(REPO, "docs", "openapi.yaml")
 MODULE_DIR = os.path.join(REPO, "ngx_dukcapil_module")
@@ -67,6 +69,7 @@ OP_CANCEL = ("DELETE", "/api/v1/appointments/{code}")
 OP_SUBMIT = ("POST", "/api/v1/applications")
 OP_APPLICATION = ("GET", "/api/v1/applications/{code}")
 OP_STATUS = ("POST", "/api/v1/ops/applications/{code}/status")
+OP_ADDRESS = ("POST", "/api/v1/ops/applications/{code}/address")
 OP_CHECK_IN = ("POST", "/api/v1/ops/appointments/{code}/check-in")
 OP_QUOTA = ("PUT", "/api/v1/ops/quota")
 OP_CLOSE = ("PUT", "/api/v1/ops/closures")
@@ -75,6 +78,11 @@ OP_OPEN = ("PUT", "/api/v1/ops/openings")
 OP_UNOPEN = ("DELETE", "/api/v1/ops/openings")
 OP_HEALTH = ("GET", "/api/v1/health")
 OP_METRICS = ("GET", "/metrics")
+OP_SEND_CODE = ("POST", "/api/v1/phone-verifications")
+OP_CONFIRM_CODE = ("POST", "/api/v1/phone-verifications/{id}/confirm")
+
+SEND_CODE = "/api/v1/phone-verifications"
+CONFIRM_CODE = "/api/v1/phone-verifications/%s/confirm"
 
 # a method each path does not serve (its x-other-methods answer)
 OTHER_METHODS = [
@@ -86,6 +94,8 @@ OTHER_METHODS = [
     ("DELETE", APPS + "/P-0000-0000-0000", "/api/v1/applications/{code}"),
     ("GET", OPS_STATUS % "P-0000-0000-0000",
      "/api/v1/ops/applications/{code}/status"),
+    ("PUT", OPS_ADDRESS % "P-0000-0000-0000",
+     "/api/v1/ops/applications/{code}/address"),
     ("DELETE", OPS_CHECK_IN % "A-0000-0000-0000",
      "/api/v1/ops/appointments/{code}/check-in"),
     ("POST", OPS_QUOTA, "/api/v1/ops/quota"),
@@ -93,6 +103,9 @@ OTHER_METHODS = [
     ("GET", OPENINGS, "/api/v1/ops/openings"),
     ("POST", HEALTH, "/api/v1/health"),
     ("PUT", METRICS, "/metrics"),
+    ("GET", SEND_CODE, "/api/v1/phone-verifications"),
+    ("GET", CONFIRM_CODE % ("0" * 32),
+     "/api/v1/phone-verifications/{id}/confirm"),
 ]
 
 
@@ -230,6 +243,72 @@ def test_a_method_a_path_does_not_serve_is_405_as_documented(
     assert r.status == 405, r
 
 
+# --- phone verification ---------------------------------------------------
+
+def sent_code(st, phone_e164):
+    return st.psql("SELECT params->>'code' FROM notification WHERE kind = "
+                   "'otp' AND phone = '%s' ORDER BY id DESC LIMIT 1"
+                   % phone_e164).strip()
+
+
+def test_phone_verification_answers_are_as_documented(stack, http,
+                                                       make_stack):
+    r = check(http.post(SEND_CODE, {"phone": "0812-3456-7890"}),
+              *OP_SEND_CODE)
+    assert r.status == 201, r
+    vid = r.json()["id"]
+    code = sent_code(stack, "+6281234567890")
+    for body, status in (({"phone": "021-1234567"}, 422), ("{", 400)):
+        assert check(http.post(SEND_CODE, body, headers=JSON),
+                     *OP_SEND_CODE).status == status
+    assert check(http.post(SEND_CODE, "phone", headers={
+        "Content-Type": "text/plain"}), *OP_SEND_CODE).status == 415
+    assert check(too_large(http, "POST", SEND_CODE), *OP_SEND_CODE).status \
+        == 413
+    for _ in range(2):
+        check(http.post(SEND_CODE, {"phone": "0812-3456-7890"}),
+              *OP_SEND_CODE)
+    r = check(http.post(SEND_CODE, {"phone": "0812-3456-7890"}),
+              *OP_SEND_CODE)
+    assert (r.status, r.error) == (429, "too_many_codes"), r
+
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    r = check(http.post(CONFIRM_CODE % vid, {"code": wrong}),
+              *OP_CONFIRM_CODE)
+    assert r.status == 422, r
+    r = check(http.post(CONFIRM_CODE % vid, {"code": code}),
+              *OP_CONFIRM_CODE)
+    assert r.status == 200, r
+    token = r.json()["phone_token"]
+    r = check(http.post(CONFIRM_CODE % vid, {"code": code}),
+              *OP_CONFIRM_CODE)
+    assert r.status == 410, r
+
+    vid = http.post(SEND_CODE, {"phone": "0812-3456-7891"}).json()["id"]
+    for _ in range(5):
+        r = check(http.post(CONFIRM_CODE % vid, {"code": wrong}),
+                  *OP_CONFIRM_CODE)
+    assert (r.status, r.error) == (429, "otp_locked"), r
+
+    # where verification is on: a booking and a submission need the token
+    pv = http_for(second_nginx(make_stack, stack, phone_verification=True))
+    r = check(pv.post(BOOK, booking(1, first_open_date(),
+                                    phone="081234567891")), *OP_BOOK)
+    assert (r.status, r.error) == (422, "invalid_phone_token"), r
+    r = check(pv.post(APPS, application(1)), *OP_SUBMIT)
+    assert (r.status, r.error) == (422, "invalid_phone_token"), r
+    r = check(pv.post(BOOK, dict(booking(1, first_open_date(),
+                                         phone="081234567890"),
+                                 phone_token=token)), *OP_BOOK)
+    assert r.status == 201, r
+
+    budget = http_for(second_nginx(make_stack, stack,
+                                   extra_http="dukcapil_otp_daily_budget 0;"))
+    r = check(budget.post(SEND_CODE, {"phone": "0812-3456-7899"}),
+              *OP_SEND_CODE)
+    assert (r.status, r.error) == (503, "otp_budget_exhausted"), r
+
+
 # --- booking, reading and cancelling --------------------------------------
 
 def test_booking_answers_are_as_documented(stack, http):
@@ -326,7 +405,9 @@ def test_application_answers_are_as_documented(stack, http):
 
     r = check(http.get(APPS + "/" + pickup_code,
                        headers={"X-NIK": by_pickup["nik"]}), *OP_APPLICATION)
-    assert r.json()["delivery"] == {"method": "pickup", "office": "mpp"}, r
+    assert r.json()["delivery"] == {
+        "method": "pickup", "office": "mpp",
+        "office_name": "Mal Pelayanan Publik Pekanbaru"}, r
 
     r = check(http.ops.post(OPS_STATUS % code,
                             {"status": "verified", "note": "Berkas lengkap"}),
@@ -342,6 +423,10 @@ def test_application_answers_are_as_documented(stack, http):
     r = check(move(http.ops, code, "picked_up"), *OP_STATUS)
     assert (r.status, r.json()["error"], r.json()["status"]) == \
         (409, "invalid_transition", "verified"), r
+    r = check(move(http.ops, code, "batched"), *OP_STATUS)
+    assert (r.status, r.json()["error"], r.json()["status"],
+            r.json()["set_by"]) == \
+        (409, "delivery_status_reserved", "verified", "scheduler"), r
     for body, error in (({"status": "lost"}, "invalid_status"),
                         ({"note": "x"}, "invalid_status"),
                         ({"status": "processing", "note": "a\nb"},
@@ -382,6 +467,59 @@ def test_application_answers_are_as_documented(stack, http):
         assert check(http.post(APPS, data, headers=headers),
                      *OP_SUBMIT).status == code_
     assert check(too_large(http, "POST", APPS), *OP_SUBMIT).status == 413
+
+    # the period of today has no delivery left: post is 422, pickup offered
+    today = wib_today()
+    stack.psql("INSERT INTO delivery_period (starts, ends, amount)"
+               " VALUES ('%s'::date - 1, '%s'::date + 1, 0)" % (today, today))
+    r = check(http.post(APPS, application(4, "post")), *OP_SUBMIT)
+    assert (r.status, r.json()["error"], r.json()["field"]) == \
+        (422, "delivery_budget_exhausted", "delivery"), r
+    assert r.json()["pickup_offices"][0]["code"] == "binawidya", r
+    assert check(http.post(APPS, application(4, "pickup")),
+                 *OP_SUBMIT).status == 201
+
+
+def test_address_settling_answers_are_as_documented(stack, http):
+    unsure = dict(GOOD_ADDRESS, kelurahan="Kelurahan Baru Sekali")
+    body = application(1, "post", address=unsure)
+    code = http.post(APPS, body).json()["code"]
+    r = check(http.ops.post(OPS_ADDRESS % code, {"kecamatan": "Tuah Madani"},
+                            headers={"Idempotency-Key": "openapi-address-1"}),
+              *OP_ADDRESS)
+    assert r.json() == {"code": code, "status": "submitted",
+                        "delivery": {"method": "post",
+                                     "kecamatan": "Tuahmadani"}}, r
+    r = check(http.ops.post(OPS_ADDRESS % code,
+                            {"method": "pickup", "office": "mpp"}),
+              *OP_ADDRESS)
+    assert r.json() == {"code": code, "status": "submitted",
+                        "delivery": {"method": "pickup", "office": "mpp"}}, r
+    r = check(http.ops.post(OPS_ADDRESS % code, {"kecamatan": "Sail"}),
+              *OP_ADDRESS)
+    assert (r.status, r.json()["error"], r.json()["status"],
+            r.json()["method"]) == \
+        (409, "delivery_closed", "submitted", "pickup"), r
+    for req, error in (({"kecamatan": "Tampan"}, "invalid_kecamatan"),
+                       ({}, "invalid_kecamatan"),
+                       ({"method": "post", "office": "mpp"}, "invalid_method"),
+                       ({"method": "pickup", "office": "x"}, "unknown_office")):
+        r = check(http.ops.post(OPS_ADDRESS % code, req), *OP_ADDRESS)
+        assert (r.status, r.json()["error"]) == (422, error), (req, r)
+    assert check(http.ops.post(OPS_ADDRESS % random_code("P"),
+                               {"kecamatan": "Sail"}),
+                 *OP_ADDRESS).status == 404
+    assert check(http.ops.post(OPS_ADDRESS % code, b"[", headers=JSON),
+                 *OP_ADDRESS).status == 400
+    assert check(http.ops.post(OPS_ADDRESS % code, '{"kecamatan": "Sail"}'),
+                 *OP_ADDRESS).status == 415
+    assert check(too_large(http.ops, "POST", OPS_ADDRESS % code),
+                 *OP_ADDRESS).status == 413
+    assert check(http.post(OPS_ADDRESS % code, {"kecamatan": "Sail"}),
+                 *OP_ADDRESS).status == 401
+    assert check(from_outside(stack, "POST", OPS_ADDRESS % code,
+                              {"kecamatan": "Sail"}, auth=True),
+                 *OP_ADDRESS).status == 403
 
 
 def test_operators_check_in_and_quota_answers_are_as_documented(stack, http):

@@ -11,7 +11,7 @@ from applications_helpers import GOOD_ADDRESS, application, drive
 from helpers import http_for
 
 from scheduler_fixtures import (  # noqa: F401
-    KECAMATAN, code, sched, sched_stack, seed_completed)
+    KECAMATAN, clock_at, code, sched, sched_stack, seed_completed)
 
 HEADER = ("batch_id,line,tracking_code,recipient_name,phone,street,rt_rw,"
           "kelurahan,kecamatan,city,postal_code,document")
@@ -40,11 +40,16 @@ def manifest_codes(files):
     return sorted(codes)
 
 
-def test_budget_is_exact_and_the_rest_waits_for_the_next_period(sched):
+def test_budget_is_exact_and_a_new_period_starts_by_itself(sched):
+    """A period is dates: on the last night of 2027 the budget of 10 is
+    spent exactly and 15 wait; the next night is 1 January 2028, the first
+    day of the next period (DAK is yearly, budget_period_start 01-01), whose
+    budget is its own, with no change to the configuration."""
     seed_completed(sched, 25)
-    cfg = sched.config(delivery__budget_total=10, delivery__budget_period="2026")
+    cfg = sched.config(delivery__budget_total=10)
 
-    r = sched.run("once", "delivery-batch", config=cfg)
+    r = sched.run("once", "delivery-batch", config=cfg,
+                  env=clock_at("2027-12-31 01:00"))
     assert r.returncode == 0, r.stderr
     assert sched.value("SELECT count(*) FROM delivery") == 10
     assert sched.value("SELECT count(*) FROM application"
@@ -54,28 +59,39 @@ def test_budget_is_exact_and_the_rest_waits_for_the_next_period(sched):
     assert run["counts"]["batched"] == 10
     assert run["counts"]["waiting"] == 15
     assert run["counts"]["budget_left"] == 0
+    assert run["counts"]["budget_period"] == "2027-01-01..2027-12-31"
     assert "waiting=15" in r.stderr
 
     # the oldest completions went first
     assert batched_codes(sched) == sorted(code("P", i) for i in range(1, 11))
+    # the period and the next one are rows, for the module's submissions
+    assert sched.sql("SELECT starts::text, ends::text, amount"
+                     " FROM delivery_period ORDER BY starts") == \
+        [("2027-01-01", "2027-12-31", 10), ("2028-01-01", "2028-12-31", 10)]
 
-    # spent: a second night batches nothing
-    r = sched.run("once", "delivery-batch", config=cfg)
+    # spent: the same night again batches nothing
+    r = sched.run("once", "delivery-batch", config=cfg,
+                  env=clock_at("2027-12-31 23:59"))
     assert r.returncode == 0
     assert sched.value("SELECT count(*) FROM delivery") == 10
 
-    # the next period has its own budget
-    cfg = sched.config(delivery__budget_total=10, delivery__budget_period="2027")
-    r = sched.run("once", "delivery-batch", config=cfg)
+    # the next period starts by itself on its first day
+    r = sched.run("once", "delivery-batch", config=cfg,
+                  env=clock_at("2028-01-01 01:00"))
     assert r.returncode == 0, r.stderr
     assert sched.value("SELECT count(*) FROM delivery") == 20
+    run = sched.runs("delivery-batch")[-1]
+    assert run["counts"]["budget_period"] == "2028-01-01..2028-12-31"
+    assert run["counts"]["budget_used"] == 10
     assert sched.value("SELECT count(*) FROM delivery_batch"
-                       " WHERE budget_period = '2027'") > 0
+                       " WHERE budget_period = '2028-01-01'") > 0
 
-    # every step is in the audit trail, as the scheduler
+    # every step is in the audit trail, as the scheduler, in Indonesian
     assert sched.value("SELECT count(*) FROM application_history"
                        " WHERE to_status = 'batched' AND actor = 'scheduler'"
-                       " AND from_status = 'completed'") == 20
+                       " AND from_status = 'completed'"
+                       " AND note LIKE 'Dokumen Anda masuk daftar kiriman"
+                       " PT Pos (manifes %%).'") == 20
 
 
 def test_per_night_cap_and_unconfirmed_kecamatan_wait(sched):

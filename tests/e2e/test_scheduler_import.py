@@ -1,5 +1,6 @@
 """dukcapil-scheduler import-delivery: the courier's results, all or nothing."""
 
+import hashlib
 import os
 
 import pytest
@@ -76,10 +77,19 @@ def test_good_file_moves_deliveries_and_applications(batched):
                      " ON a.id = h.application_id WHERE a.code = %s"
                      " AND actor = 'pos-indonesia' ORDER BY h.id",
                      (code("P", 3),))
-    assert hist == [("batched", "returned", "alamat tidak ditemukan"),
-                    ("returned", "awaiting_pickup", "returned by the courier")]
+    # seed 3 lives in Sukajadi (14.71.01): its UPT keeps the document
+    assert hist == [
+        ("batched", "returned",
+         "Dokumen dikembalikan oleh PT Pos ke Disdukcapil. Catatan PT Pos: "
+         "alamat tidak ditemukan"),
+        ("returned", "awaiting_pickup",
+         "Silakan ambil dokumen Anda di UPT Disdukcapil Kecamatan Sukajadi. "
+         "Bawa KTP-el dan kode permohonan.")]
+    assert sched.value("SELECT pickup_office FROM application WHERE code = %s",
+                       (code("P", 3),)) == "sukajadi"
+    # a step each, and a note for each failed delivery after the first
     assert sched.value("SELECT count(*) FROM application_history"
-                       " WHERE actor = 'pos-indonesia'") == 6
+                       " WHERE actor = 'pos-indonesia'") == 7
     run = sched.runs("import-delivery")[-1]
     assert run["outcome"] == "ok" and run["counts"]["applied"] == 6
 
@@ -175,3 +185,23 @@ def test_missing_column_or_file_is_refused(batched):
     r = sched.run("import-delivery", path + ".absent", config=sched.config())
     assert r.returncode == 70
     assert sched.value("SELECT count(*) FROM delivery_import") == 0
+
+
+def test_a_file_is_known_by_its_own_bytes(batched):
+    """The reader unquotes and splits the file in place; what is recorded
+    and compared is the file as the courier wrote it. A comma turned into a
+    carriage return makes another file, with bad lines, that the reader's
+    rewrite of it would have passed for the first."""
+    sched = batched
+    line = "%s,R1,in_transit,2026-11-28T08:00:00+07:00,,\n" % code("P", 1)
+    head = "tracking_code,resi,status,time,receiver,note\n"
+    path = write(sched, "one.csv", head + line)
+    assert sched.run("import-delivery", path,
+                     config=sched.config()).returncode == 0
+    other = write(sched, "other.csv", head + line.replace(",", "\r", 1))
+    r = sched.run("import-delivery", other, config=sched.config())
+    assert r.returncode == 65, (r.returncode, r.stdout, r.stderr)
+    assert "import_already_done" not in r.stderr
+    sha = sched.value("SELECT sha256 FROM delivery_import")
+    with open(path, "rb") as f:
+        assert sha == hashlib.sha256(f.read()).hexdigest()

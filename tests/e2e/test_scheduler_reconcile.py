@@ -128,6 +128,28 @@ def test_past_days_become_no_shows_bars_and_dropped_keys(sched):
     assert r.get("dk:bar:" + barred) == until and r.exists("dk:epoch")
 
 
+def test_a_phone_with_no_shows_is_barred_whatever_its_niks(sched):
+    """Two NIKs booked with one phone and did not come, once each: no NIK
+    is barred, the phone is (a bot cannot go on with fresh NIKs)."""
+    first, second = "1471014101000011", "1471014101000012"
+    past_appointment(sched, 1, first, 4, "booked")
+    last = past_appointment(sched, 2, second, 2, "booked")
+    r = sched.redis()
+    r.set("dk:bar:phone:+6281300000099", "2030-01-01")  # no longer barred
+
+    res = sched.run("once", "reconcile", config=sched.config())
+    assert res.returncode == 0, res.stderr
+
+    until = sched.value("SELECT (%s::date + 14)::text", (last,))
+    assert r.get("dk:bar:phone:+6281300000001") == until
+    assert r.get("dk:bar:" + first) is None and r.get("dk:bar:" + second) \
+        is None
+    assert r.get("dk:bar:phone:+6281300000099") is None
+    counts = sched.runs()[-1]["counts"]
+    assert counts["phone_bars"] == 1 and counts["phone_bars_lifted"] == 1
+    assert counts["bars"] == 0
+
+
 def test_drift_and_a_flushall_while_bookings_go_on_never_overbook(sched):
     """Four bookers against two days of quota 25 while drift is injected,
     reconcile runs over and over, and Redis loses everything once. The

@@ -364,6 +364,51 @@ kecamatan_name_by_code(void **state)
     assert_null(dk_kecamatan_name(NULL));
 }
 
+struct find_case {
+    const char *in;
+    size_t len;
+    const char *want; /* NULL: not one of today's kecamatan */
+};
+
+static const struct find_case finds[] = {
+    {S("Binawidya"), "14.71.08"},
+    {S("  binawidya "), "14.71.08"},
+    {S("Kecamatan Tuah Madani"), "14.71.13"},
+    {S("Kec. Rumbai Timur"), "14.71.15"},
+    {S("Lima Puluh"), "14.71.04"},
+    {S("14.71.12"), "14.71.12"},
+    {S("Rumbai"), "14.71.12"},
+    {S("Tampan"), NULL},
+    {S("Rumbai Pesisir"), NULL},
+    {S("14.71.16"), NULL},
+    {S("14.71.1"), NULL},
+    {S("Kecamatan"), NULL},
+    {S(""), NULL},
+    {S("Binawidya\0"), NULL},
+    {S("Binawidya Raya"), NULL},
+};
+
+static void
+kecamatan_find_today_s_names_and_codes_only(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N_CASES(finds); i++) {
+        char *s = exact_copy(finds[i].in, finds[i].len);
+        const char *got = dk_kecamatan_find(s, finds[i].len);
+
+        free(s);
+        if (!(got == NULL
+                  ? finds[i].want == NULL
+                  : finds[i].want != NULL && strcmp(got, finds[i].want) == 0))
+            fail_msg("case %zu (%s): %s, want %s", i, finds[i].in,
+                     got ? got : "NULL",
+                     finds[i].want ? finds[i].want : "NULL");
+    }
+    assert_null(dk_kecamatan_find(NULL, 3));
+}
+
 int
 main(void)
 {
@@ -375,6 +420,7 @@ main(void)
         cmocka_unit_test(fields_are_read_only_up_to_their_length),
         cmocka_unit_test(street_is_at_most_200_bytes),
         cmocka_unit_test(kecamatan_name_by_code),
+        cmocka_unit_test(kecamatan_find_today_s_names_and_codes_only),
     };
 
     return cmocka_run_group_tests_name("address", tests, NULL, NULL);

@@ -19,7 +19,7 @@ static const struct day_key_case day_cases[] = {
     {"mpp", DK_DAY_COUNTS, "dk:{mpp:2026-12-03}:day"},
     {"mpp", DK_DAY_ADMISSIONS, "dk:{mpp:2026-12-03}:adm"},
     {"mpp", DK_DAY_NIKS, "dk:{mpp:2026-12-03}:nik"},
-    {"tenayan_raya", DK_DAY_PHONES, "dk:{tenayan_raya:2026-12-03}:phone"},
+    {"tenayan_raya", DK_DAY_PHONES, "dk:{2026-12-03}:phone"},
     {"mpp", DK_DAY_KEYS, NULL},
     {"an_office_code_of_thirty_three_c", DK_DAY_COUNTS,
      "dk:{an_office_code_of_thirty_three_c:2026-12-03}:day"},
@@ -50,14 +50,49 @@ day_keys_table_of_cases(void **state)
 static void
 a_key_that_does_not_fit_is_refused(void **state)
 {
-    char out[24];
+    char out[23];
 
     (void)state;
     assert_int_equal(
-        dk_key_day(out, sizeof(out), "mpp", 3, "2026-12-03", DK_DAY_PHONES),
+        dk_key_day(out, sizeof(out), "upt", 3, "2026-12-03", DK_DAY_COUNTS),
         -1);
     assert_int_equal(dk_key_bar(out, 8, "1471010101010001"), -1);
     assert_int_equal(dk_key_field(out, 4, DK_FIELD_QUOTA, "ktp", 3), -1);
+}
+
+static void
+phone_bar_keys(void **state)
+{
+    char out[DK_KEY_MAX];
+
+    (void)state;
+    assert_int_equal(dk_key_phone_bar(out, sizeof(out), S("+6281234567890")),
+                     27);
+    assert_string_equal(out, "dk:bar:phone:+6281234567890");
+    assert_ptr_equal(dk_key_bar_phone(out, 27), out + 13);
+    /* neither a NIK's bar nor a phone's is taken for the other */
+    assert_null(dk_key_bar_nik(out, 27));
+    assert_null(dk_key_bar_phone(S("dk:bar:1471010101010001")));
+    assert_null(dk_key_bar_phone(S("dk:bar:phone:")));
+    assert_int_equal(dk_key_phone_bar(out, 20, S("+6281234567890")), -1);
+}
+
+static void
+otp_keys(void **state)
+{
+    char out[DK_KEY_MAX];
+
+    (void)state;
+    assert_int_equal(dk_key_otp(out, sizeof(out), DK_OTP_CODE, S("0a1b")), 11);
+    assert_string_equal(out, "dk:otp:0a1b");
+    dk_key_otp(out, sizeof(out), DK_OTP_HOUR, S("+6281234567890"));
+    assert_string_equal(out, "dk:otp:h:+6281234567890");
+    dk_key_otp(out, sizeof(out), DK_OTP_DAY, S("+6281234567890"));
+    assert_string_equal(out, "dk:otp:d:+6281234567890");
+    dk_key_otp(out, sizeof(out), DK_OTP_BUDGET, S("2026-12-07"));
+    assert_string_equal(out, "dk:otp:budget:2026-12-07");
+    assert_int_equal(dk_key_otp(out, 12, DK_OTP_HOUR, S("+628123")), -1);
+    assert_int_equal(dk_key_otp(out, sizeof(out), DK_OTP_KEYS, S("x")), -1);
 }
 
 static void
@@ -88,7 +123,8 @@ struct date_case {
 
 static const struct date_case date_cases[] = {
     {"dk:{mpp:2026-12-03}:day", "2026-12-03"},
-    {"dk:{tenayan_raya:2027-01-31}:phone", "2027-01-31"},
+    {"dk:{tenayan_raya:2027-01-31}:adm", "2027-01-31"},
+    {"dk:{2027-01-31}:phone", "2027-01-31"},
     {"dk:{mpp}:day", NULL},
     {"dk:{:2026-12-03}:day", NULL},
     {"dk:{mpp2026-12-03}:day", NULL},
@@ -143,6 +179,18 @@ day_keys_expire_a_week_after_the_wib_day(void **state)
     assert_int_equal(dk_key_day_expiry(day), 1796922000);
     assert_int_equal(dk_wib_today((time_t)dk_key_day_expiry(day)), day + 8);
     assert_int_equal(dk_wib_today((time_t)dk_key_day_expiry(day) - 1), day + 7);
+}
+
+/* The last days an int32 holds: the week is added in 64 bits (found by
+ * tests/fuzz/fuzz_validators). */
+static void
+day_keys_expire_even_at_the_end_of_int32(void **state)
+{
+    (void)state;
+    assert_true(dk_key_day_expiry(INT32_MAX) ==
+                ((int64_t)INT32_MAX + 8) * 86400 - DK_WIB_OFFSET);
+    assert_true(dk_key_day_expiry(INT32_MIN) ==
+                ((int64_t)INT32_MIN + 8) * 86400 - DK_WIB_OFFSET);
 }
 
 struct quota_case {
@@ -200,9 +248,12 @@ main(void)
         cmocka_unit_test(day_keys_table_of_cases),
         cmocka_unit_test(a_key_that_does_not_fit_is_refused),
         cmocka_unit_test(bar_and_field_keys),
+        cmocka_unit_test(otp_keys),
+        cmocka_unit_test(phone_bar_keys),
         cmocka_unit_test(the_date_of_a_day_key),
         cmocka_unit_test(a_day_key_made_is_read_back),
         cmocka_unit_test(day_keys_expire_a_week_after_the_wib_day),
+        cmocka_unit_test(day_keys_expire_even_at_the_end_of_int32),
         cmocka_unit_test(the_quota_rule),
     };
 

@@ -31,6 +31,24 @@ utc_before_five_pm_is_same_day_in_wib(void **state)
     assert_int_equal(dk_wib_today(-DK_WIB_OFFSET - 1), -1);
 }
 
+/* The first and last instants of time_t: the 7 hours are added without
+ * overflowing (found by tests/fuzz/fuzz_validators). A day past the int32
+ * range wraps as the conversion does. */
+static void
+today_at_the_ends_of_time_t(void **state)
+{
+    (void)state;
+    assert_int_equal(dk_wib_today(INT64_MAX), (int32_t)(INT64_MAX / 86400));
+    /* INT64_MAX is 55807 s into a UTC day: its WIB day began 7 h before */
+    assert_int_equal(dk_wib_today(INT64_MAX - 55807 - 25200),
+                     (int32_t)(INT64_MAX / 86400));
+    assert_int_equal(dk_wib_today(INT64_MAX - 55807 - 25201),
+                     (int32_t)(INT64_MAX / 86400 - 1));
+    assert_int_equal(dk_wib_today(INT64_MIN), (int32_t)(INT64_MIN / 86400 - 1));
+    assert_int_equal(dk_wib_today(INT64_MIN + 55808 - 25200),
+                     (int32_t)(INT64_MIN / 86400));
+}
+
 struct date_case {
     const char *in;
     size_t len;
@@ -239,6 +257,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utc_evening_is_next_day_in_wib),
         cmocka_unit_test(utc_before_five_pm_is_same_day_in_wib),
+        cmocka_unit_test(today_at_the_ends_of_time_t),
         cmocka_unit_test(date_parse_table_of_cases),
         cmocka_unit_test(weekday_and_format_of_known_dates),
         cmocka_unit_test(format_and_parse_round_trip_every_day),
