@@ -149,9 +149,20 @@ dk_key_day_expiry(int32_t day)
 }
 
 long
-dk_quota_effective(long override, long configured, int closed_weekday)
+dk_quota_effective(long override, long configured, int closed_weekday,
+                   dk_calendar calendar)
 {
+    if (calendar == DK_CALENDAR_CLOSED)
+        return 0;
     if (override >= 0)
         return override;
-    return closed_weekday ? 0 : configured;
+    return closed_weekday && calendar != DK_CALENDAR_OPENED ? 0 : configured;
+}
+
+int
+dk_day_bookable(int closed_weekday, dk_calendar calendar)
+{
+    if (calendar == DK_CALENDAR_CLOSED)
+        return 0;
+    return !closed_weekday || calendar == DK_CALENDAR_OPENED;
 }

@@ -8,7 +8,9 @@
  *   dk:bar:<nik>                  a no-show bar: its last day, YYYY-MM-DD
  *   dk:bar:phone:<phone E.164>    a no-show bar of the phone that booked
  *   dk:{<office>:<date>}:day      q:<svc> quota override, n:<svc> booked,
- *                                 s:<svc> last queue number
+ *                                 s:<svc> last queue number; closed: the
+ *                                 reason of a closure, opened: "1" for a
+ *                                 normally closed weekday opened
  *   dk:{<office>:<date>}:adm      code -> "svc|nik|phone|queue|admitted ms"
  *   dk:{<office>:<date>}:nik      nik -> code of its active appointment
  *   dk:{<date>}:phone             phone -> its active appointments that
@@ -63,6 +65,18 @@ typedef enum {
     DK_FIELD_QUEUE = 's'   /* the last queue number handed out */
 } dk_day_field;
 
+/* the day's calendar in its ":day" hash, whatever the service (closures
+ * and openings are PostgreSQL's calendar_closure and calendar_opening) */
+#define DK_FIELD_CLOSED "closed" /* a closure's reason: no one is admitted */
+#define DK_FIELD_OPENED "opened" /* "1": a normally closed weekday opened */
+
+/* what the calendar says of a day at an office; a closure wins */
+typedef enum {
+    DK_CALENDAR_USUAL = 0, /* as the configured weekdays say */
+    DK_CALENDAR_OPENED,    /* a normally closed weekday opened */
+    DK_CALENDAR_CLOSED     /* closed: a holiday, cuti bersama, a closure */
+} dk_calendar;
+
 /* Writes "dk:{office:date}:<part>" ("dk:{date}:phone": the phones are the
  * date's, whatever the office) and a NUL into out; returns its length, or
  * -1 if it does not fit in size bytes. date is YYYY-MM-DD. */
@@ -111,9 +125,16 @@ const char *dk_key_bar_nik(const char *key, size_t len);
  * that they outlive it even if the nightly reconcile never comes. */
 int64_t dk_key_day_expiry(int32_t day);
 
-/* The quota rule: an operator's override (>= 0) wins; otherwise the
- * configured quota, or 0 on a weekday the office is closed. Negative
- * override: none. lua/book.lua applies the same rule to its arguments. */
-long dk_quota_effective(long override, long configured, int closed_weekday);
+/* The quota rule: 0 on a closed day; else an operator's override (>= 0)
+ * wins; otherwise the configured quota, or 0 on a weekday the office is
+ * closed unless the day was opened. Negative override: none.
+ * lua/book.lua applies the same rule to its arguments. */
+long dk_quota_effective(long override, long configured, int closed_weekday,
+                        dk_calendar calendar);
+
+/* Whether the calendar lets a day take bookings at all: not closed, and
+ * opened if it falls on a weekday the office is closed. An override on a
+ * closed weekday sets its quota, it does not open it. */
+int dk_day_bookable(int closed_weekday, dk_calendar calendar);
 
 #endif

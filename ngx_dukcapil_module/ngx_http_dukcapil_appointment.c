@@ -124,20 +124,29 @@ ngx_http_dukcapil_appointment_got(void *data, PGresult *res,
 {
     ngx_http_dukcapil_job_t *job = data;
 
+    json_t  *json;
+
     job->pg = NULL;
 
     if (ngx_http_dukcapil_job_row(job, res) != NGX_OK) {
         return;
     }
 
-    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
-        json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}",
-                  "code", PQgetvalue(res, 0, 0),
-                  "status", PQgetvalue(res, 0, 1),
-                  "queue_number", atoi(PQgetvalue(res, 0, 2)),
-                  "office", PQgetvalue(res, 0, 3),
-                  "service", PQgetvalue(res, 0, 4),
-                  "date", PQgetvalue(res, 0, 5)));
+    json = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}",
+                     "code", PQgetvalue(res, 0, 0),
+                     "status", PQgetvalue(res, 0, 1),
+                     "queue_number", atoi(PQgetvalue(res, 0, 2)),
+                     "office", PQgetvalue(res, 0, 3),
+                     "service", PQgetvalue(res, 0, 4),
+                     "date", PQgetvalue(res, 0, 5));
+
+    /* cancelled_by_office: why, as the office wrote it */
+    if (json && !PQgetisnull(res, 0, 6)) {
+        json_object_set_new(json, "reason",
+                            json_string(PQgetvalue(res, 0, 6)));
+    }
+
+    ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK, json);
 }
 
 

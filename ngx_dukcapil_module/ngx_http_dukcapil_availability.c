@@ -1,8 +1,9 @@
 
 /*
- * GET /api/v1/availability?office=mpp&from=D&to=D: for every day and
- * service, the quota, what is booked and what is left.  One HGETALL of
- * each day's counts, pipelined.
+ * GET /api/v1/availability?office=mpp&from=D&to=D: for every day, whether
+ * it takes bookings (and why not, when the office closed it), and for every
+ * service the quota, what is booked and what is left.  One HGETALL of each
+ * day's hash, pipelined: its counts and its calendar.
  */
 
 
@@ -26,11 +27,18 @@ typedef struct {
     /* per day and service: the override (-1: none) and the count */
     ngx_int_t                    *overrides;
     ngx_int_t                    *booked;
+    /* per day: its calendar, and a closure's reason as JSON escapes it */
+    dk_calendar                  *calendar;
+    ngx_str_t                    *reasons;
+    size_t                        reasons_len;
 } ngx_http_dukcapil_availability_t;
 
 
 static void ngx_http_dukcapil_availability_day(void *data, ngx_uint_t index,
     redisReply *reply);
+static void ngx_http_dukcapil_availability_calendar(
+    ngx_http_dukcapil_job_t *job, ngx_uint_t index, redisReply *f,
+    redisReply *v);
 static void ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc);
 
 
@@ -91,6 +99,12 @@ ngx_http_dukcapil_availability_handler(ngx_http_request_t *r)
 
     av->booked = av->overrides + days * NGX_HTTP_DUKCAPIL_SERVICES;
 
+    av->calendar = ngx_pcalloc(r->pool, days * sizeof(dk_calendar));
+    av->reasons = ngx_pcalloc(r->pool, days * sizeof(ngx_str_t));
+    if (av->calendar == NULL || av->reasons == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_availability_day,
                                     ngx_http_dukcapil_availability_done, job);
     if (op == NULL) {
@@ -130,7 +144,7 @@ ngx_http_dukcapil_availability_handler(ngx_http_request_t *r)
 }
 
 
-/* one day's HGETALL: q:<svc> overrides and n:<svc> counts */
+/* one day's HGETALL: q:<svc> overrides, n:<svc> counts, the calendar */
 
 static void
 ngx_http_dukcapil_availability_day(void *data, ngx_uint_t index,
@@ -158,6 +172,11 @@ ngx_http_dukcapil_availability_day(void *data, ngx_uint_t index,
         f = reply->element[i];
         v = reply->element[i + 1];
 
+        if (f->type == REDIS_REPLY_STRING && f->len > 2 && f->str[1] != ':') {
+            ngx_http_dukcapil_availability_calendar(job, index, f, v);
+            continue;
+        }
+
         if (f->type != REDIS_REPLY_STRING || f->len < 3 || f->str[1] != ':'
             || ngx_http_dukcapil_redis_integer(v, &n) != NGX_OK)
         {
@@ -182,11 +201,57 @@ ngx_http_dukcapil_availability_day(void *data, ngx_uint_t index,
 }
 
 
+/* a field of the day itself: its closure's reason, or its opening */
+
+static void
+ngx_http_dukcapil_availability_calendar(ngx_http_dukcapil_job_t *job,
+    ngx_uint_t index, redisReply *f, redisReply *v)
+{
+    size_t                             len;
+    ngx_str_t                         *reason;
+    ngx_http_dukcapil_availability_t  *av;
+
+    av = job->data;
+
+    if (f->len == sizeof(DK_FIELD_OPENED) - 1
+        && ngx_strncmp(f->str, DK_FIELD_OPENED, f->len) == 0)
+    {
+        if (av->calendar[index] != DK_CALENDAR_CLOSED) {
+            av->calendar[index] = DK_CALENDAR_OPENED;
+        }
+
+        return;
+    }
+
+    if (f->len != sizeof(DK_FIELD_CLOSED) - 1
+        || ngx_strncmp(f->str, DK_FIELD_CLOSED, f->len) != 0
+        || v->type != REDIS_REPLY_STRING)
+    {
+        return;
+    }
+
+    av->calendar[index] = DK_CALENDAR_CLOSED;
+
+    /* the office's own words: JSON must escape them */
+    len = v->len + ngx_escape_json(NULL, (u_char *) v->str, v->len);
+
+    reason = &av->reasons[index];
+    reason->data = ngx_pnalloc(job->request->pool, len);
+    if (reason->data == NULL) {
+        return;
+    }
+
+    (void) ngx_escape_json(reason->data, (u_char *) v->str, v->len);
+    reason->len = len;
+    av->reasons_len += len;
+}
+
+
 /*
- * The answer is written directly: every value in it is a number, a date, or
- * a code the configuration checked, so there is nothing to escape, and the
- * busiest read of the portal builds no JSON tree; nor is a format parsed for
- * each of its numbers.
+ * The answer is written directly: every value in it is a number, a date, a
+ * code the configuration checked, or a reason escaped as it was read, and
+ * the busiest read of the portal builds no JSON tree; nor is a format
+ * parsed for each of its numbers.
  */
 static void
 ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
@@ -196,7 +261,9 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
     u_char                            *body, *p;
     int32_t                            d;
     ngx_int_t                          quota, booked, remaining, open, i;
+    ngx_str_t                         *reason;
     ngx_uint_t                         s, first;
+    dk_calendar                        calendar;
     ngx_http_dukcapil_main_conf_t     *dmcf;
     ngx_http_dukcapil_availability_t  *av;
     char                               date[DK_DATE_LEN + 1];
@@ -212,9 +279,9 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
     }
 
     body = ngx_pnalloc(job->request->pool,
-                       64 + av->office.len
+                       64 + av->office.len + av->reasons_len
                        + (av->to - av->from + 1)
-                         * (48 + NGX_HTTP_DUKCAPIL_SERVICES
+                         * (96 + NGX_HTTP_DUKCAPIL_SERVICES
                                  * (96 + 4 * NGX_INT_T_LEN)));
     if (body == NULL) {
         ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -233,11 +300,26 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
             *p++ = ',';
         }
 
+        calendar = av->calendar[d - av->from];
+        reason = &av->reasons[d - av->from];
+        open = ngx_http_dukcapil_day_open(dmcf, d, calendar);
+
         p = ngx_http_dukcapil_cat(p, "{\"date\":\"");
         p = ngx_cpymem(p, date, DK_DATE_LEN);
-        p = ngx_http_dukcapil_cat(p, "\",\"services\":[");
+        p = open ? ngx_http_dukcapil_cat(p, "\",\"open\":true")
+                 : ngx_http_dukcapil_cat(p, "\",\"open\":false");
 
-        open = ngx_http_dukcapil_day_open(dmcf, d);
+        if (calendar == DK_CALENDAR_CLOSED) {
+            p = ngx_http_dukcapil_cat(p, ",\"reason\":\"");
+
+            if (reason->len) {
+                p = ngx_cpymem(p, reason->data, reason->len);
+            }
+
+            *p++ = '"';
+        }
+
+        p = ngx_http_dukcapil_cat(p, ",\"services\":[");
         first = 1;
 
         for (s = 0; s < NGX_HTTP_DUKCAPIL_SERVICES; s++) {
@@ -247,7 +329,8 @@ ngx_http_dukcapil_availability_done(void *data, ngx_int_t rc)
 
             i = (d - av->from) * NGX_HTTP_DUKCAPIL_SERVICES + s;
 
-            quota = ngx_http_dukcapil_quota(dmcf, s, d, av->overrides[i]);
+            quota = ngx_http_dukcapil_quota(dmcf, s, d, av->overrides[i],
+                                            calendar);
             booked = av->booked[i];
             remaining = quota > booked ? quota - booked : 0;
 

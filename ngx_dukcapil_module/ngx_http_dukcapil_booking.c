@@ -1,8 +1,9 @@
 
 /*
- * POST /api/v1/appointments: a booking.  The decision is one Redis script
- * (lua/book.lua), taken with the other bookings of the event loop pass;
- * the yes is said only after PostgreSQL has committed the row.
+ * POST /api/v1/appointments: a booking.  The decision, the day's calendar
+ * with it, is one Redis script (lua/book.lua), taken with the other
+ * bookings of the event loop pass; the yes is said only after PostgreSQL
+ * has committed the row, which the calendar may still refuse.
  */
 
 
@@ -13,6 +14,7 @@
 #include "ngx_http_dukcapil_endpoints.h"
 #include "ngx_http_dukcapil_admission.h"
 #include "ngx_http_dukcapil_body.h"
+#include "ngx_http_dukcapil_book_reply.h"
 #include "ngx_http_dukcapil_idempotency.h"
 #include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_next_available.h"
@@ -235,7 +237,7 @@ ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
     *field = "date";
     if (ngx_http_dukcapil_body_string(body, "date", &v) != NGX_OK
         || dk_date_parse((char *) v.data, v.len, &a->day) != 0
-        || !ngx_http_dukcapil_day_open(dmcf, a->day))
+        || !ngx_http_dukcapil_day_in_window(dmcf, a->day))
     {
         return NGX_ERROR;
     }
@@ -300,8 +302,10 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     job->argv[15] = (char *) job->dmcf->phone_active_cap_arg.data;
     job->argv[16] = b->days[0];
     job->argv[17] = b->days[1];
+    job->argv[18] = ngx_http_dukcapil_weekday_closed(job->dmcf, a->day)
+                    ? "1" : "0";
 
-    for (i = 0; i < 18; i++) {
+    for (i = 0; i < 19; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
@@ -317,7 +321,7 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     }
 
     /* decided with the other bookings of this event loop pass */
-    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 7, 18,
+    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 7, 19,
                                     job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
@@ -447,10 +451,11 @@ ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job)
     job->values[5] = (char *) job->dmcf->services[a->service].code.data;
     job->values[6] = a->date;
     job->values[7] = b->queue;
-    job->values[8] = NULL;          /* its deadline, written when sent */
+    job->values[8] = job->argv[18];     /* book.lua's: a closed weekday */
+    job->values[9] = NULL;          /* its deadline, written when sent */
 
     ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT,
-                                9, ngx_http_dukcapil_book_inserted);
+                                10, ngx_http_dukcapil_book_inserted);
 }
 
 
@@ -469,21 +474,8 @@ ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job)
 static void
 ngx_http_dukcapil_book_barred(ngx_http_dukcapil_job_t *job)
 {
-    json_t                       *json;
-    ngx_http_dukcapil_booking_t  *b;
-
-    b = job->data;
-
-    json = ngx_http_dukcapil_error_json("no_show_bar", NULL);
-
-    if (json) {
-        json_object_set_new(json, "until",
-                            json_stringn(b->until.len
-                                         ? (char *) b->until.data : "",
-                                         b->until.len));
-    }
-
-    ngx_http_dukcapil_job_reply(job, NGX_HTTP_FORBIDDEN, json);
+    ngx_http_dukcapil_book_reply_barred(job,
+        &((ngx_http_dukcapil_booking_t *) job->data)->until);
 }
 
 
@@ -506,10 +498,19 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
 {
     ngx_http_dukcapil_job_t *job = data;
 
+    ngx_uint_t                        row;
     ngx_http_dukcapil_appointment_t  *a;
 
     job->pg = NULL;
     a = &((ngx_http_dukcapil_booking_t *) job->data)->appointment;
+
+    /* (inserted, in time, bookable): sql.c */
+    row = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    if (row && PQgetvalue(res, 0, 0)[0] == 't') {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
+        ngx_http_dukcapil_book_created(job);
+        return;
+    }
 
     if (res == NULL && backend) {
         /*
@@ -523,19 +524,17 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
         return;
     }
 
-    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-        && PQgetvalue(res, 0, 0)[0] == 't')
-    {
-        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_BOOKED);
-        ngx_http_dukcapil_book_created(job);
+    ngx_http_dukcapil_admission_release(job, a, NULL, NULL);
+
+    /* the date closed between Redis's yes and the row (005_calendar.sql) */
+    if (row && PQgetvalue(res, 0, 2)[0] == 'f') {
+        ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_CLOSED);
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                    "invalid_date", "date");
         return;
     }
 
-    ngx_http_dukcapil_admission_release(job, a, NULL, NULL);
-
-    if (res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
-        && PQgetvalue(res, 0, 1)[0] == 't')
-    {
+    if (row && PQgetvalue(res, 0, 1)[0] == 't') {
         /* an active appointment at another office on the same date */
         ngx_http_dukcapil_metrics_booking(NGX_HTTP_DUKCAPIL_ALREADY_BOOKED);
         ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT, "already_booked",
@@ -543,7 +542,7 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
         return;
     }
 
-    if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+    if (row) {
         /* no row: the statement ran after its deadline, the module's 503 */
         ngx_log_error(NGX_LOG_WARN, job->log, 0,
                       "dukcapil: booking %s: the INSERT ran after its "
@@ -561,38 +560,14 @@ ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
 }
 
 
-/*
- * The committed row's answer: at once, or, once a lost answer is settled
- * as committed, for the Idempotency-Key's retries (dukcapil_bookings_total
- * counted it as failed, dukcapil_bookings_settled_total as committed).
- */
+/* the committed row's answer: at once, or once settled (settle.c) */
 
 static void
 ngx_http_dukcapil_book_created(ngx_http_dukcapil_job_t *job)
 {
-    u_char                           *p;
-    ngx_http_dukcapil_booking_t      *b;
-    ngx_http_dukcapil_appointment_t  *a;
+    ngx_http_dukcapil_booking_t  *b;
 
     b = job->data;
-    a = &b->appointment;
 
-    p = ngx_pnalloc(job->pool, sizeof("/api/v1/appointments/") - 1
-                               + DK_CODE_LEN);
-    if (p) {
-        job->location.data = p;
-        job->location.len = ngx_sprintf(p, "/api/v1/appointments/%s", a->code)
-                            - p;
-    }
-
-    ngx_http_dukcapil_job_reply(job, NGX_HTTP_CREATED,
-        json_pack("{s:s, s:i, s:s%, s:s, s:s, s:s}",
-                  "code", a->code,
-                  "queue_number", (int) ngx_atoi((u_char *) b->queue,
-                                                 ngx_strlen(b->queue)),
-                  "office", a->office.data, a->office.len,
-                  "service", job->dmcf->services[a->service].code.data,
-                  "date", a->date,
-                  "status", "booked"));
+    ngx_http_dukcapil_book_reply_created(job, &b->appointment, b->queue);
 }
-

@@ -26,6 +26,8 @@ ngx_int_t ngx_http_dukcapil_ops_status_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_ops_address_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_ops_quota_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dukcapil_ops_closures_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dukcapil_ops_openings_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_otp_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_otp_confirm_handler(ngx_http_request_t *r);

@@ -76,6 +76,7 @@ static const char  *ngx_http_dukcapil_otp_names[] = {
 static const char  *ngx_http_dukcapil_script_names[] = {
     [NGX_HTTP_DUKCAPIL_SCRIPT_BOOK] = "book",
     [NGX_HTTP_DUKCAPIL_SCRIPT_RELEASE] = "release",
+    [NGX_HTTP_DUKCAPIL_SCRIPT_CALENDAR] = "calendar",
     [NGX_HTTP_DUKCAPIL_SCRIPT_OTP_SEND] = "otp_send",
     [NGX_HTTP_DUKCAPIL_SCRIPT_OTP_CONFIRM] = "otp_confirm"
 };

@@ -267,6 +267,8 @@ static ngx_http_dukcapil_endpoint_t  ngx_http_dukcapil_endpoints[] = {
     { ngx_string("ops_appointment_check_in"),
       ngx_http_dukcapil_ops_check_in_handler },
     { ngx_string("ops_quota"), ngx_http_dukcapil_ops_quota_handler },
+    { ngx_string("ops_closures"), ngx_http_dukcapil_ops_closures_handler },
+    { ngx_string("ops_openings"), ngx_http_dukcapil_ops_openings_handler },
     { ngx_string("health"), ngx_http_dukcapil_health_handler },
     { ngx_string("metrics"), ngx_http_dukcapil_metrics_handler },
     { ngx_string("phone_verifications"), ngx_http_dukcapil_otp_handler },

@@ -30,7 +30,7 @@ typedef struct {
 } ngx_http_dukcapil_next_entry_t;
 
 
-/* a lookup: one HMGET of each later day of the window */
+/* a lookup: one HMGET of each later day of the window, calendar too */
 typedef struct {
     ngx_http_dukcapil_job_t      *job;
     ngx_str_t                     office;
@@ -39,6 +39,7 @@ typedef struct {
     int32_t                       last;
     ngx_int_t                    *overrides;
     ngx_int_t                    *booked;
+    dk_calendar                  *calendar;
     ngx_http_dukcapil_next_pt     done;
 } ngx_http_dukcapil_next_t;
 
@@ -66,8 +67,8 @@ ngx_http_dukcapil_next_available(ngx_http_dukcapil_job_t *job,
     ngx_http_dukcapil_next_entry_t  *e;
     ngx_http_dukcapil_redis_op_t    *op;
     ngx_http_dukcapil_main_conf_t   *dmcf;
-    const char                      *argv[4];
-    size_t                           argvlen[4];
+    const char                      *argv[6];
+    size_t                           argvlen[6];
     char                             date[DK_DATE_LEN + 1];
     char                             key[DK_KEY_MAX];
     char                             quota[DK_KEY_MAX], booked[DK_KEY_MAX];
@@ -104,6 +105,11 @@ ngx_http_dukcapil_next_available(ngx_http_dukcapil_job_t *job,
 
     nx->booked = nx->overrides + n + 1;
 
+    nx->calendar = ngx_pcalloc(job->pool, (n + 1) * sizeof(dk_calendar));
+    if (nx->calendar == NULL) {
+        goto none;
+    }
+
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_next_day,
                                     ngx_http_dukcapil_next_done, nx);
     if (op == NULL) {
@@ -121,6 +127,10 @@ ngx_http_dukcapil_next_available(ngx_http_dukcapil_job_t *job,
     argvlen[3] = dk_key_field(booked, sizeof(booked), DK_FIELD_BOOKED,
                               (char *) dmcf->services[service].code.data,
                               dmcf->services[service].code.len);
+    argv[4] = DK_FIELD_CLOSED;
+    argvlen[4] = sizeof(DK_FIELD_CLOSED) - 1;
+    argv[5] = DK_FIELD_OPENED;
+    argvlen[5] = sizeof(DK_FIELD_OPENED) - 1;
 
     /* hiredis copies the arguments: one key buffer serves every day */
     for (d = day + 1; d <= nx->last; d++) {
@@ -135,7 +145,7 @@ ngx_http_dukcapil_next_available(ngx_http_dukcapil_job_t *job,
 
         argvlen[1] = len;
 
-        (void) ngx_http_dukcapil_redis_command(op, 4, argv, argvlen);
+        (void) ngx_http_dukcapil_redis_command(op, 6, argv, argvlen);
     }
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
@@ -173,7 +183,7 @@ ngx_http_dukcapil_next_day(void *data, ngx_uint_t index, redisReply *reply)
 
     nx->overrides[index] = -1;
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
         return;
     }
 
@@ -183,6 +193,13 @@ ngx_http_dukcapil_next_day(void *data, ngx_uint_t index, redisReply *reply)
 
     if (ngx_http_dukcapil_redis_integer(reply->element[1], &n) == NGX_OK) {
         nx->booked[index] = n;
+    }
+
+    if (reply->element[2]->type == REDIS_REPLY_STRING) {
+        nx->calendar[index] = DK_CALENDAR_CLOSED;
+
+    } else if (reply->element[3]->type == REDIS_REPLY_STRING) {
+        nx->calendar[index] = DK_CALENDAR_OPENED;
     }
 }
 
@@ -202,14 +219,14 @@ ngx_http_dukcapil_next_done(void *data, ngx_int_t rc)
     next = -1;
 
     for (d = nx->day + 1; rc == NGX_OK && d <= nx->last; d++) {
-        if (!ngx_http_dukcapil_day_open(job->dmcf, d)) {
+        i = d - nx->day - 1;
+
+        if (!ngx_http_dukcapil_day_open(job->dmcf, d, nx->calendar[i])) {
             continue;
         }
 
-        i = d - nx->day - 1;
-
         if (ngx_http_dukcapil_quota(job->dmcf, nx->service, d,
-                                    nx->overrides[i])
+                                    nx->overrides[i], nx->calendar[i])
             > nx->booked[i])
         {
             next = d;

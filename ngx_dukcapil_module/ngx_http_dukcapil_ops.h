@@ -1,7 +1,8 @@
 
 /*
- * What every operator's endpoint shares: the way a step comes in, and the
- * operator it is recorded for.
+ * What every operator's endpoint shares: the way a step comes in (a JSON
+ * body from the service's own pages, or from no browser), and the operator
+ * nginx authenticated, who is the actor of the audit trail.
  */
 
 

@@ -53,6 +53,7 @@ static ngx_http_dukcapil_script_t
 {
     { ngx_http_dukcapil_lua_book, 1, "", { NULL, NULL } },
     { ngx_http_dukcapil_lua_release, 0, "", { NULL, NULL } },
+    { ngx_http_dukcapil_lua_calendar, 0, "", { NULL, NULL } },
     { ngx_http_dukcapil_lua_otp_send, 0, "", { NULL, NULL } },
     { ngx_http_dukcapil_lua_otp_confirm, 0, "", { NULL, NULL } },
 };

@@ -82,6 +82,13 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "invalid_note", "Catatan harus teks satu baris, paling banyak 1000 "
                      "karakter." },
     { "invalid_quota", "Kuota harus bilangan bulat 0 sampai 100000." },
+    { "invalid_reason", "Alasan penutupan wajib diisi: teks satu baris, "
+                        "paling banyak 200 karakter." },
+    { "not_closed_weekday", "Kantor biasanya buka pada hari tersebut, jadi "
+                            "tidak perlu dibuka khusus." },
+    { "appointments_on_date", "Masih ada janji temu aktif pada tanggal "
+                              "ini. Tutup tanggal ini dengan alasannya agar "
+                              "warga diberi tahu." },
     { "invalid_delivery", "Cara penerimaan dokumen harus \"pickup\" atau "
                           "\"post\"." },
     { "delivery_budget_exhausted", "Anggaran pengiriman dokumen melalui PT "

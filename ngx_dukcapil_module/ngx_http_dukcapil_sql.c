@@ -16,37 +16,46 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
     { "dk_ping", "SELECT 1", 0 },
 
     /*
-     * $9: when the module stops waiting for it, in ms since the epoch of
+     * $9: the date is a weekday the office is normally closed ("1"), so
+     * that only an opening lets the row in; a closure never does.  The
+     * calendar's check waits for a change of the date's calendar under way,
+     * then sees it (calendar_bookable(), sql/005_calendar.sql).
+     *
+     * $10: when the module stops waiting for it, in ms since the epoch of
      * PostgreSQL's clock (written when sent, pg_conn.c): a statement that
      * runs after the module gave up on it (and told its citizen 503)
      * inserts nothing.  The server's clock is read on each connect and
      * followed by nginx's monotonic clock; a server clock stepped since
      * by more than a fraction of dukcapil_postgres_timeout may let a late
-     * row through, which is then settled (settle.c) all the same.
-     * Answers (inserted, in time): not inserted in time is the NIK's
-     * active appointment of that date at another office, found without
-     * a unique violation, whose DETAIL would write the NIK into the
-     * server's log.
+     * row through, which is then settled (settle.c) all the same.  It is
+     * read after the calendar's check, which may have waited.
+     *
+     * Answers (inserted, in time, bookable): not inserted, in time and
+     * bookable is the NIK's active appointment of that date at another
+     * office, found without a unique violation, whose DETAIL would write
+     * the NIK into the server's log; not bookable, the calendar's refusal.
      */
     { "dk_appointment_insert",
       "WITH t AS ("
-      "    SELECT clock_timestamp() < to_timestamp($9::bigint / 1000.0)"
+      "    SELECT calendar_bookable($5::text, $7::date, $9::boolean)"
+      "           AS bookable,"
+      "           clock_timestamp() < to_timestamp($10::bigint / 1000.0)"
       "           AS in_time),"
       " booked AS ("
       "    INSERT INTO appointment (code, nik, name, phone, office, service,"
       "                             date, queue_number)"
       "    SELECT $1::text, $2::text, $3::text, $4::text, $5::text,"
       "           $6::text, $7::date, $8::integer"
-      "      FROM t WHERE t.in_time"
+      "      FROM t WHERE t.bookable AND t.in_time"
       "    ON CONFLICT (nik, date) WHERE status IN ('booked', 'checked_in')"
       "    DO NOTHING"
       "    RETURNING 1)"
-      " SELECT EXISTS (SELECT 1 FROM booked), (SELECT in_time FROM t)",
-      9, 1 },
+      " SELECT EXISTS (SELECT 1 FROM booked), t.in_time, t.bookable FROM t",
+      10, 1 },
 
     { "dk_appointment_get",
       "SELECT code, status, queue_number, office, service,"
-      "       to_char(date, 'YYYY-MM-DD')"
+      "       to_char(date, 'YYYY-MM-DD'), cancel_reason"
       "  FROM appointment WHERE code = $1 AND nik = $2",
       2 },
 
@@ -143,6 +152,29 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "SELECT outcome, status, set_by"
       "  FROM application_transition_by_office($1, $2, $3, $4)",
       4 },
+
+    /*
+     * The office's calendar (sql/005_calendar.sql): $1 the date, $2 the
+     * office or NULL for every office.  Each answers its outcome, then per
+     * office concerned: its closure's reason or NULL, whether it is
+     * opened, the codes of the appointments cancelled there and how many.
+     */
+    { "dk_calendar_close",
+      "SELECT * FROM calendar_close($1::date, $2, $3, $4, 'operator')",
+      4 },
+
+    { "dk_calendar_reopen",
+      "SELECT * FROM calendar_reopen($1::date, $2)",
+      2 },
+
+    { "dk_calendar_open",
+      "SELECT * FROM calendar_open($1::date, $2, $3)",
+      3 },
+
+    /* $3: the date is a weekday the office is normally closed */
+    { "dk_calendar_unopen",
+      "SELECT * FROM calendar_unopen($1::date, $2, $3::boolean)",
+      3 },
 
     /* $2: the confirmed kecamatan's code, or $3: an office to pick up at */
     { "dk_application_address",

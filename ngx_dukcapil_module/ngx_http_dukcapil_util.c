@@ -83,20 +83,42 @@ ngx_http_dukcapil_today(void)
 }
 
 
-/* a day is open when it is in the booking window and not a closed weekday */
+/* the booking window: from tomorrow to dukcapil_booking_window days on */
 
 ngx_int_t
-ngx_http_dukcapil_day_open(ngx_http_dukcapil_main_conf_t *dmcf, int32_t day)
+ngx_http_dukcapil_day_in_window(ngx_http_dukcapil_main_conf_t *dmcf,
+    int32_t day)
 {
     int32_t  today;
 
     today = ngx_http_dukcapil_today();
 
-    if (day <= today || day > today + dmcf->booking_window) {
-        return 0;
-    }
+    return day > today && day <= today + dmcf->booking_window;
+}
 
-    return !(dmcf->closed_weekdays & (1 << dk_date_weekday(day)));
+
+/* a weekday of dukcapil_closed_weekdays, which only an opening opens */
+
+ngx_int_t
+ngx_http_dukcapil_weekday_closed(ngx_http_dukcapil_main_conf_t *dmcf,
+    int32_t day)
+{
+    return (dmcf->closed_weekdays & (1 << dk_date_weekday(day))) != 0;
+}
+
+
+/*
+ * A day takes bookings when it is in the window and its calendar (the
+ * closed and opened fields of its day hash) lets it: not closed, and opened
+ * if it falls on a closed weekday.
+ */
+ngx_int_t
+ngx_http_dukcapil_day_open(ngx_http_dukcapil_main_conf_t *dmcf, int32_t day,
+    dk_calendar calendar)
+{
+    return ngx_http_dukcapil_day_in_window(dmcf, day)
+           && dk_day_bookable(ngx_http_dukcapil_weekday_closed(dmcf, day),
+                              calendar);
 }
 
 
@@ -104,11 +126,11 @@ ngx_http_dukcapil_day_open(ngx_http_dukcapil_main_conf_t *dmcf, int32_t day)
 
 ngx_int_t
 ngx_http_dukcapil_quota(ngx_http_dukcapil_main_conf_t *dmcf,
-    ngx_uint_t service, int32_t day, ngx_int_t override)
+    ngx_uint_t service, int32_t day, ngx_int_t override, dk_calendar calendar)
 {
     return dk_quota_effective(override, dmcf->services[service].quota,
-                              (dmcf->closed_weekdays
-                               & (1 << dk_date_weekday(day))) != 0);
+                              ngx_http_dukcapil_weekday_closed(dmcf, day),
+                              calendar);
 }
 
 

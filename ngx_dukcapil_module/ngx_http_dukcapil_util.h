@@ -15,6 +15,7 @@
 
 #include "ngx_http_dukcapil_conf.h"
 #include "code.h"
+#include "keys.h"
 
 
 /* a string literal copied, without its NUL */
@@ -31,10 +32,15 @@ ngx_http_dukcapil_office_t *ngx_http_dukcapil_office(
 
 uint64_t ngx_http_dukcapil_now_ms(void);
 int32_t ngx_http_dukcapil_today(void);
+ngx_int_t ngx_http_dukcapil_day_in_window(
+    ngx_http_dukcapil_main_conf_t *dmcf, int32_t day);
+ngx_int_t ngx_http_dukcapil_weekday_closed(
+    ngx_http_dukcapil_main_conf_t *dmcf, int32_t day);
 ngx_int_t ngx_http_dukcapil_day_open(ngx_http_dukcapil_main_conf_t *dmcf,
-    int32_t day);
+    int32_t day, dk_calendar calendar);
 ngx_int_t ngx_http_dukcapil_quota(ngx_http_dukcapil_main_conf_t *dmcf,
-    ngx_uint_t service, int32_t day, ngx_int_t override);
+    ngx_uint_t service, int32_t day, ngx_int_t override,
+    dk_calendar calendar);
 
 ngx_int_t ngx_http_dukcapil_code(char prefix, char code[DK_CODE_LEN + 1]);
 u_char *ngx_http_dukcapil_decimal(u_char *p, ngx_int_t n);

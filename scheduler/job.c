@@ -7,6 +7,7 @@
 #include "job_delivery.h"
 #include "job_reconcile.h"
 #include "import.h"
+#include "import_holidays.h"
 #include "log.h"
 
 /* pg_try_advisory_lock(DK_LOCK_CLASS, job + 1): "DK" */
@@ -21,6 +22,7 @@ static const struct {
     [DK_JOB_DELIVERY_BATCH] = {"delivery-batch", dk_delivery_batch},
     [DK_JOB_RECONCILE] = {"reconcile", dk_reconcile},
     [DK_JOB_IMPORT_DELIVERY] = {"import-delivery", dk_import_delivery},
+    [DK_JOB_IMPORT_HOLIDAYS] = {"import-holidays", dk_import_holidays},
 };
 
 int
@@ -241,7 +243,8 @@ dk_job_fail_stale(dk_db_t *db, dk_err_t *err)
                     "     AND l.classid = " DK_LOCK_CLASS
                     "     AND l.objid = CASE r.job"
                     "       WHEN 'delivery-batch' THEN 1"
-                    "       WHEN 'reconcile' THEN 2 ELSE 3 END"
+                    "       WHEN 'reconcile' THEN 2"
+                    "       WHEN 'import-delivery' THEN 3 ELSE 4 END"
                     "     AND l.pid <> pg_backend_pid())"
                     " RETURNING 1) SELECT count(*) FROM stale",
                     0, NULL) != DK_OK)

@@ -20,6 +20,7 @@ typedef enum {
     DK_JOB_DELIVERY_BATCH,
     DK_JOB_RECONCILE,
     DK_JOB_IMPORT_DELIVERY,
+    DK_JOB_IMPORT_HOLIDAYS,
     DK_JOB_COUNT
 } dk_job_id_t;
 
@@ -33,11 +34,11 @@ struct dk_job_s {
     dk_redis_t *redis; /* NULL for jobs that need no Redis */
     int dry_run;
     const char *trigger; /* "slot", "once", "epoch_missing", "import" */
-    const char *input;   /* import-delivery: the courier's file */
+    const char *input;   /* import-*: the file */
     long long run_id;
     json_t *counts;
     int interrupted; /* stopped at a safe point on SIGTERM */
-    int bad_input;   /* import-delivery: the file was refused */
+    int bad_input;   /* import-*: the file was refused */
     dk_err_t err;
 };
 

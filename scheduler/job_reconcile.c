@@ -26,6 +26,8 @@ typedef struct {
     dk_job_t *job;
     char office[DK_OFFICE_MAX];
     char date[DK_DATE_LEN + 1];
+    char closed[1024];  /* the day's closure reason, "" when not closed */
+    int opened;         /* the day was opened (a normally closed weekday) */
     dk_argv_t services; /* svc, top, override */
     int nservices;
     dk_argv_t appointments;
@@ -124,6 +126,8 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
     }
     dk_argv_addf(c, "%lld", r->now_ms);
     dk_argv_addf(c, "%lld", r->grace_ms);
+    dk_argv_add(c, r->closed, strlen(r->closed));
+    dk_argv_add(c, r->opened ? "1" : "", r->opened ? 1 : 0);
     dk_argv_addf(c, "%d", r->nservices);
     for (i = 0; i < r->services.argc; i++)
         dk_argv_add(c, r->services.buf + r->services.off[i],
@@ -165,27 +169,42 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
 
 /*
  * Streams, for each (office, date), first one row per service (the highest
- * queue number ever given, whatever its status, and the quota override),
- * then one row per active appointment. With $3/$4 only those days.
+ * queue number ever given, whatever its status, the quota override, and the
+ * day's calendar: its closure's reason, whether it was opened), then one row
+ * per active appointment. The days: $1 .. $2 at every office, and every
+ * later day the calendar says something of (set ahead: a rebuild restores
+ * it); or only the pairs ($3, $4); or every office on the dates $5.
  */
 static const char dk_recon_sql[] =
-    "WITH day AS ("
+    "WITH days AS ("
     "  SELECT o.code AS office, d::date AS date"
     "  FROM office o, generate_series($1::date, $2::date, '1 day') d"
-    "  WHERE $3::text[] IS NULL OR (o.code, d::date) IN"
-    "    (SELECT * FROM unnest($3::text[], $4::date[])))"
+    "  WHERE $3::text[] IS NULL AND $5::date[] IS NULL"
+    "  UNION"
+    "  SELECT o.code, c.date FROM office o,"
+    "   (SELECT date FROM calendar_closure"
+    "    UNION SELECT date FROM calendar_opening) c"
+    "  WHERE $3::text[] IS NULL AND $5::date[] IS NULL AND c.date > $2::date"
+    "  UNION"
+    "  SELECT * FROM unnest($3::text[], $4::date[])"
+    "  UNION"
+    "  SELECT o.code, d FROM office o, unnest($5::date[]) d),"
+    " day AS ("
+    "  SELECT days.office, days.date, c.reason, c.opened FROM days"
+    "  CROSS JOIN LATERAL calendar_day(days.date, days.office) c)"
     " SELECT day.office, day.date::text, 0 AS kind, s.code,"
     "  COALESCE((SELECT max(a.queue_number) FROM appointment a"
     "    WHERE a.office = day.office AND a.date = day.date"
     "      AND a.service = s.code), 0)::text,"
-    "  COALESCE(q.quota::text, ''), NULL, NULL, NULL, NULL"
+    "  COALESCE(q.quota::text, ''), NULL, NULL, NULL, NULL,"
+    "  COALESCE(day.reason, ''), CASE WHEN day.opened THEN '1' ELSE '' END"
     " FROM day CROSS JOIN service s"
     " LEFT JOIN quota_override q ON q.office = day.office"
     "  AND q.date = day.date AND q.service = s.code"
     " UNION ALL"
     " SELECT a.office, a.date::text, 1, a.service, NULL, NULL, a.code, a.nik,"
     "  a.phone || '|' || a.queue_number,"
-    "  (extract(epoch FROM a.created_at) * 1000)::bigint::text"
+    "  (extract(epoch FROM a.created_at) * 1000)::bigint::text, NULL, NULL"
     " FROM appointment a JOIN day ON day.office = a.office"
     "  AND day.date = a.date"
     " WHERE a.status IN ('booked', 'checked_in')"
@@ -210,6 +229,8 @@ dk_recon_row(dk_recon_t *r, PGresult *row, int first_pass)
         snprintf(r->date, sizeof(r->date), "%s", date);
     }
     if (PQgetvalue(row, 0, 2)[0] == '0') {
+        snprintf(r->closed, sizeof(r->closed), "%s", PQgetvalue(row, 0, 10));
+        r->opened = PQgetvalue(row, 0, 11)[0] == '1';
         a = &r->services;
         dk_argv_add(a, PQgetvalue(row, 0, 3), PQgetlength(row, 0, 3));
         dk_argv_add(a, PQgetvalue(row, 0, 4), PQgetlength(row, 0, 4));
@@ -232,15 +253,15 @@ dk_recon_row(dk_recon_t *r, PGresult *row, int first_pass)
 
 static int
 dk_recon_days(dk_recon_t *r, const char *from, const char *to,
-              const char *offices, const char *dates)
+              const char *offices, const char *dates, const char *cal_dates)
 {
-    const char *params[] = {from, to, offices, dates};
+    const char *params[] = {from, to, offices, dates, cal_dates};
     PGresult *row;
     int rc, first_pass = offices == NULL;
 
     r->office[0] = '\0';
     r->date[0] = '\0';
-    if (dk_db_stream(r->job->db, dk_recon_sql, 4, params) != DK_OK)
+    if (dk_db_stream(r->job->db, dk_recon_sql, 5, params) != DK_OK)
         return dk_recon_db_fail(r->job);
     for (;;) {
         rc = dk_db_stream_next(r->job->db, &row);
@@ -302,24 +323,29 @@ dk_recon_second_pass(dk_recon_t *r, const char *from, const char *to)
     if (rc != DK_OK)
         rc = dk_err_set(&r->job->err, "out of memory");
     else
-        rc = dk_recon_days(r, from, to, offices, dates);
+        rc = dk_recon_days(r, from, to, offices, dates, NULL);
     free(offices);
     free(dates);
     return rc;
 }
 
+/* A booked appointment on a date its office closed is cancelled by the
+ * office, never a no-show; then past days' booked ones are no-shows. */
 static int
 dk_recon_no_shows(dk_job_t *job, const char *today)
 {
-    char n[24];
+    PGresult *res;
 
-    if (dk_db_value(job->db, n, sizeof(n),
-                    "WITH marked AS (UPDATE appointment SET status = 'no_show'"
-                    " WHERE status = 'booked' AND date < $1::date"
-                    " RETURNING 1) SELECT count(*) FROM marked",
+    if (dk_db_query(job->db, &res,
+                    "SELECT cancelled_by_office, no_shows"
+                    " FROM appointment_night($1::date)",
                     1, &today) != DK_OK)
         return dk_recon_db_fail(job);
-    dk_job_count(job, "no_shows_marked", strtoll(n, NULL, 10));
+    dk_job_count(job, "cancelled_by_office",
+                 strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+    dk_job_count(job, "no_shows_marked",
+                 strtoll(PQgetvalue(res, 0, 1), NULL, 10));
+    PQclear(res);
     return DK_OK;
 }
 
@@ -399,7 +425,8 @@ dk_recon_phone_bars_prune(dk_job_t *job, char **bars, size_t n,
 
 /* A phone that booked no_show.count no-shows within no_show.within_days
  * (whatever the NIKs) is barred as a NIK is (SPEC.md): a bot's phone cannot
- * book again with fresh NIKs. */
+ * book again with fresh NIKs. As for a NIK, a no-show on a date its office
+ * closed never counts. */
 static int
 dk_recon_phone_bars(dk_job_t *job, const char *const *params)
 {
@@ -412,9 +439,13 @@ dk_recon_phone_bars(dk_job_t *job, const char *const *params)
     int rc = DK_OK;
 
     if (dk_db_query(job->db, &res,
-                    "SELECT phone, (max(date) + $4::int)::text FROM appointment"
+                    "SELECT phone, (max(date) + $4::int)::text"
+                    "  FROM appointment a"
                     " WHERE status = 'no_show'"
                     "   AND date >= $1::date - $2::int AND date < $1::date"
+                    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"
+                    "     WHERE c.date = a.date"
+                    "       AND (c.office IS NULL OR c.office = a.office))"
                     " GROUP BY phone HAVING count(*) >= $3::int"
                     "   AND max(date) + $4::int >= $1::date"
                     " ORDER BY phone COLLATE \"C\"",
@@ -450,7 +481,8 @@ dk_recon_phone_bars(dk_job_t *job, const char *const *params)
 }
 
 /* A NIK with no_show.count no-shows within no_show.within_days is barred
- * until bar_days after its last one; the key expires the day after. */
+ * until bar_days after its last one; the key expires the day after. A
+ * no-show on a date its office closed (closed after the day) never counts. */
 static int
 dk_recon_bars(dk_job_t *job, int32_t today_day)
 {
@@ -469,9 +501,12 @@ dk_recon_bars(dk_job_t *job, int32_t today_day)
     snprintf(count, sizeof(count), "%d", cfg->no_show_count);
     snprintf(bar, sizeof(bar), "%d", cfg->no_show_bar_days);
     if (dk_db_query(job->db, &res,
-                    "SELECT nik, (max(date) + $4::int)::text FROM appointment"
+                    "SELECT nik, (max(date) + $4::int)::text FROM appointment a"
                     " WHERE status = 'no_show'"
                     "   AND date >= $1::date - $2::int AND date < $1::date"
+                    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"
+                    "     WHERE c.date = a.date"
+                    "       AND (c.office IS NULL OR c.office = a.office))"
                     " GROUP BY nik HAVING count(*) >= $3::int"
                     "   AND max(date) + $4::int >= $1::date"
                     " ORDER BY nik",
@@ -548,12 +583,22 @@ static int
 dk_recon_plan(dk_job_t *job, const char *today, const char *last,
               int rebuilding)
 {
-    char n[24];
+    char n[24], closed[24];
 
     if (dk_db_value(job->db, n, sizeof(n),
-                    "SELECT count(*) FROM appointment"
-                    " WHERE status = 'booked' AND date < $1::date",
+                    "SELECT count(*) FROM appointment a"
+                    " WHERE status = 'booked' AND date < $1::date"
+                    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"
+                    "     WHERE c.date = a.date"
+                    "       AND (c.office IS NULL OR c.office = a.office))",
                     1, &today) != DK_OK)
+        return dk_recon_db_fail(job);
+    if (dk_db_value(job->db, closed, sizeof(closed),
+                    "SELECT count(*) FROM appointment a"
+                    " WHERE status = 'booked' AND EXISTS ("
+                    "   SELECT 1 FROM calendar_closure c WHERE c.date = a.date"
+                    "     AND (c.office IS NULL OR c.office = a.office))",
+                    0, NULL) != DK_OK)
         return dk_recon_db_fail(job);
     if (dk_recon_bars(job, dk_wib_today(dk_clock_now())) != DK_OK ||
         dk_recon_drop_past(job, today) != DK_OK)
@@ -562,11 +607,13 @@ dk_recon_plan(dk_job_t *job, const char *today, const char *last,
         "reconcile plan (dry run, nothing written)\n"
         "  redis state: %s\n"
         "  days: %s .. %s, every office and service\n"
+        "  booked appointments on closed dates, to cancel by the office: %s\n"
         "  past appointments to mark no_show: %s\n"
         "  no-show bars: %lld\n"
         "  past-day redis keys to drop: %lld\n",
         rebuilding ? "LOST (dk:epoch missing): full rebuild" : "present", today,
-        last, n, json_integer_value(json_object_get(job->counts, "bars")),
+        last, closed, n,
+        json_integer_value(json_object_get(job->counts, "bars")),
         json_integer_value(json_object_get(job->counts, "past_keys_dropped")));
     fflush(stdout);
     return DK_OK;
@@ -626,7 +673,8 @@ dk_recon_rebuild_end(dk_job_t *job, const char *token)
  * holds something (a booking made through an nginx whose
  * dukcapil_booking_window is longer than appointments.window_days, an
  * override): a day left out would not be rebuilt after a Redis loss, and
- * could be over-booked.
+ * could be over-booked.  The later days the calendar closes or opens are
+ * dk_recon_sql's own.
  */
 static int
 dk_recon_last_day(dk_job_t *job, const char *today, char *last, size_t len)
@@ -645,13 +693,53 @@ dk_recon_last_day(dk_job_t *job, const char *today, char *last, size_t len)
     return DK_OK;
 }
 
+/* The days of dk_recon_days (cal_dates NULL: the window and the calendar
+ * set ahead), both passes, and their counts. */
+static int
+dk_recon_run(dk_job_t *job, const char *from, const char *to,
+             const char *cal_dates)
+{
+    dk_recon_t r;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    r.job = job;
+    r.now_ms = dk_now_ms();
+    r.grace_ms = (long long)job->cfg->admission_grace_seconds * 1000;
+    if (dk_db_query(job->db, &r.offices, "SELECT code FROM office ORDER BY 1",
+                    0, NULL) != DK_OK)
+        return dk_recon_db_fail(job);
+    rc = dk_recon_days(&r, from, to, NULL, NULL, cal_dates);
+    if (rc == DK_OK && !job->interrupted)
+        rc = dk_recon_second_pass(&r, from, to);
+    dk_argv_free(&r.services);
+    dk_argv_free(&r.appointments);
+    dk_argv_free(&r.call);
+    PQclear(r.offices);
+    free(r.again);
+    dk_job_count(job, "days", r.days);
+    dk_job_count(job, "admissions_active", r.active);
+    dk_job_count(job, "admissions_removed", r.removed);
+    dk_job_count(job, "admissions_restored", r.restored);
+    dk_job_count(job, "admissions_in_flight", r.kept);
+    return rc;
+}
+
+int
+dk_reconcile_dates(dk_job_t *job, const char *dates)
+{
+    char today[DK_DATE_LEN + 1];
+
+    dk_date_format(dk_wib_today(dk_clock_now()), today);
+    return dk_recon_run(job, today, today, dates);
+}
+
 int
 dk_reconcile(dk_job_t *job)
 {
     const dk_config_t *cfg = job->cfg;
     int32_t today_day = dk_wib_today(dk_clock_now());
     char today[DK_DATE_LEN + 1], last[DK_DATE_LEN + 1], token[64];
-    dk_recon_t r;
     int present, rc;
 
     dk_date_format(today_day, today);
@@ -673,26 +761,7 @@ dk_reconcile(dk_job_t *job)
         dk_recon_bars(job, today_day) != DK_OK)
         return DK_ERR;
 
-    memset(&r, 0, sizeof(r));
-    r.job = job;
-    r.now_ms = dk_now_ms();
-    r.grace_ms = (long long)cfg->admission_grace_seconds * 1000;
-    if (dk_db_query(job->db, &r.offices, "SELECT code FROM office ORDER BY 1",
-                    0, NULL) != DK_OK)
-        return dk_recon_db_fail(job);
-    rc = dk_recon_days(&r, today, last, NULL, NULL);
-    if (rc == DK_OK && !job->interrupted)
-        rc = dk_recon_second_pass(&r, today, last);
-    dk_argv_free(&r.services);
-    dk_argv_free(&r.appointments);
-    dk_argv_free(&r.call);
-    PQclear(r.offices);
-    free(r.again);
-    dk_job_count(job, "days", r.days);
-    dk_job_count(job, "admissions_active", r.active);
-    dk_job_count(job, "admissions_removed", r.removed);
-    dk_job_count(job, "admissions_restored", r.restored);
-    dk_job_count(job, "admissions_in_flight", r.kept);
+    rc = dk_recon_run(job, today, last, NULL);
     if (rc != DK_OK || job->interrupted)
         return rc;
 

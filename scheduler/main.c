@@ -32,6 +32,8 @@ enum {
     "       dukcapil-scheduler [-c FILE] once JOB [--dry-run]\n"               \
     "       dukcapil-scheduler [-c FILE] import-delivery CSVFILE "             \
     "[--dry-run]\n"                                                            \
+    "       dukcapil-scheduler [-c FILE] import-holidays CSVFILE "             \
+    "[--dry-run]\n"                                                            \
     "       dukcapil-scheduler [-c FILE] status\n"                             \
     "       dukcapil-scheduler check-config FILE\n"                            \
     "       dukcapil-scheduler --help | --version\n"
@@ -50,6 +52,10 @@ static const char dk_usage[] = DK_SYNOPSIS
     "  once JOB          run one job now: delivery-batch | reconcile\n"
     "  import-delivery CSVFILE\n"
     "                    apply the courier's delivery results (all or none)\n"
+    "  import-holidays CSVFILE\n"
+    "                    close the dates of the yearly list of national\n"
+    "                    holidays and cuti bersama (\"date,name\") at every\n"
+    "                    office (all or none), then in Redis at once\n"
     "  status            the delivery budget of today's period: amount,\n"
     "                    used, left, post applications not yet batched\n"
     "  check-config FILE validate the configuration and exit\n"
@@ -62,7 +68,7 @@ static const char dk_usage[] = DK_SYNOPSIS
     "  0   done\n"
     "  1   the configuration is invalid\n"
     "  2   wrong command line\n"
-    "  65  import-delivery: the file has bad lines; nothing was imported\n"
+    "  65  import-*: the file has bad lines; nothing was imported\n"
     "  69  PostgreSQL or Redis unreachable (or Redis refuses the "
     "credentials)\n"
     "  70  the job failed (see the log and scheduler_run.error)\n"
@@ -126,7 +132,8 @@ dk_main_job(dk_config_t *cfg, dk_job_id_t id, const char *input, int dry_run)
         return DK_EXIT_UNAVAILABLE;
     }
     memset(&redis, 0, sizeof(redis));
-    if (id == DK_JOB_RECONCILE &&
+    if ((id == DK_JOB_RECONCILE ||
+         (id == DK_JOB_IMPORT_HOLIDAYS && !dry_run)) &&
         dk_redis_connect(&redis, cfg->redis_address, cfg->redis_user,
                          cfg->redis_password) != DK_OK) {
         dk_log_error(redis.auth_refused ? "redis_auth_failed"
@@ -143,7 +150,9 @@ dk_main_job(dk_config_t *cfg, dk_job_id_t id, const char *input, int dry_run)
     job.redis = &redis;
     job.dry_run = dry_run;
     job.input = input;
-    job.trigger = id == DK_JOB_IMPORT_DELIVERY ? "import" : "once";
+    job.trigger = id == DK_JOB_IMPORT_DELIVERY || id == DK_JOB_IMPORT_HOLIDAYS
+                      ? "import"
+                      : "once";
     rc = dk_job_run(&job, -1);
 
     if (rc == DK_BUSY) {
@@ -237,10 +246,13 @@ main(int argc, char **argv)
     }
 
     if (strcmp(cli.command, "once") == 0 && cli.arg != NULL &&
-        dk_job_parse(cli.arg, &id) == DK_OK && id != DK_JOB_IMPORT_DELIVERY) {
+        dk_job_parse(cli.arg, &id) == DK_OK && id != DK_JOB_IMPORT_DELIVERY &&
+        id != DK_JOB_IMPORT_HOLIDAYS) {
         cli.arg = NULL;
     } else if (strcmp(cli.command, "import-delivery") == 0 && cli.arg != NULL) {
         id = DK_JOB_IMPORT_DELIVERY;
+    } else if (strcmp(cli.command, "import-holidays") == 0 && cli.arg != NULL) {
+        id = DK_JOB_IMPORT_HOLIDAYS;
     } else {
         fputs(dk_usage_short, stderr);
         return DK_EXIT_USAGE;

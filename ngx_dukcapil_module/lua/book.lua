@@ -2,14 +2,15 @@
 --
 -- One call decides one booking or several laid end to end, in order, each
 -- seeing the slots the ones before it took: booking i (from 0) has the seven
--- keys KEYS[7i+1 .. 7i+7] and the eleven arguments ARGV[11i+1 .. 11i+11].  At
+-- keys KEYS[7i+1 .. 7i+7] and the twelve arguments ARGV[12i+1 .. 12i+12].  At
 -- the 07:00 rush a worker sends the bookings of one event-loop pass in one
 -- call: a call costs Redis several times what one more booking in it does.
 --
 -- The keys of a booking (their schema: domain/keys.h):
 --   dk:epoch         present while Redis holds a complete state
 --   dk:bar:<nik>     the no-show bar, kept by the scheduler
---   dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number
+--   dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number,
+--                    closed: a closure's reason, opened: a closed weekday opened
 --   dk:{o:D}:adm     code -> "svc|nik|phone|queue|admitted ms"
 --   dk:{o:D}:nik     nik -> code
 --   dk:{D}:phone     phone -> active admissions that date, at every office
@@ -17,7 +18,8 @@
 -- Its arguments: service, default quota, nik, phone, phone cap (per date),
 --   code, now ms, unix time at which the day's keys may go, the phone's cap
 --   of active appointments across dates, today and the window's last day
---   (days since 1970-01-01, WIB)
+--   (days since 1970-01-01, WIB), "1" when the date is a weekday the office
+--   is normally closed (else "0")
 --
 -- The phone's appointments across dates are the sum of its count in each
 -- date's dk:{D}:phone from today to the window's end: the one place a
@@ -31,13 +33,13 @@
 -- At the rush nearly every booking ends at "full", and what a call costs
 -- Redis is mostly its commands, whatever they do: so a call reads what its
 -- bookings share once for all of them, the epoch and every bar (the NIK's
--- and the phone's) in one MGET, a day's quota and count of a service in one HMGET, whether its
--- NIKs are active on a day in one HMGET.  What a booking takes is written
--- at once and into these reads as well, so each booking sees exactly what
--- it would have seen alone after the ones before it.  The answer is a
--- string: Redis turns a Lua table into a reply at twice the cost of the
--- whole script's other work (INFO commandstats, usec_per_call;
--- BENCHMARKS.md).
+-- and the phone's) in one MGET, a day's quota, count and calendar in one
+-- HMGET, whether its NIKs are active on a day in one HMGET.  What a
+-- booking takes is written at once and into these reads as well, so each
+-- booking sees exactly what it would have seen alone after the ones before
+-- it.  The answer is a string: Redis turns a Lua table into a reply at
+-- twice the cost of the whole script's other work (INFO commandstats,
+-- usec_per_call; BENCHMARKS.md).
 
 local n = #KEYS / 7
 
@@ -49,7 +51,8 @@ for i = 0, n - 1 do
 end
 epoch_bars = redis.call('MGET', unpack(epoch_bars))
 
--- day key and service -> { quota = override or false, booked = count }
+-- day key and service -> { quota = override or false, booked = count,
+-- closed = a closure's reason or false, opened = an opening or false }
 local days = {}
 
 -- nik key -> { nik -> true } for every NIK of the call active that day
@@ -59,8 +62,10 @@ local function day(key, svc)
     local d = days[key .. ' ' .. svc]
 
     if not d then
-        local q = redis.call('HMGET', key, 'q:' .. svc, 'n:' .. svc)
-        d = { quota = q[1], booked = tonumber(q[2] or '0') }
+        local q = redis.call('HMGET', key, 'q:' .. svc, 'n:' .. svc,
+                             'closed', 'opened')
+        d = { quota = q[1], booked = tonumber(q[2] or '0'), closed = q[3],
+              opened = q[4] }
         days[key .. ' ' .. svc] = d
     end
 
@@ -74,7 +79,7 @@ local function niks_of(key)
         local niks = {}
         for i = 0, n - 1 do
             if KEYS[7 * i + 5] == key then
-                niks[#niks + 1] = ARGV[11 * i + 3]
+                niks[#niks + 1] = ARGV[12 * i + 3]
             end
         end
 
@@ -125,7 +130,7 @@ local function active(phone, first, last)
 end
 
 local function book(i)
-    local k, a = 7 * i, 11 * i
+    local k, a = 7 * i, 12 * i
     local svc, nik, phone, code = ARGV[a + 1], ARGV[a + 3], ARGV[a + 4],
                                   ARGV[a + 6]
 
@@ -140,9 +145,14 @@ local function book(i)
         return 'bar ' .. string.gsub(bar, '%c', ' ')
     end
 
-    -- the quota rule of domain/keys.h: an operator's override, else the
-    -- configured quota (the module sends no closed weekday)
+    -- the calendar and the quota rule of domain/keys.h: a closed day, or
+    -- a closed weekday not opened, admits no one; else an operator's
+    -- override, else the configured quota
     local d = day(KEYS[k + 3], svc)
+    if d.closed or (ARGV[a + 12] == '1' and not d.opened) then
+        return 'closed'
+    end
+
     local quota = tonumber(d.quota or ARGV[a + 2])
     if quota <= 0 then
         return 'closed'

@@ -3,22 +3,27 @@
 --
 -- KEYS: dk:{o:D}:day, dk:{o:D}:adm, dk:{o:D}:nik, dk:{D}:phone, then the
 --       adm of every other office on that date (the phones are the date's)
--- ARGV: now ms, grace ms, S, then S triples
+-- ARGV: now ms, grace ms, the day's closure reason ("" when not closed),
+--       "1" when the day was opened (a normally closed weekday; else ""), S,
+--       then S triples
 --         <svc> <highest queue number ever given, any status> <quota override or "">
 --       then one 6-tuple per committed active appointment
 --         <code> <svc> <nik> <phone> <queue> <created ms>
 -- Returns {kept in flight, removed, restored, active admissions}.
 --
 -- An admission with no committed row is a booking in flight while younger
--- than the grace period, and a booking that never committed after it.
+-- than the grace period, and a booking that never committed after it.  On a
+-- closed day none is in flight: PostgreSQL refuses its row (the calendar's
+-- check in the INSERT), so it goes at once.
 -- n and nik are derived from adm, the date's phones from every office's
 -- adm; s never decreases.
 local day, adm, nik, phone = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, grace = tonumber(ARGV[1]), tonumber(ARGV[2])
-local nsvc = tonumber(ARGV[3])
+local closed, opened = ARGV[3], ARGV[4]
+local nsvc = tonumber(ARGV[5])
 
 local committed = {}
-local i = 4 + nsvc * 3
+local i = 6 + nsvc * 3
 while i + 5 <= #ARGV do
     committed[ARGV[i]] = {ARGV[i + 1] .. '|' .. ARGV[i + 2] .. '|' ..
                           ARGV[i + 3] .. '|' .. ARGV[i + 4], ARGV[i + 5]}
@@ -38,7 +43,7 @@ for j = 1, #current, 2 do
             redis.call('HSET', adm, code, value)
         end
         live[code] = value
-    elseif ms and now - tonumber(ms) < grace then
+    elseif closed == '' and ms and now - tonumber(ms) < grace then
         live[code] = value
         kept = kept + 1
     else
@@ -101,9 +106,9 @@ for _, f in ipairs(fieldnames) do
     if svc then count[svc] = count[svc] or 0 end
 end
 for k = 0, nsvc - 1 do
-    local svc = ARGV[4 + k * 3]
-    local pg_top = tonumber(ARGV[5 + k * 3]) or 0
-    local override = ARGV[6 + k * 3]
+    local svc = ARGV[6 + k * 3]
+    local pg_top = tonumber(ARGV[7 + k * 3]) or 0
+    local override = ARGV[8 + k * 3]
     count[svc] = count[svc] or 0
     if pg_top > (top[svc] or 0) then top[svc] = pg_top end
     if override ~= '' then
@@ -120,6 +125,18 @@ for svc, c in pairs(count) do
     if (top[svc] or 0) > s then s = top[svc] end
     fields[#fields + 1] = 's:' .. svc
     fields[#fields + 1] = s
+end
+if closed ~= '' then
+    fields[#fields + 1] = 'closed'
+    fields[#fields + 1] = closed
+else
+    redis.call('HDEL', day, 'closed')
+end
+if opened ~= '' then
+    fields[#fields + 1] = 'opened'
+    fields[#fields + 1] = '1'
+else
+    redis.call('HDEL', day, 'opened')
 end
 hset_all(day, fields)
 

@@ -213,7 +213,7 @@ def redis_baseline(st, date, duration):
     expire = int(time.time()) + 30 * 86400
     args = ["ktp", "150", "1471__rand_int__", "+6281200000000", "5",
             "A-BENC-HBEN-CHXX", str(int(time.time() * 1000)), str(expire),
-            "1000", "0", "0"]
+            "1000", "0", "0", "0"]
     results = {}
     # (pipeline, bookings per call)
     for pipeline, per_call in ((1, 1), (16, 1), (1, 16)):

@@ -31,7 +31,7 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DATA_TABLES = ("delivery_event", "delivery_import", "delivery",
                "delivery_batch", "delivery_period", "scheduler_run",
                "application_history", "application", "appointment",
-               "quota_override")
+               "quota_override", "calendar_closure", "calendar_opening")
 
 
 def code(prefix, n):
@@ -296,7 +296,8 @@ class Booker:
         self.r.close()
         self.db.close()
 
-    def __call__(self, n, office, service, date, quota, phone_cap=5):
+    def __call__(self, n, office, service, date, quota, phone_cap=5,
+                 weekday_closed=False):
         nik = "1471014101%06d" % (n % 1000000)
         phone = "+62813%08d" % n
         c = code("A", n)
@@ -307,7 +308,8 @@ class Booker:
         ans = self.book(keys=["dk:epoch", "dk:bar:" + nik, keys[0], keys[1],
                               keys[2], keys[3], "dk:bar:phone:" + phone],
                         args=[service, quota, nik, phone, phone_cap, c,
-                              int(time.time() * 1000), expire, 99, 0, 0])
+                              int(time.time() * 1000), expire, 99, 0, 0,
+                              "1" if weekday_closed else "0"])
         if isinstance(ans, bytes):
             ans = ans.decode()
         ans = ans.split(" ")

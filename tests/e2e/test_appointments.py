@@ -268,7 +268,7 @@ def test_one_script_call_decides_its_bookings_in_order(stack):
                    for p in ("day", "adm", "nik", "phone")]
                 + ["dk:bar:phone:" + phone])
         args = ["ktp", quota, nik, phone, "2", code, "1000", "4102444800",
-                "99", "0", "0"]
+                "99", "0", "0", "0"]
         return keys, args
 
     def call(*items):

@@ -585,8 +585,9 @@ def test_a_silent_redis_fails_what_comes_past_its_queue_at_once(make_stack):
     most dukcapil_redis_queue commands unanswered; a request past them is
     answered 503 at once, not after dukcapil_redis_timeout, and the worker
     serves again as soon as Redis answers. The queue leaves room for a new
-    connection's AUTH, its four SCRIPT LOADs and the health check's PING."""
-    queue = 6
+    connection's AUTH, its five SCRIPT LOADs (book, release, calendar and
+    the two of phone verification) and the health check's PING."""
+    queue = 7
     st = make_stack(extra_http="dukcapil_redis_queue %d;" % queue)
     assert_health_ok(health(st))
     mark = st.error_log_size()

@@ -57,6 +57,8 @@ BIG = json.dumps({"pad": "x" * 17000})          # over the 16 KiB limit
 HEALTH = "/api/v1/health"
 METRICS = "/metrics"
 SERVICES = "/api/v1/services"
+CLOSURES = "/api/v1/ops/closures"
+OPENINGS = "/api/v1/ops/openings"
 
 # the operations of the document: check(r, *OP_BOOK)
 OP_SERVICES = ("GET", "/api/v1/services")
@@ -70,6 +72,10 @@ OP_STATUS = ("POST", "/api/v1/ops/applications/{code}/status")
 OP_ADDRESS = ("POST", "/api/v1/ops/applications/{code}/address")
 OP_CHECK_IN = ("POST", "/api/v1/ops/appointments/{code}/check-in")
 OP_QUOTA = ("PUT", "/api/v1/ops/quota")
+OP_CLOSE = ("PUT", "/api/v1/ops/closures")
+OP_REOPEN = ("DELETE", "/api/v1/ops/closures")
+OP_OPEN = ("PUT", "/api/v1/ops/openings")
+OP_UNOPEN = ("DELETE", "/api/v1/ops/openings")
 OP_HEALTH = ("GET", "/api/v1/health")
 OP_METRICS = ("GET", "/metrics")
 OP_SEND_CODE = ("POST", "/api/v1/phone-verifications")
@@ -93,6 +99,8 @@ OTHER_METHODS = [
     ("DELETE", OPS_CHECK_IN % "A-0000-0000-0000",
      "/api/v1/ops/appointments/{code}/check-in"),
     ("POST", OPS_QUOTA, "/api/v1/ops/quota"),
+    ("POST", CLOSURES, "/api/v1/ops/closures"),
+    ("GET", OPENINGS, "/api/v1/ops/openings"),
     ("POST", HEALTH, "/api/v1/health"),
     ("PUT", METRICS, "/metrics"),
     ("GET", SEND_CODE, "/api/v1/phone-verifications"),
@@ -560,6 +568,84 @@ def test_operators_check_in_and_quota_answers_are_as_documented(stack, http):
                  *OP_METRICS).status == 403
 
 
+def test_operators_calendar_answers_are_as_documented(stack, http):
+    date = [d for d in open_dates() if d.weekday() != 5][1]
+    sunday = closed_date_in_window()
+    citizen = booking(1, date)
+    code = http.post(BOOK, citizen).json()["code"]
+    nik = {"X-NIK": citizen["nik"]}
+
+    close = {"date": str(date), "office": "mpp", "reason": "Banjir"}
+    r = check(http.ops.put(CLOSURES, close), *OP_CLOSE)
+    assert (r.status, r.json()["cancelled"]) == (200, 1), r
+    r = check(http.get("%s?office=mpp&from=%s&to=%s" % (AVAIL, date, date)),
+              *OP_AVAILABILITY)
+    assert r.json()["days"][0]["reason"] == "Banjir", r
+    r = check(http.get(BOOK + "/" + code, headers=nik), *OP_APPOINTMENT)
+    assert (r.json()["status"], r.json()["reason"]) == \
+        ("cancelled_by_office", "Banjir"), r
+    r = check(http.delete(BOOK + "/" + code, headers=nik), *OP_CANCEL)
+    assert (r.status, r.json()["error"]) == (409, "appointment_closed"), r
+    r = check(http.post(BOOK, booking(2, date)), *OP_BOOK)
+    assert (r.status, r.json()["error"]) == (422, "invalid_date"), r
+    for body, error in ((dict(close, date="2000-01-01"), "invalid_date"),
+                        (dict(close, office="x"), "unknown_office"),
+                        (dict(close, reason=""), "invalid_reason")):
+        r = check(http.ops.put(CLOSURES, body), *OP_CLOSE)
+        assert (r.status, r.json()["error"]) == (422, error), (body, r)
+    assert check(http.ops.put(CLOSURES, b"[]", headers=JSON),
+                 *OP_CLOSE).status == 400
+    assert check(http.ops.put(CLOSURES, json.dumps(close)),
+                 *OP_CLOSE).status == 415
+    assert check(too_large(http.ops, "PUT", CLOSURES), *OP_CLOSE).status \
+        == 413
+    assert check(http.put(CLOSURES, close), *OP_CLOSE).status == 401
+    assert check(from_outside(stack, "PUT", CLOSURES, close, auth=True),
+                 *OP_CLOSE).status == 403
+    r = check(http.ops.put(CLOSURES, close,
+                           headers={"Sec-Fetch-Site": "cross-site"}),
+              *OP_CLOSE)
+    assert (r.status, r.json()["error"]) == (403, "cross_site_request"), r
+
+    reopen = {"date": str(date), "office": "mpp"}
+    r = check(http.ops.request("DELETE", CLOSURES, reopen), *OP_REOPEN)
+    assert r.json() == dict(reopen, closed=False), r
+    r = check(http.ops.request("DELETE", CLOSURES, reopen), *OP_REOPEN)
+    assert (r.status, r.json()["error"]) == (404, "not_found"), r
+    r = check(http.ops.request("DELETE", CLOSURES, dict(reopen, date="x")),
+              *OP_REOPEN)
+    assert (r.status, r.json()["error"]) == (422, "invalid_date"), r
+    assert check(http.request("DELETE", CLOSURES, reopen),
+                 *OP_REOPEN).status == 401
+
+    opening = {"date": str(sunday), "office": "mpp"}
+    r = check(http.ops.put(OPENINGS, opening), *OP_OPEN)
+    assert r.json() == dict(opening, opened=True), r
+    r = check(http.ops.put(OPENINGS, dict(opening, date=str(date))),
+              *OP_OPEN)
+    assert (r.status, r.json()["error"]) == (422, "not_closed_weekday"), r
+    r = check(http.ops.put(OPENINGS, dict(opening, office="x")), *OP_OPEN)
+    assert (r.status, r.json()["error"]) == (422, "unknown_office"), r
+    assert check(http.put(OPENINGS, opening), *OP_OPEN).status == 401
+    assert check(from_outside(stack, "PUT", OPENINGS, opening),
+                 *OP_OPEN).status == 403
+    sunday_code = http.post(BOOK, booking(3, sunday)).json()["code"]
+    r = check(http.ops.request("DELETE", OPENINGS, opening), *OP_UNOPEN)
+    assert (r.status, r.json()["error"], r.json()["appointments"]) == \
+        (409, "appointments_on_date", 1), r
+    http.delete(BOOK + "/" + sunday_code,
+                headers={"X-NIK": booking(3, sunday)["nik"]})
+    r = check(http.ops.request("DELETE", OPENINGS, opening), *OP_UNOPEN)
+    assert r.json() == dict(opening, opened=False), r
+    r = check(http.ops.request("DELETE", OPENINGS, opening), *OP_UNOPEN)
+    assert (r.status, r.json()["error"]) == (404, "not_found"), r
+    r = check(http.ops.request("DELETE", OPENINGS, {"office": "mpp"}),
+              *OP_UNOPEN)
+    assert (r.status, r.json()["error"]) == (422, "invalid_date"), r
+    assert check(from_outside(stack, "DELETE", OPENINGS, opening,
+                              auth=True), *OP_UNOPEN).status == 403
+
+
 # --- 503 ------------------------------------------------------------------
 
 def test_unavailable_answers_are_as_documented(stack, http):
@@ -581,6 +667,9 @@ def test_unavailable_answers_are_as_documented(stack, http):
         r = check(http.ops.put(OPS_QUOTA, {"office": "mpp", "service": "ktp",
                                            "date": str(date), "quota": 3}),
                   *OP_QUOTA)
+        assert (r.status, r.json()["error"]) == (503, "unavailable"), r
+        r = check(http.ops.put(CLOSURES, {"date": str(date),
+                                          "reason": "Uji"}), *OP_CLOSE)
         assert (r.status, r.json()["error"]) == (503, "unavailable"), r
     finally:
         stack.start_redis()

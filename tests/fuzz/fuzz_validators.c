@@ -360,7 +360,8 @@ fuzz_keys(const char *s, size_t len)
     const char *p;
     size_t size, office;
     long override;
-    int n, part;
+    int n, part, closed;
+    dk_calendar calendar;
 
     if (len < 2)
         return;
@@ -416,11 +417,19 @@ fuzz_keys(const char *s, size_t len)
     if (n >= 0)
         CHECK((size_t)n == len + 2 && len <= 32 && (size_t)n < size);
 
+    /* the quota and calendar rule: a closure wins, then an override, then
+     * a closed weekday (unless opened), then the configured quota */
     override = (long)len - 3;
-    CHECK(dk_quota_effective(override, 150, part & 1) == (override >= 0
-                                                              ? override
-                                                          : (part & 1) ? 0
-                                                                       : 150));
+    calendar = (dk_calendar)(size % 3);
+    closed = part & 1;
+    CHECK(dk_quota_effective(override, 150, closed, calendar) ==
+          (calendar == DK_CALENDAR_CLOSED             ? 0
+           : override >= 0                            ? override
+           : closed && calendar != DK_CALENDAR_OPENED ? 0
+                                                      : 150));
+    CHECK(dk_day_bookable(closed, calendar) ==
+          (calendar != DK_CALENDAR_CLOSED &&
+           (!closed || calendar == DK_CALENDAR_OPENED)));
 }
 
 static const struct {

@@ -196,18 +196,32 @@ day_keys_expire_even_at_the_end_of_int32(void **state)
 struct quota_case {
     long override, configured;
     int closed;
+    dk_calendar calendar;
     long want;
+    int bookable;
     const char *why;
 };
 
 static const struct quota_case quota_cases[] = {
-    {-1, 120, 0, 120, "no override: the configured quota"},
-    {40, 120, 0, 40, "an override lowers it"},
-    {500, 120, 0, 500, "an override raises it"},
-    {0, 120, 0, 0, "an override of 0 closes the service"},
-    {-1, 120, 1, 0, "a closed weekday has none"},
-    {30, 120, 1, 30, "an override on a closed weekday counts"},
-    {-1, 0, 0, 0, "a service configured at 0"},
+    {-1, 120, 0, DK_CALENDAR_USUAL, 120, 1,
+     "no override: the configured quota"},
+    {40, 120, 0, DK_CALENDAR_USUAL, 40, 1, "an override lowers it"},
+    {500, 120, 0, DK_CALENDAR_USUAL, 500, 1, "an override raises it"},
+    {0, 120, 0, DK_CALENDAR_USUAL, 0, 1, "an override of 0 closes the service"},
+    {-1, 120, 1, DK_CALENDAR_USUAL, 0, 0, "a closed weekday has none"},
+    {30, 120, 1, DK_CALENDAR_USUAL, 30, 0,
+     "an override on a closed weekday counts, and does not open it"},
+    {-1, 0, 0, DK_CALENDAR_USUAL, 0, 1, "a service configured at 0"},
+    {-1, 120, 1, DK_CALENDAR_OPENED, 120, 1,
+     "a closed weekday opened: the configured quota"},
+    {25, 120, 1, DK_CALENDAR_OPENED, 25, 1,
+     "a closed weekday opened: an override still wins"},
+    {-1, 120, 0, DK_CALENDAR_OPENED, 120, 1,
+     "an open weekday opened is as it was"},
+    {-1, 120, 0, DK_CALENDAR_CLOSED, 0, 0, "a closed day has none"},
+    {90, 120, 0, DK_CALENDAR_CLOSED, 0, 0, "a closure wins over an override"},
+    {-1, 120, 1, DK_CALENDAR_CLOSED, 0, 0,
+     "a closure wins over an opening of a closed weekday"},
 };
 
 static void
@@ -219,9 +233,11 @@ the_quota_rule(void **state)
     for (i = 0; i < N_CASES(quota_cases); i++) {
         const struct quota_case *c = &quota_cases[i];
 
-        if (dk_quota_effective(c->override, c->configured, c->closed) !=
-            c->want)
-            fail_msg("%s", c->why);
+        if (dk_quota_effective(c->override, c->configured, c->closed,
+                               c->calendar) != c->want)
+            fail_msg("quota: %s", c->why);
+        if (dk_day_bookable(c->closed, c->calendar) != c->bookable)
+            fail_msg("bookable: %s", c->why);
     }
 }
 
