@@ -235,7 +235,7 @@ def redis_baseline(st, date, duration):
             "rps": float(fields[1]) * per_call, "p50": float(fields[4]),
             "p99": float(fields[6]),
             "cmd": " ".join(cmd[:cmd.index("EVALSHA")])
-            + " EVALSHA <sha1 of book.lua> %d " % (6 * per_call)
+            + " EVALSHA <sha1 of book.lua> %d " % (7 * per_call)
             + ("%s %s" if per_call == 1 else "(%s) x%d (%s) x%d")
             % ((" ".join(keys), " ".join(args)) if per_call == 1 else
                (" ".join(keys), per_call, " ".join(args), per_call))}
