@@ -17,9 +17,11 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
 
     /*
      * $9: the date is a weekday the office is normally closed ("1"), so
-     * that only an opening lets the row in; a closure never does.  The
-     * calendar's check waits for a change of the date's calendar under way,
-     * then sees it (calendar_bookable(), sql/005_calendar.sql).
+     * that only an opening lets the row in; a closure never does: the rule
+     * of calendar_day(), as two index probes.  A change of the calendar
+     * locks the table against this INSERT (sql/010_calendar_table_lock.sql),
+     * so the statement's snapshot, taken once its lock is granted, sees a
+     * closure committed while it waited.
      *
      * $10: when the module stops waiting for it, in ms since the epoch of
      * PostgreSQL's clock (written when sent, pg_conn.c): a statement that
@@ -27,8 +29,7 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
      * inserts nothing.  The server's clock is read on each connect and
      * followed by nginx's monotonic clock; a server clock stepped since
      * by more than a fraction of dukcapil_postgres_timeout may let a late
-     * row through, which is then settled (settle.c) all the same.  It is
-     * read after the calendar's check, which may have waited.
+     * row through, which is then settled (settle.c) all the same.
      *
      * Answers (inserted, in time, bookable): not inserted, in time and
      * bookable is the NIK's active appointment of that date at another
@@ -37,7 +38,15 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
      */
     { "dk_appointment_insert",
       "WITH t AS ("
-      "    SELECT calendar_bookable($5::text, $7::date, $9::boolean)"
+      "    SELECT NOT EXISTS (SELECT 1 FROM calendar_closure c"
+      "                        WHERE c.date = $7::date"
+      "                          AND (c.office = $5::text"
+      "                               OR c.office IS NULL))"
+      "           AND (NOT $9::boolean"
+      "                OR EXISTS (SELECT 1 FROM calendar_opening g"
+      "                            WHERE g.date = $7::date"
+      "                              AND (g.office = $5::text"
+      "                                   OR g.office IS NULL)))"
       "           AS bookable,"
       "           clock_timestamp() < to_timestamp($10::bigint / 1000.0)"
       "           AS in_time),"

@@ -233,32 +233,36 @@ def test_a_booking_redis_admits_on_a_date_postgresql_closed_is_refused(
     assert stack.psql("SELECT count(*) FROM appointment").strip() == "0"
 
 
+# The module's statement (sql.c) with the calendar's check for mpp and a
+# deadline an hour away; it answers (inserted, in time, bookable).
+INSERT_AS_THE_MODULE = (
+    "WITH t AS (SELECT NOT EXISTS (SELECT 1 FROM calendar_closure c"
+    "  WHERE c.date = %s AND (c.office = 'mpp' OR c.office IS NULL))"
+    "  AS bookable,"
+    "  clock_timestamp() < now() + interval '1 hour' AS in_time),"
+    " booked AS (INSERT INTO appointment (code, nik, name, phone,"
+    "  office, service, date, queue_number)"
+    "  SELECT %s, %s, 'Warga', '+6281200000001', 'mpp', 'ktp', %s,"
+    "   %s FROM t WHERE t.bookable AND t.in_time"
+    "  ON CONFLICT (nik, date) WHERE status IN ('booked',"
+    "   'checked_in') DO NOTHING RETURNING 1)"
+    " SELECT EXISTS (SELECT 1 FROM booked), t.in_time, t.bookable"
+    " FROM t")
+
+
 def test_the_calendar_lock_orders_closures_and_bookings(stack):
-    """The calendar's lock in PostgreSQL: a closure that comes while a
-    booking's INSERT is in its transaction waits for it and cancels it; a
-    booking after the closure inserts nothing. (Without the lock neither
-    would see the other: a booked row on a closed date.)"""
+    """The calendar's lock in PostgreSQL (sql/010): a closure that comes
+    while a booking's INSERT is in its transaction waits for it and cancels
+    it; a booking after the closure inserts nothing. (Without the lock
+    neither would see the other: a booked row on a closed date.)"""
     import psycopg2
 
     date = a_weekday()
-    # the module's statement (sql.c), its deadline an hour away: it answers
-    # (inserted, in time, bookable)
-    insert = ("WITH t AS (SELECT calendar_bookable('mpp', %s, false)"
-              "  AS bookable, clock_timestamp() < now() + interval '1 hour'"
-              "  AS in_time),"
-              " booked AS (INSERT INTO appointment (code, nik, name, phone,"
-              "  office, service, date, queue_number)"
-              "  SELECT %s, %s, 'Warga', '+6281200000001', 'mpp', 'ktp', %s,"
-              "   %s FROM t WHERE t.bookable AND t.in_time"
-              "  ON CONFLICT (nik, date) WHERE status IN ('booked',"
-              "   'checked_in') DO NOTHING RETURNING 1)"
-              " SELECT EXISTS (SELECT 1 FROM booked), t.in_time, t.bookable"
-              " FROM t")
     booker = psycopg2.connect(stack.pg_conninfo)
     closer = stack.connect()
     try:
         with booker.cursor() as c:
-            c.execute(insert, (date, "A-0000-0000-0001", "1471010101010001",
+            c.execute(INSERT_AS_THE_MODULE, (date, "A-0000-0000-0001", "1471010101010001",
                                date, 1))
             assert c.fetchone() == (True, True, True)
         result = {}
@@ -278,7 +282,7 @@ def test_the_calendar_lock_orders_closures_and_bookings(stack):
         t.join(10)
         assert result["rows"] == [("mpp", "A-0000-0000-0001")]
         with booker.cursor() as c:
-            c.execute(insert, (date, "A-0000-0000-0002", "1471010101010002",
+            c.execute(INSERT_AS_THE_MODULE, (date, "A-0000-0000-0002", "1471010101010002",
                                date, 2))
             assert c.fetchone() == (False, True, False)
         booker.commit()
@@ -287,6 +291,43 @@ def test_the_calendar_lock_orders_closures_and_bookings(stack):
         closer.close()
     assert stack.psql("SELECT code, status FROM appointment ORDER BY 1"
                       ).split() == ["A-0000-0000-0001|cancelled_by_office"]
+
+
+def test_a_booking_during_a_closure_waits_and_sees_it(stack):
+    """A booking whose INSERT comes while a closure of its date is in its
+    transaction waits for it (the table lock of sql/010), and its snapshot,
+    taken once its lock is granted, sees the closure: nothing is inserted.
+    (Were the snapshot taken before the wait, the row would go in on a
+    closed date.)"""
+    import psycopg2
+
+    date = a_weekday()
+    closer = psycopg2.connect(stack.pg_conninfo)
+    booker = stack.connect()
+    try:
+        with closer.cursor() as c:
+            c.execute("SELECT count(*) FROM calendar_close("
+                      "%s, 'mpp', 'Uji', 'petugas', 'operator')", (date,))
+        result = {}
+
+        def booking():
+            with booker.cursor() as c:
+                c.execute(INSERT_AS_THE_MODULE,
+                          (date, "A-0000-0000-0003", "1471010101010003",
+                           date, 3))
+                result["row"] = c.fetchone()
+
+        t = threading.Thread(target=booking)
+        t.start()
+        time.sleep(0.5)
+        assert t.is_alive(), "the booking did not wait for the closure"
+        closer.commit()
+        t.join(10)
+        assert result["row"] == (False, True, False)
+    finally:
+        closer.close()
+        booker.close()
+    assert stack.psql("SELECT count(*) FROM appointment").strip() == "0"
 
 
 # --- openings -----------------------------------------------------------------
