@@ -31,6 +31,10 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
      * by more than a fraction of dukcapil_postgres_timeout may let a late
      * row through, which is then settled (settle.c) all the same.
      *
+     * The row's notification (sql/011_notification_events.sql) is
+     * written by the same statement, so it exists exactly when the row
+     * committed, even after its citizen heard 503.
+     *
      * Answers (inserted, in time, bookable): not inserted, in time and
      * bookable is the NIK's active appointment of that date at another
      * office, found without a unique violation, whose DETAIL would write
@@ -58,7 +62,19 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "      FROM t WHERE t.bookable AND t.in_time"
       "    ON CONFLICT (nik, date) WHERE status IN ('booked', 'checked_in')"
       "    DO NOTHING"
-      "    RETURNING 1)"
+      "    RETURNING id),"
+      " told AS ("
+      "    INSERT INTO notification (kind, phone, appointment_id, params)"
+      "    SELECT 'appointment_booked', $4::text, b.id,"
+      "           jsonb_build_object("
+      "               'code', $1::text,"
+      "               'date', to_char($7::date, 'YYYY-MM-DD'),"
+      "               'office_name', (SELECT name FROM office"
+      "                                WHERE code = $5::text),"
+      "               'service_name', (SELECT name FROM service"
+      "                                 WHERE code = $6::text),"
+      "               'queue_number', $8::integer)"
+      "      FROM booked b)"
       " SELECT EXISTS (SELECT 1 FROM booked), t.in_time, t.bookable FROM t",
       10, 1 },
 
