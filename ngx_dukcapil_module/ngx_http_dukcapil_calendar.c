@@ -301,25 +301,8 @@ ngx_http_dukcapil_calendar_stored(void *data, PGresult *res,
 
     job->pg = NULL;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) == 0)
-    {
-        if (res && PQresultStatus(res) != PGRES_TUPLES_OK) {
-            ngx_log_error(NGX_LOG_ERR, job->log, 0,
-                          "dukcapil: calendar refused by postgres: %s",
-                          ngx_http_dukcapil_pg_error(res));
-        }
-
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    outcome = PQgetvalue(res, 0, 0);
-
-    if (ngx_strcmp(outcome, "not_found") == 0) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
-                                    NULL);
+    outcome = ngx_http_dukcapil_ops_outcome(job, res);
+    if (outcome == NULL) {
         return;
     }
 

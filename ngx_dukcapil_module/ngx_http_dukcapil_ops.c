@@ -78,16 +78,8 @@ ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
     ngx_http_dukcapil_job_t  *job;
     char                      code[DK_CODE_LEN + 1];
 
-    json = ngx_http_dukcapil_body_json(r, &raw, &rc);
+    json = ngx_http_dukcapil_ops_step_body(r, 'P', &raw, code);
     if (json == NULL) {
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
-
-    if (ngx_http_dukcapil_uri_code(r, 1, 'P', code) != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                         NULL));
         return;
     }
 
@@ -173,22 +165,12 @@ ngx_http_dukcapil_ops_status_done(void *data, PGresult *res, ngx_uint_t backend)
     job->pg = NULL;
     ops = job->data;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) != 1)
-    {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable", NULL);
+    outcome = ngx_http_dukcapil_ops_outcome(job, res);
+    if (outcome == NULL) {
         return;
     }
 
-    outcome = PQgetvalue(res, 0, 0);
     status = PQgetvalue(res, 0, 1);
-
-    if (ngx_strcmp(outcome, "not_found") == 0) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
-                                    NULL);
-        return;
-    }
 
     if (ngx_strcmp(outcome, "conflict") == 0) {
         json = ngx_http_dukcapil_error_json("invalid_transition", NULL);
@@ -231,22 +213,13 @@ static void
 ngx_http_dukcapil_ops_check_in_body(ngx_http_request_t *r)
 {
     json_t                   *json;
-    ngx_int_t                 rc;
     ngx_str_t                 raw;
     ngx_http_dukcapil_ops_t  *ops;
     ngx_http_dukcapil_job_t  *job;
     char                      code[DK_CODE_LEN + 1];
 
-    json = ngx_http_dukcapil_body_json(r, &raw, &rc);
+    json = ngx_http_dukcapil_ops_step_body(r, 'A', &raw, code);
     if (json == NULL) {
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
-
-    if (ngx_http_dukcapil_uri_code(r, 1, 'A', code) != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                         NULL));
         return;
     }
 
@@ -534,4 +507,72 @@ ngx_http_dukcapil_actor(ngx_http_dukcapil_job_t *job)
 
     return (char *) ngx_http_dukcapil_job_strdup(job, r->headers_in.user.data,
                                                  r->headers_in.user.len);
+}
+
+
+/*
+ * The JSON body of an operator's step on the {code} of its URI, an
+ * appointment's ('A') or an application's ('P'); NULL once r is finalized
+ * with the error (400 for the body, 404 for the code).
+ */
+
+json_t *
+ngx_http_dukcapil_ops_step_body(ngx_http_request_t *r, u_char letter,
+    ngx_str_t *raw, char *code)
+{
+    json_t     *json;
+    ngx_int_t   rc;
+
+    json = ngx_http_dukcapil_body_json(r, raw, &rc);
+    if (json == NULL) {
+        ngx_http_finalize_request(r, rc);
+        return NULL;
+    }
+
+    if (ngx_http_dukcapil_uri_code(r, 1, letter, code) != NGX_OK) {
+        ngx_http_finalize_request(r,
+            ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                         NULL));
+        return NULL;
+    }
+
+    return json;
+}
+
+
+/*
+ * The outcome of a step's statement, the first column of its first row (the
+ * SQL functions answer 'ok', 'not_found' or a refusal of their own); NULL
+ * once the job is answered: 503 when PostgreSQL gave no row, 404 for
+ * 'not_found'.
+ */
+
+const char *
+ngx_http_dukcapil_ops_outcome(ngx_http_dukcapil_job_t *job, PGresult *res)
+{
+    const char  *outcome;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) == 0)
+    {
+        if (res && PQresultStatus(res) != PGRES_TUPLES_OK) {
+            ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                          "dukcapil: operator's step refused by postgres: %s",
+                          ngx_http_dukcapil_pg_error(res));
+        }
+
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return NULL;
+    }
+
+    outcome = PQgetvalue(res, 0, 0);
+
+    if (ngx_strcmp(outcome, "not_found") == 0) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
+                                    NULL);
+        return NULL;
+    }
+
+    return outcome;
 }

@@ -51,7 +51,6 @@ static void
 ngx_http_dukcapil_ops_address_body(ngx_http_request_t *r)
 {
     json_t                           *json;
-    ngx_int_t                         rc;
     ngx_str_t                         raw;
     const char                       *field, *kecamatan;
     ngx_http_dukcapil_job_t          *job;
@@ -59,16 +58,8 @@ ngx_http_dukcapil_ops_address_body(ngx_http_request_t *r)
     ngx_http_dukcapil_ops_address_t  *ops;
     char                              code[DK_CODE_LEN + 1];
 
-    json = ngx_http_dukcapil_body_json(r, &raw, &rc);
+    json = ngx_http_dukcapil_ops_step_body(r, 'P', &raw, code);
     if (json == NULL) {
-        ngx_http_finalize_request(r, rc);
-        return;
-    }
-
-    if (ngx_http_dukcapil_uri_code(r, 1, 'P', code) != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_http_dukcapil_send_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                         NULL));
         return;
     }
 
@@ -166,19 +157,8 @@ ngx_http_dukcapil_ops_address_done(void *data, PGresult *res,
     job->pg = NULL;
     ops = job->data;
 
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) != 1)
-    {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    outcome = PQgetvalue(res, 0, 0);
-
-    if (ngx_strcmp(outcome, "not_found") == 0) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_NOT_FOUND, "not_found",
-                                    NULL);
+    outcome = ngx_http_dukcapil_ops_outcome(job, res);
+    if (outcome == NULL) {
         return;
     }
 
