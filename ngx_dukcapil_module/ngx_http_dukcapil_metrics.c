@@ -82,6 +82,42 @@ static const char  *ngx_http_dukcapil_script_names[] = {
 };
 
 
+/* a counter per value of one label, written as one family of /metrics */
+typedef struct {
+    const char          *name;
+    const char          *help;
+    const char          *label;
+    const char         **values;
+    ngx_uint_t           n;
+    size_t               offset;     /* of its counters in the zone */
+} ngx_http_dukcapil_family_t;
+
+
+static ngx_http_dukcapil_family_t  ngx_http_dukcapil_families[] = {
+
+    { "dukcapil_bookings_total", "Booking decisions by outcome.",
+      "outcome", ngx_http_dukcapil_outcome_names, NGX_HTTP_DUKCAPIL_OUTCOMES,
+      offsetof(ngx_http_dukcapil_counters_t, bookings) },
+
+    { "dukcapil_redis_script_calls_total",
+      "Calls of the module's Redis scripts; one book call decides the "
+      "bookings of one event-loop pass.",
+      "script", ngx_http_dukcapil_script_names, NGX_HTTP_DUKCAPIL_SCRIPTS,
+      offsetof(ngx_http_dukcapil_counters_t, script_calls) },
+
+    { "dukcapil_bookings_settled_total",
+      "Bookings whose outcome was unknown (answered 503), by how they were "
+      "settled.",
+      "as", ngx_http_dukcapil_settled_names, NGX_HTTP_DUKCAPIL_SETTLED,
+      offsetof(ngx_http_dukcapil_counters_t, settled) },
+
+    { "dukcapil_otp_codes_total",
+      "Requests for a verification code, by what became of them.",
+      "outcome", ngx_http_dukcapil_otp_names, NGX_HTTP_DUKCAPIL_OTP_OUTCOMES,
+      offsetof(ngx_http_dukcapil_counters_t, otp) },
+};
+
+
 /* endpoints: what /metrics counts answers of, ending in a null name */
 
 ngx_int_t
@@ -331,7 +367,9 @@ ngx_http_dukcapil_metrics_render(void *data, ngx_int_t rc)
     u_char                         *p, *last;
     size_t                          size;
     ngx_uint_t                      e, c;
+    ngx_atomic_t                   *counter;
     ngx_http_dukcapil_memory_t     *mem;
+    ngx_http_dukcapil_family_t     *f;
     ngx_http_dukcapil_endpoint_t   *endpoint;
     ngx_http_dukcapil_main_conf_t  *dmcf;
 
@@ -341,11 +379,17 @@ ngx_http_dukcapil_metrics_render(void *data, ngx_int_t rc)
     mem = job->data;
 
     size = 512 + NGX_HTTP_DUKCAPIL_ENDPOINTS * NGX_HTTP_DUKCAPIL_CLASSES * 96
-           + NGX_HTTP_DUKCAPIL_OUTCOMES * 96 + 256
-           + NGX_HTTP_DUKCAPIL_SCRIPTS * 96
-           + 256 + NGX_HTTP_DUKCAPIL_SETTLED * 96
-           + 256 + NGX_HTTP_DUKCAPIL_OTP_OUTCOMES * 96
            + 768;
+
+    for (f = ngx_http_dukcapil_families;
+         f < ngx_http_dukcapil_families
+             + sizeof(ngx_http_dukcapil_families)
+               / sizeof(ngx_http_dukcapil_family_t);
+         f++)
+    {
+        size += 2 * (ngx_strlen(f->name) + 16) + ngx_strlen(f->help)
+                + f->n * (ngx_strlen(f->name) + 64 + NGX_ATOMIC_T_LEN);
+    }
 
     p = ngx_pnalloc(job->request->pool, size);
     if (p == NULL) {
@@ -378,60 +422,25 @@ ngx_http_dukcapil_metrics_render(void *data, ngx_int_t rc)
         }
     }
 
-    last = ngx_sprintf(last,
-               "# HELP dukcapil_bookings_total Booking decisions by "
-               "outcome.\n"
-               "# TYPE dukcapil_bookings_total counter\n");
+    for (f = ngx_http_dukcapil_families;
+         f < ngx_http_dukcapil_families
+             + sizeof(ngx_http_dukcapil_families)
+               / sizeof(ngx_http_dukcapil_family_t);
+         f++)
+    {
+        last = ngx_sprintf(last, "# HELP %s %s\n# TYPE %s counter\n",
+                           f->name, f->help, f->name);
 
-    for (c = 0; c < NGX_HTTP_DUKCAPIL_OUTCOMES; c++) {
-        last = ngx_sprintf(last,
-                           "dukcapil_bookings_total{outcome=\"%s\"} %uA\n",
-                           ngx_http_dukcapil_outcome_names[c],
-                           ngx_http_dukcapil_counters
-                           ? ngx_http_dukcapil_counters->bookings[c] : 0);
-    }
+        counter = ngx_http_dukcapil_counters
+                  ? (ngx_atomic_t *) ((u_char *) ngx_http_dukcapil_counters
+                                      + f->offset)
+                  : NULL;
 
-    last = ngx_sprintf(last,
-               "# HELP dukcapil_redis_script_calls_total Calls of the "
-               "module's Redis scripts; one book call decides the bookings "
-               "of one event-loop pass.\n"
-               "# TYPE dukcapil_redis_script_calls_total counter\n");
-
-    for (c = 0; c < NGX_HTTP_DUKCAPIL_SCRIPTS; c++) {
-        last = ngx_sprintf(last,
-                           "dukcapil_redis_script_calls_total{script=\"%s\"} "
-                           "%uA\n",
-                           ngx_http_dukcapil_script_names[c],
-                           ngx_http_dukcapil_counters
-                           ? ngx_http_dukcapil_counters->script_calls[c] : 0);
-    }
-
-    last = ngx_sprintf(last,
-               "# HELP dukcapil_bookings_settled_total Bookings whose "
-               "outcome was unknown (answered 503), by how they were "
-               "settled.\n"
-               "# TYPE dukcapil_bookings_settled_total counter\n");
-
-    for (c = 0; c < NGX_HTTP_DUKCAPIL_SETTLED; c++) {
-        last = ngx_sprintf(last,
-                           "dukcapil_bookings_settled_total{as=\"%s\"} "
-                           "%uA\n",
-                           ngx_http_dukcapil_settled_names[c],
-                           ngx_http_dukcapil_counters
-                           ? ngx_http_dukcapil_counters->settled[c] : 0);
-    }
-
-    last = ngx_sprintf(last,
-               "# HELP dukcapil_otp_codes_total Requests for a verification "
-               "code, by what became of them.\n"
-               "# TYPE dukcapil_otp_codes_total counter\n");
-
-    for (c = 0; c < NGX_HTTP_DUKCAPIL_OTP_OUTCOMES; c++) {
-        last = ngx_sprintf(last,
-                           "dukcapil_otp_codes_total{outcome=\"%s\"} %uA\n",
-                           ngx_http_dukcapil_otp_names[c],
-                           ngx_http_dukcapil_counters
-                           ? ngx_http_dukcapil_counters->otp[c] : 0);
+        for (c = 0; c < f->n; c++) {
+            last = ngx_sprintf(last, "%s{%s=\"%s\"} %uA\n",
+                               f->name, f->label, f->values[c],
+                               counter ? counter[c] : 0);
+        }
     }
 
     last = ngx_sprintf(last,
