@@ -8,6 +8,7 @@
 #include "db.h"
 #include "delivery_budget.h"
 #include "job.h"
+#include "jobs.h"
 #include "job_reconcile.h"
 #include "log.h"
 #include "redis.h"
@@ -164,6 +165,7 @@ dk_daemon_job(dk_daemon_t *d, dk_job_id_t id, const char *trigger, int64_t slot)
 
     memset(&job, 0, sizeof(job));
     job.id = id;
+    job.handler = dk_job_handler(id);
     job.cfg = &d->cfg;
     job.db = &d->db;
     job.redis = &d->redis;

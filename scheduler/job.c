@@ -4,10 +4,6 @@
 #include <unistd.h>
 
 #include "job.h"
-#include "job_delivery.h"
-#include "job_reconcile.h"
-#include "import.h"
-#include "import_holidays.h"
 #include "log.h"
 
 /* pg_try_advisory_lock(DK_LOCK_CLASS, job + 1): "DK" */
@@ -15,14 +11,11 @@
 
 volatile sig_atomic_t dk_stop_requested;
 
-static const struct {
-    const char *name;
-    dk_job_handler_t handler;
-} dk_jobs[DK_JOB_COUNT] = {
-    [DK_JOB_DELIVERY_BATCH] = {"delivery-batch", dk_delivery_batch},
-    [DK_JOB_RECONCILE] = {"reconcile", dk_reconcile},
-    [DK_JOB_IMPORT_DELIVERY] = {"import-delivery", dk_import_delivery},
-    [DK_JOB_IMPORT_HOLIDAYS] = {"import-holidays", dk_import_holidays},
+static const char *const dk_job_names[DK_JOB_COUNT] = {
+    [DK_JOB_DELIVERY_BATCH] = "delivery-batch",
+    [DK_JOB_RECONCILE] = "reconcile",
+    [DK_JOB_IMPORT_DELIVERY] = "import-delivery",
+    [DK_JOB_IMPORT_HOLIDAYS] = "import-holidays",
 };
 
 int
@@ -31,7 +24,7 @@ dk_job_parse(const char *name, dk_job_id_t *id)
     int i;
 
     for (i = 0; i < DK_JOB_COUNT; i++) {
-        if (strcmp(dk_jobs[i].name, name) == 0) {
+        if (strcmp(dk_job_names[i], name) == 0) {
             *id = i;
             return DK_OK;
         }
@@ -42,7 +35,7 @@ dk_job_parse(const char *name, dk_job_id_t *id)
 const char *
 dk_job_name(dk_job_id_t id)
 {
-    return dk_jobs[id].name;
+    return dk_job_names[id];
 }
 
 time_t
@@ -68,6 +61,18 @@ dk_crash_point(const char *point)
         dk_log_warn("crash_point", "point=%s", point);
         raise(SIGKILL);
     }
+}
+
+int
+dk_job_db_fail(dk_job_t *job)
+{
+    return dk_err_set(&job->err, "%s", job->db->err.str);
+}
+
+int
+dk_job_redis_fail(dk_job_t *job)
+{
+    return dk_err_set(&job->err, "%s", job->redis->err.str);
 }
 
 void
@@ -177,7 +182,7 @@ dk_job_dry_run(dk_job_t *job)
 
     if (dk_db_exec(job->db, "BEGIN READ ONLY", 0, NULL) != DK_OK)
         return dk_err_set(&job->err, "%s", job->db->err.str);
-    rc = dk_jobs[job->id].handler(job);
+    rc = job->handler(job);
     dk_db_rollback(job->db);
     dk_job_log_end(job, rc == DK_OK ? "dry_run" : "failed");
     return rc;
@@ -210,7 +215,7 @@ dk_job_run(dk_job_t *job, int64_t slot)
                 (long long)slot);
     dk_crash_point("after_run_claim");
 
-    rc = dk_jobs[job->id].handler(job);
+    rc = job->handler(job);
     if (rc != DK_OK)
         outcome = "failed";
     else if (job->interrupted)

@@ -29,6 +29,7 @@ typedef int (*dk_job_handler_t)(dk_job_t *job);
 
 struct dk_job_s {
     dk_job_id_t id;
+    dk_job_handler_t handler; /* the job's code: dk_job_handler(id) */
     const dk_config_t *cfg;
     dk_db_t *db;
     dk_redis_t *redis; /* NULL for jobs that need no Redis */
@@ -56,6 +57,11 @@ int dk_job_run(dk_job_t *job, int64_t slot);
 int dk_job_fail_stale(dk_db_t *db, dk_err_t *err);
 
 void dk_job_count(dk_job_t *job, const char *name, long long n);
+
+/* The job fails with what its PostgreSQL (or Redis) connection said:
+ * DK_ERR, for a "return dk_job_db_fail(job);". */
+int dk_job_db_fail(dk_job_t *job);
+int dk_job_redis_fail(dk_job_t *job);
 void dk_job_count_text(dk_job_t *job, const char *name, const char *text);
 
 /* The clock every day and slot is computed from. */

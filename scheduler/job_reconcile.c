@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "job_reconcile.h"
+#include "past_days.h"
 #include "keys.h"
 #include "log.h"
 #include "wib.h"
@@ -38,18 +39,6 @@ typedef struct {
     size_t nagain, capagain;
     PGresult *offices; /* every office: a date's phones are all of theirs */
 } dk_recon_t;
-
-static int
-dk_recon_db_fail(dk_job_t *job)
-{
-    return dk_err_set(&job->err, "%s", job->db->err.str);
-}
-
-static int
-dk_recon_redis_fail(dk_job_t *job)
-{
-    return dk_err_set(&job->err, "%s", job->redis->err.str);
-}
 
 int
 dk_reconcile_epoch_present(dk_redis_t *redis)
@@ -139,7 +128,7 @@ dk_recon_flush(dk_recon_t *r, int first_pass)
 
     if (dk_redis_eval(r->job->redis, &reply, DK_LUA_RECONCILE, nkeys, c) !=
         DK_OK)
-        return dk_recon_redis_fail(r->job);
+        return dk_job_redis_fail(r->job);
     for (i = 0; i < 4 && (size_t)i < reply->elements; i++)
         v[i] = reply->element[i]->integer;
     freeReplyObject(reply);
@@ -262,13 +251,13 @@ dk_recon_days(dk_recon_t *r, const char *from, const char *to,
     r->office[0] = '\0';
     r->date[0] = '\0';
     if (dk_db_stream(r->job->db, dk_recon_sql, 5, params) != DK_OK)
-        return dk_recon_db_fail(r->job);
+        return dk_job_db_fail(r->job);
     for (;;) {
         rc = dk_db_stream_next(r->job->db, &row);
         if (rc == DK_BUSY)
             break;
         if (rc == DK_ERR)
-            return dk_recon_db_fail(r->job);
+            return dk_job_db_fail(r->job);
         rc = dk_recon_row(r, row, first_pass);
         PQclear(row);
         if (rc != DK_OK) {
@@ -329,256 +318,6 @@ dk_recon_second_pass(dk_recon_t *r, const char *from, const char *to)
     return rc;
 }
 
-/* A booked appointment on a date its office closed is cancelled by the
- * office, never a no-show; then past days' booked ones are no-shows. */
-static int
-dk_recon_no_shows(dk_job_t *job, const char *today)
-{
-    PGresult *res;
-
-    if (dk_db_query(job->db, &res,
-                    "SELECT cancelled_by_office, no_shows"
-                    " FROM appointment_night($1::date)",
-                    1, &today) != DK_OK)
-        return dk_recon_db_fail(job);
-    dk_job_count(job, "cancelled_by_office",
-                 strtoll(PQgetvalue(res, 0, 0), NULL, 10));
-    dk_job_count(job, "no_shows_marked",
-                 strtoll(PQgetvalue(res, 0, 1), NULL, 10));
-    PQclear(res);
-    return DK_OK;
-}
-
-static int
-dk_nik_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Deletes the bar keys of NIKs no longer barred; bars[] is sorted. */
-static int
-dk_recon_bars_prune(dk_job_t *job, char **bars, size_t n, long long *pruned)
-{
-    char cursor[32] = "0";
-    redisReply *reply;
-    size_t i;
-
-    do {
-        if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH " DK_KEY_BAR_PATTERN " COUNT 1000",
-                             cursor) != DK_OK)
-            return dk_recon_redis_fail(job);
-        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
-        for (i = 0; i < reply->element[1]->elements; i++) {
-            redisReply *key = reply->element[1]->element[i];
-            const char *nik = dk_key_bar_nik(key->str, key->len);
-
-            if (nik == NULL ||
-                bsearch(&nik, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
-                continue;
-            if (dk_redis_command(job->redis, NULL, "DEL %s", key->str) !=
-                DK_OK) {
-                freeReplyObject(reply);
-                return dk_recon_redis_fail(job);
-            }
-            (*pruned)++;
-        }
-        freeReplyObject(reply);
-    } while (strcmp(cursor, "0") != 0);
-    return DK_OK;
-}
-
-/* The phones' bars no longer due (dk:bar:phone:*), as the NIKs' above. */
-static int
-dk_recon_phone_bars_prune(dk_job_t *job, char **bars, size_t n,
-                          long long *pruned)
-{
-    char cursor[32] = "0";
-    redisReply *reply;
-    size_t i;
-
-    do {
-        if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH " DK_KEY_PHONE_BAR_PATTERN
-                             " COUNT 1000",
-                             cursor) != DK_OK)
-            return dk_recon_redis_fail(job);
-        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
-        for (i = 0; i < reply->element[1]->elements; i++) {
-            redisReply *key = reply->element[1]->element[i];
-            const char *phone = dk_key_bar_phone(key->str, key->len);
-
-            if (phone == NULL ||
-                bsearch(&phone, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
-                continue;
-            if (dk_redis_command(job->redis, NULL, "DEL %s", key->str) !=
-                DK_OK) {
-                freeReplyObject(reply);
-                return dk_recon_redis_fail(job);
-            }
-            (*pruned)++;
-        }
-        freeReplyObject(reply);
-    } while (strcmp(cursor, "0") != 0);
-    return DK_OK;
-}
-
-/* A phone that booked no_show.count no-shows within no_show.within_days
- * (whatever the NIKs) is barred as a NIK is (SPEC.md): a bot's phone cannot
- * book again with fresh NIKs. As for a NIK, a no-show on a date its office
- * closed never counts. */
-static int
-dk_recon_phone_bars(dk_job_t *job, const char *const *params)
-{
-    char **bars = NULL;
-    char key[DK_KEY_MAX];
-    size_t n = 0, i;
-    long long pruned = 0;
-    PGresult *res;
-    int32_t until;
-    int rc = DK_OK;
-
-    if (dk_db_query(job->db, &res,
-                    "SELECT phone, (max(date) + $4::int)::text"
-                    "  FROM appointment a"
-                    " WHERE status = 'no_show'"
-                    "   AND date >= $1::date - $2::int AND date < $1::date"
-                    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"
-                    "     WHERE c.date = a.date"
-                    "       AND (c.office IS NULL OR c.office = a.office))"
-                    " GROUP BY phone HAVING count(*) >= $3::int"
-                    "   AND max(date) + $4::int >= $1::date"
-                    " ORDER BY phone COLLATE \"C\"",
-                    4, params) != DK_OK)
-        return dk_recon_db_fail(job);
-
-    n = PQntuples(res);
-    bars = calloc(n + 1, sizeof(*bars));
-    if (bars == NULL) {
-        PQclear(res);
-        return dk_err_set(&job->err, "out of memory");
-    }
-    for (i = 0; i < n && rc == DK_OK; i++) {
-        bars[i] = PQgetvalue(res, i, 0);
-        if (dk_date_parse(PQgetvalue(res, i, 1), DK_DATE_LEN, &until) != 0 ||
-            dk_key_phone_bar(key, sizeof(key), bars[i], strlen(bars[i])) < 0)
-            continue;
-        if (job->dry_run)
-            continue;
-        rc = dk_redis_command(job->redis, NULL, "SET %s %s EXAT %lld", key,
-                              PQgetvalue(res, i, 1),
-                              (long long)(until + 1) * 86400 - DK_WIB_OFFSET);
-        if (rc != DK_OK)
-            rc = dk_recon_redis_fail(job);
-    }
-    if (rc == DK_OK && !job->dry_run)
-        rc = dk_recon_phone_bars_prune(job, bars, n, &pruned);
-    dk_job_count(job, "phone_bars", n);
-    dk_job_count(job, "phone_bars_lifted", pruned);
-    free(bars);
-    PQclear(res);
-    return rc;
-}
-
-/* A NIK with no_show.count no-shows within no_show.within_days is barred
- * until bar_days after its last one; the key expires the day after. A
- * no-show on a date its office closed (closed after the day) never counts. */
-static int
-dk_recon_bars(dk_job_t *job, int32_t today_day)
-{
-    const dk_config_t *cfg = job->cfg;
-    char today[DK_DATE_LEN + 1], within[16], count[16], bar[16];
-    const char *params[] = {today, within, count, bar};
-    char **bars = NULL;
-    size_t n = 0, i;
-    long long pruned = 0;
-    PGresult *res;
-    int32_t until;
-    int rc = DK_OK;
-
-    dk_date_format(today_day, today);
-    snprintf(within, sizeof(within), "%d", cfg->no_show_within_days);
-    snprintf(count, sizeof(count), "%d", cfg->no_show_count);
-    snprintf(bar, sizeof(bar), "%d", cfg->no_show_bar_days);
-    if (dk_db_query(job->db, &res,
-                    "SELECT nik, (max(date) + $4::int)::text FROM appointment a"
-                    " WHERE status = 'no_show'"
-                    "   AND date >= $1::date - $2::int AND date < $1::date"
-                    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"
-                    "     WHERE c.date = a.date"
-                    "       AND (c.office IS NULL OR c.office = a.office))"
-                    " GROUP BY nik HAVING count(*) >= $3::int"
-                    "   AND max(date) + $4::int >= $1::date"
-                    " ORDER BY nik",
-                    4, params) != DK_OK)
-        return dk_recon_db_fail(job);
-
-    n = PQntuples(res);
-    bars = calloc(n + 1, sizeof(*bars));
-    if (bars == NULL) {
-        PQclear(res);
-        return dk_err_set(&job->err, "out of memory");
-    }
-    for (i = 0; i < n && rc == DK_OK; i++) {
-        bars[i] = PQgetvalue(res, i, 0);
-        if (dk_date_parse(PQgetvalue(res, i, 1), DK_DATE_LEN, &until) != 0)
-            continue;
-        if (job->dry_run)
-            continue;
-        rc = dk_redis_command(job->redis, NULL,
-                              "SET " DK_KEY_BAR_PREFIX "%s %s EXAT %lld",
-                              bars[i], PQgetvalue(res, i, 1),
-                              (long long)(until + 1) * 86400 - DK_WIB_OFFSET);
-        if (rc != DK_OK)
-            rc = dk_recon_redis_fail(job);
-    }
-    if (rc == DK_OK && !job->dry_run)
-        rc = dk_recon_bars_prune(job, bars, n, &pruned);
-    dk_job_count(job, "bars", n);
-    dk_job_count(job, "bars_lifted", pruned);
-    free(bars);
-    PQclear(res);
-    if (rc == DK_OK)
-        rc = dk_recon_phone_bars(job, params);
-    return rc;
-}
-
-/* The keys of days before today: "dk:{office:YYYY-MM-DD}:..." */
-static int
-dk_recon_drop_past(dk_job_t *job, const char *today)
-{
-    char cursor[32] = "0";
-    redisReply *reply;
-    long long dropped = 0;
-    size_t i;
-
-    do {
-        if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH " DK_KEY_DAY_PATTERN " COUNT 1000",
-                             cursor) != DK_OK)
-            return dk_recon_redis_fail(job);
-        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
-        for (i = 0; i < reply->element[1]->elements; i++) {
-            redisReply *key = reply->element[1]->element[i];
-            const char *date = dk_key_day_date(key->str, key->len);
-
-            if (date == NULL || strncmp(date, today, DK_DATE_LEN) >= 0)
-                continue;
-            dropped++;
-            if (job->dry_run)
-                continue;
-            if (dk_redis_command(job->redis, NULL, "UNLINK %s", key->str) !=
-                DK_OK) {
-                freeReplyObject(reply);
-                return dk_recon_redis_fail(job);
-            }
-        }
-        freeReplyObject(reply);
-    } while (strcmp(cursor, "0") != 0);
-    dk_job_count(job, "past_keys_dropped", dropped);
-    return DK_OK;
-}
-
 static int
 dk_recon_plan(dk_job_t *job, const char *today, const char *last,
               int rebuilding)
@@ -592,16 +331,16 @@ dk_recon_plan(dk_job_t *job, const char *today, const char *last,
                     "     WHERE c.date = a.date"
                     "       AND (c.office IS NULL OR c.office = a.office))",
                     1, &today) != DK_OK)
-        return dk_recon_db_fail(job);
+        return dk_job_db_fail(job);
     if (dk_db_value(job->db, closed, sizeof(closed),
                     "SELECT count(*) FROM appointment a"
                     " WHERE status = 'booked' AND EXISTS ("
                     "   SELECT 1 FROM calendar_closure c WHERE c.date = a.date"
                     "     AND (c.office IS NULL OR c.office = a.office))",
                     0, NULL) != DK_OK)
-        return dk_recon_db_fail(job);
-    if (dk_recon_bars(job, dk_wib_today(dk_clock_now())) != DK_OK ||
-        dk_recon_drop_past(job, today) != DK_OK)
+        return dk_job_db_fail(job);
+    if (dk_past_bars(job, dk_wib_today(dk_clock_now())) != DK_OK ||
+        dk_past_drop_keys(job, today) != DK_OK)
         return DK_ERR;
     printf(
         "reconcile plan (dry run, nothing written)\n"
@@ -633,7 +372,7 @@ dk_recon_rebuild_begin(dk_job_t *job, char *token, size_t len)
     if (dk_redis_command(job->redis, NULL,
                          "SET " DK_KEY_REBUILDING " %s EX 3600",
                          token) != DK_OK)
-        return dk_recon_redis_fail(job);
+        return dk_job_redis_fail(job);
     dk_log_warn("rebuild_start", "reason=epoch_missing settle_seconds=%d",
                 job->cfg->redis_rebuild_settle_seconds);
     while (tenths-- > 0 && !dk_stop_requested)
@@ -658,7 +397,7 @@ dk_recon_rebuild_end(dk_job_t *job, const char *token)
     rc = dk_redis_eval(job->redis, &reply, DK_LUA_EPOCH, 2, &a);
     dk_argv_free(&a);
     if (rc != DK_OK)
-        return dk_recon_redis_fail(job);
+        return dk_job_redis_fail(job);
     rc = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
     freeReplyObject(reply);
     if (!rc)
@@ -689,7 +428,7 @@ dk_recon_last_day(dk_job_t *job, const char *today, char *last, size_t len)
                     " (SELECT max(date) FROM quota_override"
                     "   WHERE date >= $1::date))::text",
                     2, params) != DK_OK)
-        return dk_recon_db_fail(job);
+        return dk_job_db_fail(job);
     return DK_OK;
 }
 
@@ -708,7 +447,7 @@ dk_recon_run(dk_job_t *job, const char *from, const char *to,
     r.grace_ms = (long long)job->cfg->admission_grace_seconds * 1000;
     if (dk_db_query(job->db, &r.offices, "SELECT code FROM office ORDER BY 1",
                     0, NULL) != DK_OK)
-        return dk_recon_db_fail(job);
+        return dk_job_db_fail(job);
     rc = dk_recon_days(&r, from, to, NULL, NULL, cal_dates);
     if (rc == DK_OK && !job->interrupted)
         rc = dk_recon_second_pass(&r, from, to);
@@ -748,7 +487,7 @@ dk_reconcile(dk_job_t *job)
         return DK_ERR;
     present = dk_reconcile_epoch_present(job->redis);
     if (present == DK_ERR)
-        return dk_recon_redis_fail(job);
+        return dk_job_redis_fail(job);
     dk_job_count(job, "rebuild", !present);
     if (job->dry_run)
         return dk_recon_plan(job, today, last, !present);
@@ -757,15 +496,15 @@ dk_reconcile(dk_job_t *job)
         return DK_ERR;
     if (job->interrupted)
         return DK_OK;
-    if (dk_recon_no_shows(job, today) != DK_OK ||
-        dk_recon_bars(job, today_day) != DK_OK)
+    if (dk_past_no_shows(job, today) != DK_OK ||
+        dk_past_bars(job, today_day) != DK_OK)
         return DK_ERR;
 
     rc = dk_recon_run(job, today, last, NULL);
     if (rc != DK_OK || job->interrupted)
         return rc;
 
-    if (dk_recon_drop_past(job, today) != DK_OK)
+    if (dk_past_drop_keys(job, today) != DK_OK)
         return DK_ERR;
     if (!present)
         return dk_recon_rebuild_end(job, token);

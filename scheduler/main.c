@@ -10,6 +10,7 @@
 #include "db.h"
 #include "delivery_budget.h"
 #include "job.h"
+#include "jobs.h"
 #include "log.h"
 #include "redis.h"
 
@@ -145,6 +146,7 @@ dk_main_job(dk_config_t *cfg, dk_job_id_t id, const char *input, int dry_run)
 
     memset(&job, 0, sizeof(job));
     job.id = id;
+    job.handler = dk_job_handler(id);
     job.cfg = cfg;
     job.db = &db;
     job.redis = &redis;

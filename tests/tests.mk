@@ -7,7 +7,7 @@
 #                for FUZZ_TEST_SECONDS (tests/fuzz/fuzz.mk), then the
 #                end-to-end tests
 #   make lint    the module's layers: no include or call circle among its
-#                files, none over 600 lines (tests/lint/module_layers.py)
+#                files, none over 600 lines (tests/lint/layers.py)
 #   make e2e     the end-to-end tests only (pytest -q tests/e2e)
 #   make bench   run what tests/bench/ holds
 
@@ -29,7 +29,7 @@ test: deps
 	$(MAKE) e2e DUKCAPIL_REQUIRE_ASAN=1 DUKCAPIL_ASAN_MODULE=$(CURDIR)/$(ASAN_MODULE)
 
 lint:
-	$(PYTHON) tests/lint/module_layers.py
+	$(PYTHON) tests/lint/layers.py
 
 e2e:
 	DUKCAPIL_REQUIRE_ASAN=$(DUKCAPIL_REQUIRE_ASAN) \

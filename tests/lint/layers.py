@@ -1,15 +1,15 @@
 #!/usr/bin/python3
-"""The nginx module's files form layers: includes and calls only point down.
+"""The C trees' files form layers: includes and calls only point down.
 
-Each file pair X.c/X.h of ngx_dukcapil_module/ is one node; a header with no
-.c of its own (types, or declarations of handlers defined elsewhere) is a
-node too.  A node depends on another when one of its files includes the
-other's header, or its .c names a function the other defines (a call, or a
-function pointer in a table).  The check fails on a
-circle, and on a file longer than the limit; otherwise it prints the layers,
-lowest first.
+In each tree (the nginx module, the scheduler, the domain rules), each file
+pair X.c/X.h is one node; a header with no .c of its own (types, or
+declarations of handlers defined elsewhere) is a node too.  A node depends
+on another when one of its files includes the other's header, or its .c
+names a function the other defines (a call, or a function pointer in a
+table).  The check fails on a circle, and on a file longer than the limit;
+otherwise it prints each tree's layers, lowest first.
 
-    /usr/bin/python3 tests/lint/module_layers.py [--max-lines N]
+    /usr/bin/python3 tests/lint/layers.py [--max-lines N]
 """
 
 import argparse
@@ -19,18 +19,20 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
-MODULE = os.path.join(REPO, "ngx_dukcapil_module")
-PREFIX = "ngx_http_dukcapil_"
 
-DEFINITION = re.compile(r"^(" + PREFIX + r"\w+)\(", re.M)
-INCLUDE = re.compile(r'^#include\s+"(' + PREFIX + r'\w+)\.h"', re.M)
-NAME = re.compile(r"\b(" + PREFIX + r"\w+)\b")
+# (folder, prefix of its file names, prefix of its functions' names)
+TREES = [
+    ("ngx_dukcapil_module", "ngx_http_dukcapil_", "ngx_http_dukcapil_"),
+    ("scheduler", "", "dk_"),
+    ("domain", "", "dk_"),
+]
+
 COMMENT = re.compile(r"/\*.*?\*/", re.S)
 STRING = re.compile(r'"(?:\\.|[^"\\])*"')
 
 
-def node_of(filename):
-    return filename[len(PREFIX):-2]
+def node_of(filename, prefix):
+    return filename[len(prefix):-2]
 
 
 def read(path):
@@ -38,30 +40,34 @@ def read(path):
         return f.read()
 
 
-def graph():
-    files = sorted(f for f in os.listdir(MODULE)
-                   if f.startswith(PREFIX) and f.endswith((".c", ".h")))
-    text = {f: read(os.path.join(MODULE, f)) for f in files}
+def graph(folder, prefix, names):
+    definition = re.compile(r"^(" + names + r"\w+)\(", re.M)
+    include = re.compile(r'^#include\s+"(' + prefix + r'\w+)\.h"', re.M)
+    name_re = re.compile(r"\b(" + names + r"\w+)\b")
+    folder = os.path.join(REPO, folder)
+    files = sorted(f for f in os.listdir(folder)
+                   if f.startswith(prefix) and f.endswith((".c", ".h")))
+    text = {f: read(os.path.join(folder, f)) for f in files}
     uncommented = {f: COMMENT.sub(" ", t) for f, t in text.items()}
     code = {f: STRING.sub('""', t) for f, t in uncommented.items()}
 
     defined = {}
     for f in files:
         if f.endswith(".c"):
-            for name in DEFINITION.findall(code[f]):
-                defined[name] = node_of(f)
+            for name in definition.findall(code[f]):
+                defined[name] = node_of(f, prefix)
 
-    nodes = {node_of(f) for f in files}
+    nodes = {node_of(f, prefix) for f in files}
     edges = {n: {} for n in nodes}
     for f in files:
-        a = node_of(f)
-        for header in INCLUDE.findall(uncommented[f]):
-            b = header[len(PREFIX):]
+        a = node_of(f, prefix)
+        for header in include.findall(uncommented[f]):
+            b = header[len(prefix):]
             if b != a and b in nodes:
                 edges[a].setdefault(b, "%s includes %s.h" % (f, header))
         if f.endswith(".h"):
             continue                  # a header declares; its .c calls
-        for name in NAME.findall(code[f]):
+        for name in name_re.findall(code[f]):
             b = defined.get(name)
             if b and b != a:
                 edges[a].setdefault(b, "%s names %s()" % (f, name))
@@ -110,35 +116,41 @@ def layers(edges):
     return [sorted(out[d]) for d in sorted(out)]
 
 
+def check(folder, prefix, names, max_lines):
+    files, text, edges = graph(folder, prefix, names)
+    failed = False
+
+    for f in files:
+        n = text[f].count("\n")
+        if n > max_lines:
+            print("%s/%s: %d lines, over %d" % (folder, f, n, max_lines))
+            failed = True
+
+    found = circle(edges)
+    if found:
+        print("%s: circle: %s" % (folder, " -> ".join(found)))
+        for a, b in zip(found, found[1:]):
+            print("  " + edges[a][b])
+        failed = True
+    else:
+        print("%s:" % folder)
+        for i, layer in enumerate(layers(edges)):
+            print("  layer %d: %s" % (i, " ".join(layer)))
+
+    if not failed:
+        print("%s: %d files, no circle, none over %d lines"
+              % (folder, len(files), max_lines))
+    return failed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--max-lines", type=int, default=600)
     args = ap.parse_args()
 
-    files, text, edges = graph()
-    failed = False
-
-    for f in files:
-        n = text[f].count("\n")
-        if n > args.max_lines:
-            print("%s: %d lines, over %d" % (f, n, args.max_lines))
-            failed = True
-
-    found = circle(edges)
-    if found:
-        print("circle: " + " -> ".join(found))
-        for a, b in zip(found, found[1:]):
-            print("  " + edges[a][b])
-        failed = True
-    else:
-        for i, layer in enumerate(layers(edges)):
-            print("layer %d: %s" % (i, " ".join(layer)))
-
-    if failed:
-        return 1
-    print("module layers: %d files, no circle, none over %d lines"
-          % (len(files), args.max_lines))
-    return 0
+    failed = [check(folder, prefix, names, args.max_lines)
+              for folder, prefix, names in TREES]
+    return 1 if any(failed) else 0
 
 
 if __name__ == "__main__":
