@@ -229,6 +229,8 @@ ngx_http_dukcapil_idempotency_claimed(void *data, ngx_int_t rc)
     }
 
     if (p[0] == 'P') {
+        /* the first request's answer comes within its timeouts */
+        job->retry_after = 1;
         ngx_http_dukcapil_job_error(job, NGX_HTTP_CONFLICT,
                                     "idempotency_in_progress", NULL);
         return;

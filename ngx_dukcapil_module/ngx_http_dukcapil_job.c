@@ -359,8 +359,10 @@ ngx_http_dukcapil_job_send(ngx_http_request_t *r, ngx_http_dukcapil_job_t *job,
         }
     }
 
+    /* 409 too: a request still in progress under the same key */
     if ((status == NGX_HTTP_TOO_MANY_REQUESTS
-         || status == NGX_HTTP_SERVICE_UNAVAILABLE)
+         || status == NGX_HTTP_SERVICE_UNAVAILABLE
+         || status == NGX_HTTP_CONFLICT)
         && job->retry_after > 0)
     {
         h = ngx_list_push(&r->headers_out.headers);

@@ -133,6 +133,8 @@ def test_an_insert_that_commits_after_the_timeout_is_the_keys_answer(stack):
         busy = http.post(BOOK, body, headers={"Idempotency-Key": key})
         assert (busy.status, busy.error) == \
             (409, "idempotency_in_progress"), busy
+        # when to come again: the first answer comes within the timeouts
+        assert busy.headers.get("retry-after") == "1", busy.headers
     finally:
         blocker.rollback()
         blocker.close()
@@ -141,6 +143,10 @@ def test_an_insert_that_commits_after_the_timeout_is_the_keys_answer(stack):
     assert final.status == 201, final
     code = final.json()["code"]
     assert [(c, n) for c, n, *_ in rows(stack, date)] == [(code, body["nik"])]
+    # the citizen who heard 503 is told the code all the same (issue 13)
+    assert stack.psql("SELECT count(*) FROM notification"
+                      " WHERE kind = 'appointment_booked'"
+                      "   AND params->>'code' = '%s'" % code).strip() == "1"
     assert final.json()["queue_number"] == rows(stack, date)[0][3]
     assert assert_redis_agrees_with_rows(stack, "mpp", date) == 1
     assert metric(http, SETTLED % "committed") >= 1
