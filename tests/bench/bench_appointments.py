@@ -33,11 +33,14 @@ Redis and PostgreSQL share the machine's cores: figures are for this box.
 """
 
 import argparse
+import base64
 import datetime
 import hashlib
+import hmac
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -91,6 +94,43 @@ BOOK_PICK = """
                       '"service":"ktp","office":"mpp","date":"%s"}',
                       nik(i), i % 100000000, DATE))
 """
+
+# (d): (a) as the portal sends it: a phone_token of the body's phone and an
+# Idempotency-Key, both fresh per request (the tokens made in Python with
+# the stack's secret, KEYED_PHONES of them, cycled)
+KEYED_PICK = """
+    local k = i %% KEYED_PHONES + 1
+    headers["Idempotency-Key"] = string.format("bench-%%d-%%012d", tid or 1,
+                                               counter)
+    return wrk.format("POST", BOOK_PATH, headers,
+        string.format('{"nik":"%%s","name":"Warga Bench","phone":"%%s",' ..
+                      '"phone_token":"%%s","service":"ktp",' ..
+                      '"office":"mpp","date":"%%s"}',
+                      nik(i), PHONES[k], TOKENS[k], DATE))
+""".replace("%%", "%")
+KEYED_PHONES = 1000
+
+
+def keyed_extra(secret):
+    """The Lua tables of the keyed scenario: phones and their tokens."""
+    expiry = int(time.time()) + 6 * 3600
+    phones, tokens = [], []
+    for k in range(KEYED_PHONES):
+        phone = "0813%08d" % k
+        phones.append('"%s"' % phone)
+        tokens.append('"%s"' % phone_token(secret, "+62" + phone[1:], expiry))
+    return ("local KEYED_PHONES = %d\nlocal PHONES = {%s}\n"
+            "local TOKENS = {%s}\n"
+            % (KEYED_PHONES, ",".join(phones), ",".join(tokens)))
+
+
+def phone_token(secret, phone_e164, expiry):
+    """A phone_token as the module makes it (domain/token.h)."""
+    head = bytes([1]) + struct.pack(">Q", expiry)
+    mac = hmac.new(secret, b"dk-phone-token" + head + phone_e164.encode(),
+                   hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(head + mac).rstrip(b"=").decode()
+
 
 MIXED_EXTRA = """
 local avail = "/api/v1/availability?office=mpp&from=" .. DATE .. "&to=" .. DATE
@@ -156,6 +196,7 @@ def wrk(url, duration, script=None, conns=CONNS, threads=2, timeout="5s",
     if st:
         procs = {"nginx": st.worker_pids(), "redis": [st.redis_pid()]}
         calls = script_calls(st)
+        commands = redis_commands(st)
     before = {k: sum(cpu_seconds(p) for p in v) for k, v in procs.items()}
     cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
            "--latency", "--timeout", timeout]
@@ -177,6 +218,7 @@ def wrk(url, duration, script=None, conns=CONNS, threads=2, timeout="5s",
                 / max(r["requests"], 1) for k, v in procs.items()}
     if st:
         r["script_calls"] = script_calls(st) - calls
+        r["redis_calls"] = redis_commands(st) - commands
     r["cmd"] = " ".join(c if c != path else "<generated.lua>" for c in cmd)
     return r, out
 
@@ -306,6 +348,16 @@ def fmt(r, ceiling=None):
 def fmt_cpu(r):
     return "CPU per request: " + ", ".join(
         "%s %.1f us" % kv for kv in sorted(r["cpu"].items()))
+
+
+def redis_commands(st):
+    """Every command Redis has run (INFO commandstats)."""
+    r = st.redis(decode_responses=True)
+    try:
+        return sum(v.get("calls", 0)
+                   for v in r.info("commandstats").values())
+    finally:
+        r.close()
 
 
 def main():
@@ -451,11 +503,31 @@ def main():
                      rss1 / 1024.0, grew))
             verdict.append(("memory within 5 MB", abs(grew) <= 5.0))
 
+        # (d) the keyed rush, on the same full day: nginx again, with phone
+        # verification on (the portal's setting; a phone's cap as make run's)
+        st.stop_nginx()
+        st.start_nginx(workers=2, phone_verification=True, phone_active_cap=3)
+        d_res, _ = wrk(url + "/api/v1/appointments", d,
+                       book_script(600000000, full,
+                                   keyed_extra(st.token_secret), KEYED_PICK),
+                       st=st)
+        print("\n(d) (a) keyed: phone_token + Idempotency-Key  " + fmt(d_res, ceil)
+              + " GET ceiling   [target >= 0.45 x, p99 <= 20 ms]  409s: %d/%d"
+              % (d_res["non2xx"], d_res["requests"]))
+        print("    (d)                    " + fmt_cpu(d_res))
+        print("    Redis calls per (d) request: %.2f"
+              % (d_res.get("redis_calls", 0) / max(d_res["requests"], 1)))
+        verdict += [
+            ("(d) keyed >= 0.45 x ceiling, GET", d_res["rps"] >= 0.45 * ceil),
+            ("(d) keyed p99 <= 20 ms", (d_res["p99"] or 1e9) <= 20),
+            ("(d) keyed all 409", d_res["non2xx"] == d_res["requests"]),
+        ]
+
         print()
         for what, ok in verdict:
             print("%-38s %s" % (what, "met" if ok else "MISSED"))
         print("\ncommands:")
-        for x in (ceiling, ceiling_post, a_res, b1, c_res, redis[1],
+        for x in (ceiling, ceiling_post, a_res, b1, c_res, d_res, redis[1],
                   redis[16], redis["x16"], pg[8]):
             print("  " + x["cmd"])
         sev = [l for l in st.error_log_lines()
