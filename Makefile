@@ -29,7 +29,7 @@ DEB_PACKAGES := \
     postgresql-15 postgresql-client-15 redis-server redis-tools \
     python3 python3-pytest python3-psycopg2 python3-redis \
     python3-jsonschema python3-yaml \
-    apache2-utils valgrind faketime wrk hyperfine \
+    apache2-utils openssl valgrind faketime wrk hyperfine \
     clang-16 libclang-rt-16-dev libfuzzer-16-dev \
     dpkg-dev debhelper fakeroot lintian
 

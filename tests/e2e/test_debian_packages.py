@@ -34,7 +34,9 @@ ABI_FILE = "/usr/share/nginx/src/debian/libnginx-mod.abisubstvars"
 
 # the secrets an operator creates before the site is enabled (README.md,
 # "Deploying"), and what nginx -t creates
+TEST_CONFIG = "/etc/dukcapil/scheduler-test.yaml"
 SECRETS = ["/etc/dukcapil/redis.auth", "/etc/dukcapil/token.secret",
+           TEST_CONFIG,
            "/etc/nginx/dukcapil-ops.htpasswd",
            "/etc/ssl/dukcapil/fullchain.pem", "/etc/ssl/dukcapil/privkey.pem"]
 CREATED_BY_NGINX_T = ["/var/log/nginx/dukcapil-access.log"]
@@ -167,6 +169,18 @@ def test_module_is_enabled_through_modules_enabled(debs):
             "load_module modules/ngx_http_dukcapil_module.so;"
 
 
+def test_portal_package_holds_every_page_of_portal(debs):
+    source = os.path.join(REPO, "portal")
+    if not os.path.isdir(source):
+        pytest.skip("no portal/ in this tree: the package holds the site only")
+    pages = sorted(os.path.relpath(os.path.join(d, n), source)
+                   for d, _, names in os.walk(source) for n in names)
+    assert pages
+    for page in pages:
+        assert os.path.isfile(os.path.join("/usr/share/dukcapil/portal", page)), \
+            page
+
+
 def test_nginx_t_passes_with_the_packaged_module_and_site(debs, secrets):
     os.symlink("../sites-available/dukcapil", SITE_LINK)
     r = sh(["nginx", "-t"], check=False)
@@ -203,13 +217,16 @@ def test_scheduler_package_user_conffile_and_unit(debs):
                  "ExecStart=/usr/bin/dukcapil-scheduler -c "
                  "/etc/dukcapil/scheduler.yaml run"):
         assert re.search("^%s" % re.escape(line), unit, re.M), line
+    assert os.path.exists("/usr/share/man/man1/dukcapil-scheduler.1.gz")
     # installed disabled: the operator enables it once configured
     assert not os.path.exists(
         "/etc/systemd/system/multi-user.target.wants/"
         "dukcapil-scheduler.service")
 
     if shutil.which("systemd-analyze"):
-        r = sh(["systemd-analyze", "verify", UNIT], check=False, timeout=60)
+        # man: the page is checked below, whether or not man-db is here
+        r = sh(["systemd-analyze", "verify", "--man=no", UNIT], check=False,
+               timeout=60)
         ours = [l for l in (r.stdout + r.stderr).splitlines()
                 if "dukcapil-scheduler" in l]
         assert r.returncode == 0 and not ours, r.stdout + r.stderr
@@ -249,51 +266,103 @@ def _unit_exec(key):
         return re.search(r"^%s=(.*)$" % key, f.read(), re.M).group(1).split()
 
 
-def _run_scheduler_as_the_unit(st, work):
-    """Where systemd is not PID 1 (a container), the unit's own ExecStartPre
-    and ExecStart lines, as its User and Group, with no new privileges, a
-    NOTIFY_SOCKET for its READY=1, SIGTERM to stop."""
+def _scheduler_config(st):
+    """The packaged conffile pointed at this test's servers, beside it (the
+    unit's PrivateTmp= hides /tmp), with the credentials of the test's Redis
+    in /etc/dukcapil/redis.auth; the outbox stays /var/lib/dukcapil/outbox,
+    the unit's StateDirectory."""
     group = grp.getgrnam("dukcapil").gr_gid
-    os.chmod(work, 0o750)
-    os.chown(work, 0, group)
-    outbox = os.path.join(work, "outbox")
-    os.mkdir(outbox, 0o750)
-    os.chown(outbox, pwd.getpwnam("dukcapil").pw_uid, group)
-    auth = os.path.join(work, "redis.auth")
-    shutil.copyfile(st.redis_auth_file, auth)
-    os.chown(auth, 0, group)
-    os.chmod(auth, 0o640)
-    # the packaged conffile, pointed at this test's servers
+    shutil.copyfile(st.redis_auth_file, "/etc/dukcapil/redis.auth")
+    os.chown("/etc/dukcapil/redis.auth", 0, group)
+    os.chmod("/etc/dukcapil/redis.auth", 0o640)
     with open("/etc/dukcapil/scheduler.yaml") as f:
         yaml = f.read()
     yaml = re.sub(r'conninfo: ".*"', 'conninfo: "%s"' % st.pg_conninfo, yaml)
     yaml = re.sub(r'address: "127\.0\.0\.1:6379"',
                   'address: "127.0.0.1:%d"' % st.redis_port, yaml)
-    yaml = yaml.replace("/etc/dukcapil/redis.auth", auth)
-    yaml = yaml.replace("/var/lib/dukcapil/outbox", outbox)
-    config = os.path.join(work, "scheduler.yaml")
-    with open(config, "w") as f:
+    with open(TEST_CONFIG, "w") as f:
         f.write(yaml)
-    os.chown(config, 0, group)
-    os.chmod(config, 0o640)
+    os.chown(TEST_CONFIG, 0, group)
+    os.chmod(TEST_CONFIG, 0o640)
 
+
+def _wait_for_a_run(st):
+    # a slot missed while it was down runs once at start-up: it reached
+    # PostgreSQL and Redis as user dukcapil
+    wait_until(lambda: st.psql(
+        "SELECT count(*) FROM scheduler_run WHERE outcome = 'ok'").strip()
+        not in ("", "0"), timeout=30, interval=0.5,
+        what="a run of the scheduler")
+
+
+def _run_scheduler_as_the_unit(st, work):
+    _scheduler_config(st)
+    if os.path.isdir("/run/systemd/system"):
+        _run_scheduler_with_systemd(st)
+    else:
+        _run_scheduler_like_systemd(st, work)
+
+
+def _run_scheduler_with_systemd(st):
+    """systemd is PID 1: the unit itself, its two Exec lines pointed at the
+    test's configuration by a drop-in in /run."""
+    dropin = "/run/systemd/system/dukcapil-scheduler.service.d"
+    os.makedirs(dropin, exist_ok=True)
+    with open(os.path.join(dropin, "test.conf"), "w") as f:
+        f.write("[Service]\nExecStartPre=\nExecStartPre=%s\nExecStart=\n"
+                "ExecStart=%s\n" % tuple(
+                    " ".join(a.replace("/etc/dukcapil/scheduler.yaml",
+                                       TEST_CONFIG) for a in _unit_exec(k))
+                    for k in ("ExecStartPre", "ExecStart")))
+    sh(["systemctl", "daemon-reload"])
+    try:
+        # Type=notify: start returns once the daemon said READY=1
+        sh(["systemctl", "start", "dukcapil-scheduler"], timeout=90)
+        assert sh(["systemctl", "is-active", "dukcapil-scheduler"],
+                  check=False).stdout.strip() == "active"
+        _wait_for_a_run(st)
+        sh(["systemctl", "stop", "dukcapil-scheduler"], timeout=90)
+        shown = sh(["systemctl", "show", "-p", "ExecMainStatus",
+                    "dukcapil-scheduler"]).stdout.strip()
+        assert shown == "ExecMainStatus=0", shown
+        journal = sh(["journalctl", "-u", "dukcapil-scheduler", "-o", "cat",
+                      "--no-pager"], check=False).stdout
+        assert "event=daemon_stop" in journal
+    finally:
+        sh(["systemctl", "stop", "dukcapil-scheduler"], check=False,
+           timeout=90)
+        shutil.rmtree(dropin, ignore_errors=True)
+        sh(["systemctl", "daemon-reload"], check=False)
+
+
+def _run_scheduler_like_systemd(st, work):
+    """systemd is not PID 1 (a container): the unit's own ExecStartPre and
+    ExecStart lines, as its User and Group, with no new privileges, in the
+    StateDirectory it would make, a NOTIFY_SOCKET for its READY=1, SIGTERM
+    to stop."""
+    user = pwd.getpwnam("dukcapil")
+    for d in ("/var/lib/dukcapil", "/var/lib/dukcapil/outbox"):
+        os.makedirs(d, exist_ok=True)
+        os.chown(d, user.pw_uid, user.pw_gid)
+        os.chmod(d, 0o750)
     as_user = ["setpriv", "--reuid=dukcapil", "--regid=dukcapil",
                "--init-groups", "--no-new-privs"]
-    pre = [a.replace("/etc/dukcapil/scheduler.yaml", config)
+    pre = [a.replace("/etc/dukcapil/scheduler.yaml", TEST_CONFIG)
            for a in _unit_exec("ExecStartPre")]
     sh(as_user + pre)
 
+    os.chmod(work, 0o755)
     notify = os.path.join(work, "notify")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(notify)
-    os.chown(notify, pwd.getpwnam("dukcapil").pw_uid, group)
+    os.chown(notify, user.pw_uid, user.pw_gid)
     sock.settimeout(1)
-    start = [a.replace("/etc/dukcapil/scheduler.yaml", config)
+    start = [a.replace("/etc/dukcapil/scheduler.yaml", TEST_CONFIG)
              for a in _unit_exec("ExecStart")]
     log = open(os.path.join(work, "scheduler.log"), "w+")
     env = {"PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": notify}
     proc = subprocess.Popen(as_user + start, stdout=log, stderr=log, env=env,
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL, cwd="/")
     try:
         messages = []
         deadline = time.monotonic() + 15
@@ -304,13 +373,7 @@ def _run_scheduler_as_the_unit(st, work):
             except socket.timeout:
                 assert proc.poll() is None, "exited %s" % proc.returncode
         assert any("READY=1" in m for m in messages), messages
-
-        # a slot missed while it was down runs once at start-up: it reached
-        # PostgreSQL and Redis as user dukcapil
-        wait_until(lambda: st.psql(
-            "SELECT count(*) FROM scheduler_run WHERE outcome = 'ok'").strip()
-            not in ("", "0"), timeout=30, interval=0.5,
-            what="a run of the scheduler")
+        _wait_for_a_run(st)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:
@@ -343,9 +406,21 @@ def test_purge_leaves_nothing(debs, secrets):
         assert not os.path.lexists(path), path
     # the user stays, locked and expired, so that its uid is never reused
     # for another account while a file it owned may remain
-    status = sh(["passwd", "--status", "dukcapil"]).stdout.split()
-    assert status[1] == "L", status
+    uid = pwd.getpwnam("dukcapil").pw_uid
+    assert shadow("dukcapil")[1].startswith("!")
+    assert shadow("dukcapil")[7] == "1", "expired"
     assert pwd.getpwnam("dukcapil").pw_shell == "/usr/sbin/nologin"
     # the machine's nginx still starts without the module
     r = sh(["nginx", "-t"], check=False)
     assert r.returncode == 0, r.stderr
+
+    # installed again: the same user, no longer expired
+    sh(["dpkg", "-i", debs["dukcapil-scheduler"]], timeout=120)
+    assert pwd.getpwnam("dukcapil").pw_uid == uid
+    assert shadow("dukcapil")[7] == ""
+    purge()
+    assert shadow("dukcapil")[7] == "1"
+
+
+def shadow(user):
+    return sh(["getent", "shadow", user]).stdout.rstrip("\n").split(":")
