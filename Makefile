@@ -4,6 +4,7 @@
 #   make test    the whole suite (unit + end-to-end)
 #   make stop    stop the local stack
 #   make deps    install the missing Debian packages (root), or print the line
+#   make deb     the Debian packages (debian/) into build/deb/, lintian
 #   make bench   benchmarks (not tests)
 #   make fuzz    each libFuzzer harness for FUZZ_SECONDS (60) seconds
 #   make SANITIZE=address ...   ASan/UBSan builds of the module and scheduler
@@ -28,16 +29,20 @@ DEB_PACKAGES := \
     postgresql-15 postgresql-client-15 redis-server redis-tools \
     python3 python3-pytest python3-psycopg2 python3-redis \
     python3-jsonschema python3-yaml \
-    apache2-utils valgrind faketime wrk hyperfine \
-    clang-16 libclang-rt-16-dev libfuzzer-16-dev
+    apache2-utils openssl valgrind faketime wrk hyperfine \
+    clang-16 libclang-rt-16-dev libfuzzer-16-dev \
+    dpkg-dev debhelper fakeroot lintian
 
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE
 ifeq ($(SANITIZE),address)
 SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
                   -fno-omit-frame-pointer
 endif
-CFLAGS  := $(CFLAGS_BASE) $(SANITIZE_FLAGS) -Idomain
-LDFLAGS := $(SANITIZE_FLAGS)
+# EXTRA_*: debian/rules adds Debian's build flags (dpkg-buildflags: hardening)
+EXTRA_CFLAGS  ?=
+EXTRA_LDFLAGS ?=
+CFLAGS  := $(CFLAGS_BASE) $(SANITIZE_FLAGS) $(EXTRA_CFLAGS) -Idomain
+LDFLAGS := $(SANITIZE_FLAGS) $(EXTRA_LDFLAGS)
 
 DOMAIN_SRC := $(wildcard domain/*.c)
 DOMAIN_HDR := $(wildcard domain/*.h)
@@ -57,7 +62,7 @@ NGX_CC_OPT := -g -O2 -fstack-protector-strong -Wformat \
               $(SANITIZE_FLAGS)
 NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC $(SANITIZE_FLAGS)
 
-.PHONY: all module scheduler clean deps print-deps run stop
+.PHONY: all module scheduler clean deps print-deps run stop deb
 
 all: module scheduler
 
@@ -81,6 +86,42 @@ $(MODULE): $(NGX_BUILD)/objs/Makefile $(MODULE_SRC)
 
 clean:
 	rm -rf $(BUILD)
+
+# --- the Debian packages (debian/) ------------------------------------------
+
+# dpkg-buildpackage writes its packages beside the source tree: the tree
+# (tracked and new files, as git sees them) is copied to a folder of its own
+# under /tmp, and the packages, .changes and .buildinfo come back to
+# build/deb/. lintian must find no error and no warning (the overrides in
+# debian/ say why each remaining tag is right).
+DEB_OUT := $(BUILD)/deb
+
+deb:
+	@command -v dpkg-buildpackage >/dev/null || { \
+	    echo "deb: dpkg-buildpackage missing: make deps"; exit 1; }
+	@set -e; rm -rf $(DEB_OUT); mkdir -p $(DEB_OUT); \
+	work=$$(mktemp -d /tmp/dukcapil-deb-XXXXXX); \
+	trap 'rm -rf "$$work"' EXIT; \
+	mkdir "$$work/dukcapil"; \
+	if git rev-parse --git-dir >/dev/null 2>&1; then \
+	    git ls-files -co --exclude-standard -z \
+	        | tar --null --ignore-failed-read -T - -cf - 2>/dev/null \
+	        | tar -xf - -C "$$work/dukcapil"; \
+	else \
+	    tar --exclude=./build --exclude=./var --exclude=./.git -cf - . \
+	        | tar -xf - -C "$$work/dukcapil"; \
+	fi; \
+	echo "deb: dpkg-buildpackage -us -uc -b in $$work (log: $(DEB_OUT)/build.log)"; \
+	( cd "$$work/dukcapil" && DEB_BUILD_OPTIONS="parallel=2 $$DEB_BUILD_OPTIONS" \
+	        dpkg-buildpackage -us -uc -b ) \
+	    > $(DEB_OUT)/build.log 2>&1 \
+	    || { tail -40 $(DEB_OUT)/build.log; exit 1; }; \
+	cp "$$work"/*.deb "$$work"/*.changes "$$work"/*.buildinfo $(DEB_OUT)/; \
+	ls $(DEB_OUT)/*.deb; \
+	if command -v lintian >/dev/null; then \
+	    echo "deb: lintian"; \
+	    lintian --fail-on error,warning --info --pedantic $(DEB_OUT)/*.changes; \
+	else echo "deb: lintian missing (make deps): not checked"; fi
 
 # --- what to install --------------------------------------------------------
 

@@ -5,7 +5,8 @@
 #
 # Each file runs in one transaction together with its row in schema_migration, so
 # a file is either applied and recorded, or neither. Applied versions are skipped,
-# so running the script again changes nothing. Any error stops it with exit 1.
+# so running the script again changes nothing. Any error stops it with exit 1,
+# and so does a database at a version newer than the newest file here.
 # A migration file must not contain its own BEGIN/COMMIT.
 
 set -euo pipefail
@@ -42,6 +43,15 @@ applied=$("${psql_cmd[@]}" -A -t -c "SELECT version FROM schema_migration ORDER 
 shopt -s nullglob
 files=("$sql_dir"/[0-9][0-9][0-9]_*.sql)
 [ ${#files[@]} -gt 0 ] || fail "no migrations in $sql_dir"
+
+# Never backwards: a database migrated by a newer release (a version above
+# the newest file here) is left alone, whatever else it lacks.
+newest_known=$(basename "${files[-1]}")
+newest_known=$((10#${newest_known:0:3}))
+newest_applied=$(sort -n <<<"$applied" | tail -1)
+if [ -n "$newest_applied" ] && [ "$newest_applied" -gt "$newest_known" ]; then
+    fail "the database is at version $newest_applied, newer than the newest migration here ($newest_known, in $sql_dir): refusing to run backwards; apply the migrations of the release that brought version $newest_applied, or a later one"
+fi
 
 declare -A seen=()
 
