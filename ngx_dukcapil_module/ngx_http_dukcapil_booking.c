@@ -14,6 +14,7 @@
 #include "ngx_http_dukcapil_endpoints.h"
 #include "ngx_http_dukcapil_admission.h"
 #include "ngx_http_dukcapil_body.h"
+#include "ngx_http_dukcapil_book_body.h"
 #include "ngx_http_dukcapil_book_reply.h"
 #include "ngx_http_dukcapil_idempotency.h"
 #include "ngx_http_dukcapil_metrics.h"
@@ -54,13 +55,13 @@ typedef struct {
     /* the script's answer: its outcome, and the bar's last day */
     ngx_http_dukcapil_outcome_t      *outcome;
     ngx_str_t                         until;
+
+    /* the script was handed the Idempotency-Key's claim */
+    unsigned                          claims:1;
 } ngx_http_dukcapil_booking_t;
 
 
 static void ngx_http_dukcapil_book_body(ngx_http_request_t *r);
-static ngx_int_t ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
-    ngx_http_dukcapil_body_t *body, ngx_http_dukcapil_booking_t *b,
-    const char **field);
 static void ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_decided(void *data, ngx_uint_t index,
     redisReply *reply);
@@ -69,6 +70,7 @@ static void ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_full(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_barred(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_unknown(ngx_http_dukcapil_job_t *job);
+static void ngx_http_dukcapil_book_again(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_book_inserted(void *data, PGresult *res,
     ngx_uint_t backend);
 static void ngx_http_dukcapil_book_created(ngx_http_dukcapil_job_t *job);
@@ -94,6 +96,10 @@ static ngx_http_dukcapil_outcome_t  ngx_http_dukcapil_outcomes[] = {
 
     { ngx_string("bar"), NGX_HTTP_DUKCAPIL_NO_SHOW_BAR, NGX_HTTP_FORBIDDEN,
       "no_show_bar", NULL, ngx_http_dukcapil_book_barred },
+
+    /* the Idempotency-Key exists: read it as any endpoint does */
+    { ngx_string("idem"), NGX_HTTP_DUKCAPIL_OUTCOMES, 0, NULL, NULL,
+      ngx_http_dukcapil_book_again },
 
     /* Redis lost its state: admitting now could over-book */
     { ngx_string("rebuilding"), NGX_HTTP_DUKCAPIL_REBUILDING,
@@ -135,7 +141,11 @@ ngx_http_dukcapil_book_body(ngx_http_request_t *r)
 
     ngx_memzero(&booking, sizeof(ngx_http_dukcapil_booking_t));
 
-    if (ngx_http_dukcapil_book_parse(r, &body, &booking, &field) != NGX_OK) {
+    if (ngx_http_dukcapil_book_body_parse(r, &body, &booking.appointment,
+                                          &booking.name, booking.phone,
+                                          &field)
+        != NGX_OK)
+    {
         ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r, field));
         return;
     }
@@ -162,93 +172,12 @@ ngx_http_dukcapil_book_body(ngx_http_request_t *r)
         return;
     }
 
-    ngx_http_dukcapil_idempotency_claim(job, &raw,
-                                        ngx_http_dukcapil_book_decide);
-}
-
-
-/* validates in the order of the contract; *field names the first at fault */
-
-static ngx_int_t
-ngx_http_dukcapil_book_parse(ngx_http_request_t *r,
-    ngx_http_dukcapil_body_t *body, ngx_http_dukcapil_booking_t *b,
-    const char **field)
-{
-    const char                       *p;
-    ngx_int_t                         s, rc;
-    ngx_str_t                         v;
-    ngx_http_dukcapil_office_t       *office;
-    ngx_http_dukcapil_main_conf_t    *dmcf;
-    ngx_http_dukcapil_appointment_t  *a;
-
-    dmcf = ngx_http_get_module_main_conf(r, ngx_http_dukcapil_module);
-    a = &b->appointment;
-
-    *field = "nik";
-    if (ngx_http_dukcapil_body_string(body, "nik", &v) != NGX_OK
-        || dk_nik_valid((char *) v.data, v.len) != 0)
-    {
-        return NGX_ERROR;
+    /* the key's claim rides in the booking's script call (book.lua) */
+    if (ngx_http_dukcapil_idempotency_prepare(job, &raw) == NGX_DONE) {
+        return;
     }
 
-    ngx_memcpy(a->nik, v.data, 16);
-
-    *field = "name";
-    if (ngx_http_dukcapil_body_string(body, "name", &v) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    p = (const char *) v.data;
-    v.len = dk_trim(&p, v.len);
-
-    if (dk_name_valid(p, v.len) != 0) {
-        return NGX_ERROR;
-    }
-
-    b->name.data = (u_char *) p;
-    b->name.len = v.len;
-
-    *field = "phone";
-    if (ngx_http_dukcapil_body_string(body, "phone", &v) != NGX_OK
-        || dk_phone_normalize((char *) v.data, v.len, b->phone) < 0)
-    {
-        return NGX_ERROR;
-    }
-
-    *field = "service";
-    if (ngx_http_dukcapil_body_string(body, "service", &v) != NGX_OK
-        || (s = ngx_http_dukcapil_service_index(&v)) == NGX_ERROR
-        || !dmcf->services[s].enabled)
-    {
-        return NGX_ERROR;
-    }
-
-    a->service = s;
-
-    *field = "office";
-    if (ngx_http_dukcapil_body_string(body, "office", &v) != NGX_OK
-        || (office = ngx_http_dukcapil_office(dmcf, &v)) == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    a->office = office->code;
-
-    *field = "date";
-    if (ngx_http_dukcapil_body_string(body, "date", &v) != NGX_OK
-        || dk_date_parse((char *) v.data, v.len, &a->day) != 0
-        || !ngx_http_dukcapil_day_in_window(dmcf, a->day))
-    {
-        return NGX_ERROR;
-    }
-
-    dk_date_format(a->day, a->date);
-
-    *field = "phone_token";
-    rc = ngx_http_dukcapil_body_string(body, "phone_token", &v);
-
-    return ngx_http_dukcapil_token_check(r, rc == NGX_OK ? &v : NULL,
-                                         b->phone);
+    ngx_http_dukcapil_book_decide(job);
 }
 
 
@@ -284,6 +213,18 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
                  + (int32_t) job->dmcf->booking_window);
 
     /* KEYS and ARGV of one booking of lua/book.lua */
+    job->argv[7] = DK_KEY_EPOCH;
+    job->argv[20] = "";
+    job->argv[21] = "";
+
+    /* unless the job holds the key's claim already (book_again) */
+    b->claims = (job->idempotency && job->store == NULL);
+
+    if (b->claims) {
+        ngx_http_dukcapil_idempotency_args(job, &job->argv[7],
+                                           &job->argv[20], &job->argv[21]);
+    }
+
     job->argv[0] = DK_KEY_EPOCH;
     job->argv[1] = b->bar;
     job->argv[2] = (char *) a->keys[DK_DAY_COUNTS];
@@ -291,28 +232,28 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     job->argv[4] = (char *) a->keys[DK_DAY_NIKS];
     job->argv[5] = (char *) a->keys[DK_DAY_PHONES];
     job->argv[6] = b->phone_bar;
-    job->argv[7] = (char *) service->code.data;
-    job->argv[8] = (char *) service->quota_arg.data;
-    job->argv[9] = (char *) a->nik;
-    job->argv[10] = b->phone;
-    job->argv[11] = (char *) job->dmcf->phone_cap_arg.data;
-    job->argv[12] = a->code;
-    job->argv[13] = b->now;
-    job->argv[14] = b->expire;
-    job->argv[15] = (char *) job->dmcf->phone_active_cap_arg.data;
-    job->argv[16] = b->days[0];
-    job->argv[17] = b->days[1];
-    job->argv[18] = ngx_http_dukcapil_weekday_closed(job->dmcf, a->day)
+    job->argv[8] = (char *) service->code.data;
+    job->argv[9] = (char *) service->quota_arg.data;
+    job->argv[10] = (char *) a->nik;
+    job->argv[11] = b->phone;
+    job->argv[12] = (char *) job->dmcf->phone_cap_arg.data;
+    job->argv[13] = a->code;
+    job->argv[14] = b->now;
+    job->argv[15] = b->expire;
+    job->argv[16] = (char *) job->dmcf->phone_active_cap_arg.data;
+    job->argv[17] = b->days[0];
+    job->argv[18] = b->days[1];
+    job->argv[19] = ngx_http_dukcapil_weekday_closed(job->dmcf, a->day)
                     ? "1" : "0";
 
-    for (i = 0; i < 19; i++) {
+    for (i = 0; i < 22; i++) {
         job->argvlen[i] = ngx_strlen(job->argv[i]);
     }
 
-    job->argvlen[7] = service->code.len;
-    job->argvlen[8] = service->quota_arg.len;
-    job->argvlen[9] = 16;
-    job->argvlen[11] = job->dmcf->phone_cap_arg.len;
+    job->argvlen[8] = service->code.len;
+    job->argvlen[9] = service->quota_arg.len;
+    job->argvlen[10] = 16;
+    job->argvlen[12] = job->dmcf->phone_cap_arg.len;
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_book_decided,
                                     ngx_http_dukcapil_book_decide_done, job);
@@ -321,7 +262,7 @@ ngx_http_dukcapil_book_decide(ngx_http_dukcapil_job_t *job)
     }
 
     /* decided with the other bookings of this event loop pass */
-    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 7, 19,
+    (void) ngx_http_dukcapil_script(op, NGX_HTTP_DUKCAPIL_SCRIPT_BOOK, 8, 22,
                                     job->argv, job->argvlen);
 
     if (ngx_http_dukcapil_redis_wait(op) != NGX_OK) {
@@ -425,6 +366,18 @@ ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc)
         ngx_http_dukcapil_metrics_booking(o->metric);
     }
 
+    /*
+     * Admitted, the script claimed the key; with no answer, it may have:
+     * either way the answer is the key's (a 5xx lets it go).  A refusal
+     * never claims it.
+     */
+    if (b->claims
+        && (o->handler == ngx_http_dukcapil_book_insert
+            || o == ngx_http_dukcapil_failed))
+    {
+        ngx_http_dukcapil_idempotency_claimed_by_script(job);
+    }
+
     if (o->handler) {
         o->handler(job);
         return;
@@ -451,7 +404,7 @@ ngx_http_dukcapil_book_insert(ngx_http_dukcapil_job_t *job)
     job->values[5] = (char *) job->dmcf->services[a->service].code.data;
     job->values[6] = a->date;
     job->values[7] = b->queue;
-    job->values[8] = job->argv[18];     /* book.lua's: a closed weekday */
+    job->values[8] = job->argv[19];     /* book.lua's: a closed weekday */
     job->values[9] = NULL;          /* its deadline, written when sent */
 
     ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_INSERT,
@@ -489,6 +442,19 @@ ngx_http_dukcapil_book_unknown(ngx_http_dukcapil_job_t *job)
 {
     ngx_http_dukcapil_settle_admission(job,
         &((ngx_http_dukcapil_booking_t *) job->data)->appointment);
+}
+
+
+/*
+ * The request's Idempotency-Key exists: it is claimed as any endpoint's key
+ * is, which answers its first answer, "in progress" or a mismatch; a key
+ * gone meanwhile is the job's then, and the booking is decided again.
+ */
+static void
+ngx_http_dukcapil_book_again(ngx_http_dukcapil_job_t *job)
+{
+    ngx_http_dukcapil_idempotency_claim(job, NULL,
+                                        ngx_http_dukcapil_book_decide);
 }
 
 

@@ -34,7 +34,8 @@
 typedef struct {
     ngx_str_t                     key;       /* dk:idem:<endpoint>:<key> */
     u_char                        body_hash[64];
-    u_char                        ttl[NGX_TIME_T_LEN];
+    u_char                        claim[2 + 64 + 1];    /* "P|<hash>" */
+    u_char                        ttl[NGX_TIME_T_LEN + 1];
     ngx_str_t                     found;     /* the key's stored value */
     ngx_http_dukcapil_job_pt      next;
 } ngx_http_dukcapil_idempotency_t;
@@ -52,34 +53,32 @@ static void ngx_http_dukcapil_sha256_hex(const u_char *data, size_t len,
 
 
 /*
- * Claims the Idempotency-Key, if the request has one, then goes on with
- * next.  One SET ... NX GET both claims a new key and returns an old one.
- * Each endpoint has keys of its own: the same key on a booking and on an
- * application are two keys.
+ * Reads the request's Idempotency-Key into job->idempotency: its Redis key,
+ * the claim's value "P|<body hash>" and the claim's lifetime, nothing sent.
+ * NGX_OK: prepared; NGX_DECLINED: the request has none; NGX_DONE: the job
+ * is answered (a malformed key, 422; no memory, 503).
  */
-void
-ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
-    ngx_str_t *body, ngx_http_dukcapil_job_pt next)
+ngx_int_t
+ngx_http_dukcapil_idempotency_prepare(ngx_http_dukcapil_job_t *job,
+    ngx_str_t *body)
 {
-    u_char                           *p, *value;
+    u_char                           *p;
     ngx_str_t                        *endpoint;
     ngx_table_elt_t                  *h;
-    ngx_http_dukcapil_redis_op_t     *op;
     ngx_http_dukcapil_loc_conf_t     *dlcf;
     ngx_http_dukcapil_idempotency_t  *idem;
 
     h = ngx_http_dukcapil_header(job->request, "Idempotency-Key",
                                  sizeof("Idempotency-Key") - 1);
     if (h == NULL) {
-        next(job);
-        return;
+        return NGX_DECLINED;
     }
 
     if (ngx_http_dukcapil_idempotency_key_valid(&h->value) != NGX_OK) {
         ngx_http_dukcapil_job_error(job, NGX_HTTP_UNPROCESSABLE_ENTITY,
                                     "invalid_idempotency_key",
                                     "Idempotency-Key");
-        return;
+        return NGX_DONE;
     }
 
     dlcf = ngx_http_get_module_loc_conf(job->request,
@@ -88,13 +87,12 @@ ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
 
     idem = ngx_pcalloc(job->pool, sizeof(ngx_http_dukcapil_idempotency_t));
     p = ngx_pnalloc(job->pool, sizeof(DK_KEY_IDEMPOTENCY_PREFIX) - 1
-                               + endpoint->len + 1 + h->value.len);
-    value = ngx_pnalloc(job->pool, 2 + 64);
+                               + endpoint->len + 1 + h->value.len + 1);
 
-    if (idem == NULL || p == NULL || value == NULL) {
+    if (idem == NULL || p == NULL) {
         ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
                                     "unavailable", NULL);
-        return;
+        return NGX_DONE;
     }
 
     idem->key.data = p;
@@ -104,18 +102,85 @@ ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
     *p++ = ':';
     p = ngx_cpymem(p, h->value.data, h->value.len);
     idem->key.len = p - idem->key.data;
+    *p = '\0';
 
     ngx_http_dukcapil_sha256_hex(body ? body->data : (u_char *) "",
                                  body ? body->len : 0, idem->body_hash);
 
-    ngx_memcpy(ngx_cpymem(value, "P|", 2), idem->body_hash, 64);
+    ngx_memcpy(ngx_cpymem(idem->claim, "P|", 2), idem->body_hash, 64);
 
-    idem->next = next;
+    *ngx_sprintf(idem->ttl, "%T",
+                 (time_t) ((3 * job->dmcf->redis_timeout
+                            + job->dmcf->pg_timeout) / 1000
+                           + NGX_HTTP_DUKCAPIL_CLAIM_MARGIN)) = '\0';
+
     job->idempotency = idem;
+
+    return NGX_OK;
+}
+
+
+/*
+ * What a script that claims the key itself (lua/book.lua) is handed: the
+ * key, the claim's value and its lifetime in seconds, NUL-terminated.
+ */
+void
+ngx_http_dukcapil_idempotency_args(ngx_http_dukcapil_job_t *job,
+    const char **key, const char **claim, const char **ttl)
+{
+    ngx_http_dukcapil_idempotency_t  *idem;
+
+    idem = job->idempotency;
+
+    *key = (char *) idem->key.data;
+    *claim = (char *) idem->claim;
+    *ttl = (char *) idem->ttl;
+}
+
+
+/* the script claimed the key: the job's answer is kept under it */
+void
+ngx_http_dukcapil_idempotency_claimed_by_script(ngx_http_dukcapil_job_t *job)
+{
+    job->store = ngx_http_dukcapil_idempotency_store;
+}
+
+
+/*
+ * Claims the Idempotency-Key, if the request has one, then goes on with
+ * next.  One SET ... NX GET both claims a new key and returns an old one.
+ * Each endpoint has keys of its own: the same key on a booking and on an
+ * application are two keys.  A key prepared already (body NULL) is claimed
+ * as it was prepared.
+ */
+void
+ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
+    ngx_str_t *body, ngx_http_dukcapil_job_pt next)
+{
+    ngx_int_t                         rc;
+    ngx_http_dukcapil_redis_op_t     *op;
+    ngx_http_dukcapil_idempotency_t  *idem;
+
+    if (job->idempotency == NULL) {
+        rc = ngx_http_dukcapil_idempotency_prepare(job, body);
+
+        if (rc == NGX_DECLINED) {
+            next(job);
+            return;
+        }
+
+        if (rc != NGX_OK) {
+            return;
+        }
+    }
+
+    idem = job->idempotency;
+    idem->next = next;
+    idem->found.data = NULL;
 
     job->argv[0] = "SET";
     job->argv[1] = (char *) idem->key.data;
-    job->argv[2] = (char *) value;
+    job->argv[2] = (char *) idem->claim;
     job->argv[3] = "NX";
     job->argv[4] = "GET";
     job->argv[5] = "EX";
@@ -126,11 +191,7 @@ ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
     job->argvlen[3] = 2;
     job->argvlen[4] = 3;
     job->argvlen[5] = 2;
-    job->argvlen[6] = ngx_sprintf(idem->ttl, "%T",
-                                  (time_t) ((3 * job->dmcf->redis_timeout
-                                             + job->dmcf->pg_timeout) / 1000
-                                            + NGX_HTTP_DUKCAPIL_CLAIM_MARGIN))
-                      - idem->ttl;
+    job->argvlen[6] = ngx_strlen(idem->ttl);
 
     op = ngx_http_dukcapil_redis_op(ngx_http_dukcapil_idempotency_found,
                                     ngx_http_dukcapil_idempotency_claimed,

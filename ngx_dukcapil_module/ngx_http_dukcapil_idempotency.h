@@ -19,6 +19,12 @@
 
 void ngx_http_dukcapil_idempotency_claim(ngx_http_dukcapil_job_t *job,
     ngx_str_t *body, ngx_http_dukcapil_job_pt next);
+ngx_int_t ngx_http_dukcapil_idempotency_prepare(ngx_http_dukcapil_job_t *job,
+    ngx_str_t *body);
+void ngx_http_dukcapil_idempotency_args(ngx_http_dukcapil_job_t *job,
+    const char **key, const char **claim, const char **ttl);
+void ngx_http_dukcapil_idempotency_claimed_by_script(
+    ngx_http_dukcapil_job_t *job);
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_IDEMPOTENCY_H_INCLUDED_ */

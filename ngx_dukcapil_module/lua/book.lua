@@ -1,8 +1,8 @@
 -- Booking decisions, atomic: the whole call runs or none of it.
 --
 -- One call decides one booking or several laid end to end, in order, each
--- seeing the slots the ones before it took: booking i (from 0) has the seven
--- keys KEYS[7i+1 .. 7i+7] and the twelve arguments ARGV[12i+1 .. 12i+12].  At
+-- seeing the slots the ones before it took: booking i (from 0) has the eight
+-- keys KEYS[8i+1 .. 8i+8] and the 14 arguments ARGV[14i+1 .. 14i+14].  At
 -- the 07:00 rush a worker sends the bookings of one event-loop pass in one
 -- call: a call costs Redis several times what one more booking in it does.
 --
@@ -15,11 +15,19 @@
 --   dk:{o:D}:nik     nik -> code
 --   dk:{D}:phone     phone -> active admissions that date, at every office
 --   dk:bar:phone:<phone>  the no-show bar of the phone, kept by the scheduler
+--   dk:idem:book:<key>    the request's Idempotency-Key (dk:epoch when none)
 -- Its arguments: service, default quota, nik, phone, phone cap (per date),
 --   code, now ms, unix time at which the day's keys may go, the phone's cap
 --   of active appointments across dates, today and the window's last day
 --   (days since 1970-01-01, WIB), "1" when the date is a weekday the office
---   is normally closed (else "0")
+--   is normally closed (else "0"), the Idempotency-Key's claim "P|<body
+--   hash>" ("" when the request has no key, or holds its claim already) and
+--   the claim's lifetime in seconds
+--
+-- The claim of an Idempotency-Key rides in the call: a key that exists
+-- answers "idem" at once (the module then reads it, as for any other
+-- endpoint); an admitted booking claims its key, and a refused one never
+-- does, so the rush's refusals cost no command of their own.
 --
 -- The phone's appointments across dates are the sum of its count in each
 -- date's dk:{D}:phone from today to the window's end: the one place a
@@ -27,7 +35,8 @@
 -- booking the window's keys would cost the rush, where they are not read.
 --
 -- Answers one line per booking, joined by "\n": "ok <queue>", "full",
--- "closed", "dup", "phone", "bar <until>", "rebuilding", or "error <why>"
+-- "closed", "dup", "phone", "bar <until>", "rebuilding", "idem", or
+-- "error <why>"
 -- when Redis refused that booking's commands (the others still count).
 --
 -- At the rush nearly every booking ends at "full", and what a call costs
@@ -41,13 +50,13 @@
 -- twice the cost of the whole script's other work (INFO commandstats,
 -- usec_per_call; BENCHMARKS.md).
 
-local n = #KEYS / 7
+local n = #KEYS / 8
 
 -- dk:epoch is the first key of every booking; then its two bars
 local epoch_bars = { KEYS[1] }
 for i = 0, n - 1 do
-    epoch_bars[2 * i + 2] = KEYS[7 * i + 2]
-    epoch_bars[2 * i + 3] = KEYS[7 * i + 7]
+    epoch_bars[2 * i + 2] = KEYS[8 * i + 2]
+    epoch_bars[2 * i + 3] = KEYS[8 * i + 7]
 end
 epoch_bars = redis.call('MGET', unpack(epoch_bars))
 
@@ -78,8 +87,8 @@ local function niks_of(key)
     if not set then
         local niks = {}
         for i = 0, n - 1 do
-            if KEYS[7 * i + 5] == key then
-                niks[#niks + 1] = ARGV[12 * i + 3]
+            if KEYS[8 * i + 5] == key then
+                niks[#niks + 1] = ARGV[14 * i + 3]
             end
         end
 
@@ -130,9 +139,15 @@ local function active(phone, first, last)
 end
 
 local function book(i)
-    local k, a = 7 * i, 12 * i
+    local k, a = 8 * i, 14 * i
     local svc, nik, phone, code = ARGV[a + 1], ARGV[a + 3], ARGV[a + 4],
                                   ARGV[a + 6]
+    local claim = ARGV[a + 13]
+
+    -- a request sent again: its first answer, or "in progress"
+    if claim ~= '' and redis.call('EXISTS', KEYS[k + 8]) == 1 then
+        return 'idem'
+    end
 
     if not epoch_bars[1] then
         return 'rebuilding'
@@ -191,6 +206,10 @@ local function book(i)
 
     for j = 3, 6 do
         redis.call('EXPIREAT', KEYS[k + j], ARGV[a + 8])
+    end
+
+    if claim ~= '' then
+        redis.call('SET', KEYS[k + 8], claim, 'EX', ARGV[a + 14])
     end
 
     return 'ok ' .. string.format('%d', queue)

@@ -255,11 +255,11 @@ def redis_baseline(st, date, duration):
     keys = ["dk:epoch", "dk:bar:1471__rand_int__",
             "dk:{mpp:%s}:day" % date, "dk:{mpp:%s}:adm" % date,
             "dk:{mpp:%s}:nik" % date, "dk:{%s}:phone" % date,
-            "dk:bar:phone:+6281200000000"]
+            "dk:bar:phone:+6281200000000", "dk:epoch"]
     expire = int(time.time()) + 30 * 86400
     args = ["ktp", "150", "1471__rand_int__", "+6281200000000", "5",
             "A-BENC-HBEN-CHXX", str(int(time.time() * 1000)), str(expire),
-            "1000", "0", "0", "0"]
+            "1000", "0", "0", "0", "", ""]
     results = {}
     # (pipeline, bookings per call)
     for pipeline, per_call in ((1, 1), (16, 1), (1, 16)):
@@ -267,7 +267,7 @@ def redis_baseline(st, date, duration):
         n //= per_call
         cmd = ["redis-benchmark", "-p", str(st.redis_port), "-c", str(CONNS),
                "-n", str(n), "-r", "1000000000000", "-P", str(pipeline),
-               "--csv", "EVALSHA", sha, str(7 * per_call)]
+               "--csv", "EVALSHA", sha, str(8 * per_call)]
         cmd += keys * per_call + args * per_call
         # as the module's Redis user (its ACL checks are part of the cost);
         # the password is left out of the command line shown
@@ -281,7 +281,7 @@ def redis_baseline(st, date, duration):
             "rps": float(fields[1]) * per_call, "p50": float(fields[4]),
             "p99": float(fields[6]),
             "cmd": " ".join(cmd[:cmd.index("EVALSHA")])
-            + " EVALSHA <sha1 of book.lua> %d " % (7 * per_call)
+            + " EVALSHA <sha1 of book.lua> %d " % (8 * per_call)
             + ("%s %s" if per_call == 1 else "(%s) x%d (%s) x%d")
             % ((" ".join(keys), " ".join(args)) if per_call == 1 else
                (" ".join(keys), per_call, " ".join(args), per_call))}

@@ -306,10 +306,11 @@ class Booker:
         expire = calendar.timegm(
             datetime.date.fromisoformat(str(date)).timetuple()) + 8 * 86400
         ans = self.book(keys=["dk:epoch", "dk:bar:" + nik, keys[0], keys[1],
-                              keys[2], keys[3], "dk:bar:phone:" + phone],
+                              keys[2], keys[3], "dk:bar:phone:" + phone,
+                              "dk:epoch"],
                         args=[service, quota, nik, phone, phone_cap, c,
                               int(time.time() * 1000), expire, 99, 0, 0,
-                              "1" if weekday_closed else "0"])
+                              "1" if weekday_closed else "0", "", ""])
         if isinstance(ans, bytes):
             ans = ans.decode()
         ans = ans.split(" ")

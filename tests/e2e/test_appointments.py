@@ -266,9 +266,9 @@ def test_one_script_call_decides_its_bookings_in_order(stack):
         keys = (["dk:epoch", "dk:bar:" + nik]
                 + [day_key("mpp", date, p)
                    for p in ("day", "adm", "nik", "phone")]
-                + ["dk:bar:phone:" + phone])
+                + ["dk:bar:phone:" + phone, "dk:epoch"])
         args = ["ktp", quota, nik, phone, "2", code, "1000", "4102444800",
-                "99", "0", "0", "0"]
+                "99", "0", "0", "0", "", ""]
         return keys, args
 
     def call(*items):
