@@ -6,7 +6,7 @@ SCHED_SRC  := $(wildcard scheduler/*.c)
 SCHED_HDR  := $(wildcard scheduler/*.h)
 SCHED_LUA  := $(wildcard scheduler/lua/*.lua)
 SCHED_GEN  := $(BUILD)/scheduler/dk_lua.h
-SCHED_LIBS := -lpq -lhiredis -lyaml -ljansson -lsystemd -lcrypto
+SCHED_LIBS := -lpq -lhiredis -lyaml -ljansson -lsystemd -lcrypto -lcurl
 
 .PHONY: scheduler
 
