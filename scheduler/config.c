@@ -161,7 +161,7 @@ dk_config_defaults(dk_config_t *cfg)
     cfg->no_show_count = 2;
     cfg->no_show_within_days = 30;
     cfg->no_show_bar_days = 14;
-    cfg->reminder_at = 18 * 60;
+    cfg->reminder_at = -1; /* no jobs.reminder.at: no reminders */
     cfg->notify.rate = 50;
     cfg->notify.max_in_flight = 32;
     cfg->notify.connect_timeout_ms = 2000;

@@ -6,6 +6,7 @@
 #include "job.h"
 #include "job_delivery.h"
 #include "job_reconcile.h"
+#include "job_reminder.h"
 #include "import.h"
 #include "import_holidays.h"
 #include "log.h"
@@ -23,6 +24,7 @@ static const struct {
     [DK_JOB_RECONCILE] = {"reconcile", dk_reconcile},
     [DK_JOB_IMPORT_DELIVERY] = {"import-delivery", dk_import_delivery},
     [DK_JOB_IMPORT_HOLIDAYS] = {"import-holidays", dk_import_holidays},
+    [DK_JOB_REMINDER] = {"reminder", dk_reminder},
 };
 
 int
@@ -191,6 +193,7 @@ dk_job_run(dk_job_t *job, int64_t slot)
 
     if (job->counts == NULL)
         job->counts = json_object();
+    job->slot = slot;
     if (job->dry_run)
         return dk_job_dry_run(job);
 
@@ -244,7 +247,8 @@ dk_job_fail_stale(dk_db_t *db, dk_err_t *err)
                     "     AND l.objid = CASE r.job"
                     "       WHEN 'delivery-batch' THEN 1"
                     "       WHEN 'reconcile' THEN 2"
-                    "       WHEN 'import-delivery' THEN 3 ELSE 4 END"
+                    "       WHEN 'import-delivery' THEN 3"
+                    "       WHEN 'import-holidays' THEN 4 ELSE 5 END"
                     "     AND l.pid <> pg_backend_pid())"
                     " RETURNING 1) SELECT count(*) FROM stale",
                     0, NULL) != DK_OK)

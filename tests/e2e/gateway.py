@@ -1,0 +1,92 @@
+"""A WhatsApp/SMS gateway in a thread, playing the provider for the
+notification sender's tests and benchmark: it records every POST it is
+given (when, headers, JSON body) and answers what its `script` says.
+
+    gw = Gateway()                       # 127.0.0.1, a free port
+    gw.script = lambda req: (500, 0)     # (status, seconds to wait first)
+    gw.wait_for(lambda reqs: len(reqs) >= 2, 10)
+    gw.close()
+
+A request is a dict: at (time.monotonic() when read), id, to, channel,
+text (the JSON body's), headers (lower-case names), n (how many POSTs of
+this id came before it, 0 for the first).
+"""
+
+import http.server
+import json
+import threading
+import time
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"       # keep-alive, as a real gateway
+
+    def do_POST(self):
+        gw = self.server.gateway
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = {}
+        req = dict(body if isinstance(body, dict) else {})
+        req["at"] = time.monotonic()
+        req["headers"] = {k.lower(): v for k, v in self.headers.items()}
+        req["path"] = self.path
+        with gw.lock:
+            req["n"] = sum(1 for r in gw.requests if r.get("id") == req.get("id"))
+            gw.requests.append(req)
+        status, delay = gw.script(req)
+        if delay:
+            gw.release.wait(delay)      # a hanging gateway; close() ends it
+        out = b'{"status":"accepted"}' if status < 300 else b'{"error":"x"}'
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+        except OSError:
+            pass                        # the sender gave up waiting
+
+    def log_message(self, *args):
+        pass
+
+
+class Gateway:
+    def __init__(self, port=0):
+        self.requests = []
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+        self.script = lambda req: (200, 0)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
+                                                      _Handler)
+        self.server.daemon_threads = True
+        self.server.gateway = self
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d/v1/messages" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+        self.thread.start()
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.requests)
+
+    def wait_for(self, predicate, timeout, what="gateway requests"):
+        deadline = time.monotonic() + timeout
+        while True:
+            reqs = self.snapshot()
+            if predicate(reqs):
+                return reqs
+            if time.monotonic() > deadline:
+                raise AssertionError("timed out after %.1f s waiting for %s;"
+                                     " got %d: %r" % (timeout, what, len(reqs),
+                                                      reqs[-5:]))
+            time.sleep(0.02)
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
