@@ -21,9 +21,8 @@ typedef struct {
     dk_config_t cfg;
     dk_db_t db;
     dk_redis_t redis;
-    dk_sender_t sender; /* the outbox, between the jobs */
+    dk_sender_t sender; /* the outbox's thread */
     int64_t last_slot[DK_JOB_COUNT];
-    time_t next_tick;
     time_t next_epoch_check;
     time_t next_connect;
     int stale_checked;
@@ -252,7 +251,7 @@ dk_daemon_reload(dk_daemon_t *d)
         dk_daemon_disconnect(d);
         d->next_connect = 0;
         d->budget_synced = 0;
-        dk_sender_reload(&d->sender);
+        dk_sender_request_reload(&d->sender);
         dk_log_info("config_reloaded", "file=%s",
                     dk_log_quote(d->config_path, q, sizeof(q)));
     }
@@ -263,8 +262,7 @@ int
 dk_daemon_run(const char *config_path, dk_config_t *cfg)
 {
     dk_daemon_t d;
-    int i, wait;
-    time_t now;
+    int i;
 
     memset(&d, 0, sizeof(d));
     d.config_path = config_path;
@@ -272,8 +270,8 @@ dk_daemon_run(const char *config_path, dk_config_t *cfg)
     for (i = 0; i < DK_JOB_COUNT; i++)
         d.last_slot[i] = -1;
 
-    if (dk_sender_init(&d.sender, &d.cfg) != DK_OK) {
-        dk_log_error("sender_init_failed", NULL);
+    if (dk_sender_start(&d.sender, config_path) != DK_OK) {
+        dk_log_error("sender_start_failed", NULL);
         dk_config_free(&d.cfg);
         return DK_ERR;
     }
@@ -283,23 +281,15 @@ dk_daemon_run(const char *config_path, dk_config_t *cfg)
     while (!dk_stop_requested) {
         if (dk_reload_requested)
             dk_daemon_reload(&d);
-        now = time(NULL);
-        /* the jobs are looked at once a second; the sender runs between */
-        if (now >= d.next_tick) {
-            d.next_tick = now + 1;
-            if (dk_daemon_connect(&d) == DK_OK) {
-                dk_daemon_slots(&d);
-                dk_daemon_epoch(&d);
-            }
+        if (dk_daemon_connect(&d) == DK_OK) {
+            dk_daemon_slots(&d);
+            dk_daemon_epoch(&d);
         }
-        wait = dk_sender_step(&d.sender);
-        if (wait > 1000)
-            wait = 1000;
-        if (!dk_stop_requested && !dk_reload_requested && wait > 0)
-            dk_sender_wait(&d.sender, wait); /* a signal ends it early */
+        if (!dk_stop_requested && !dk_reload_requested)
+            sleep(1); /* a signal ends it early */
     }
     sd_notify(0, "STOPPING=1");
-    dk_sender_stop(&d.sender);
+    dk_sender_join(&d.sender);
     dk_log_info("daemon_stop", "reason=signal");
     dk_daemon_disconnect(&d);
     dk_config_free(&d.cfg);

@@ -1,9 +1,11 @@
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "job.h"
 #include "log.h"
 #include "notify_file.h"
 #include "notify_store.h"
@@ -19,18 +21,6 @@ dk_sender_now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int
-dk_sender_init(dk_sender_t *s, const dk_config_t *cfg)
-{
-    memset(s, 0, sizeof(*s));
-    s->cfg = cfg;
-    s->ops = json_array();
-    srand48((long)time(NULL) ^ (long)getpid());
-    if (s->ops == NULL || dk_http_init(&s->http) != DK_OK)
-        return DK_ERR;
-    return DK_OK;
 }
 
 static void
@@ -336,7 +326,7 @@ dk_sender_min(int a, int64_t until, int64_t now)
     return b < a ? (int)b : a;
 }
 
-int
+static int
 dk_sender_step(dk_sender_t *s)
 {
     const dk_notify_config_t *n = &s->cfg->notify;
@@ -383,22 +373,34 @@ dk_sender_step(dk_sender_t *s)
     return wait;
 }
 
-void
+static void
 dk_sender_wait(dk_sender_t *s, int ms)
 {
     dk_http_wait(&s->http, s->db.conn ? PQsocket(s->db.conn) : -1, ms);
 }
 
-void
+static void
 dk_sender_reload(dk_sender_t *s)
 {
+    char q[DK_ERRSTR_LEN + 8];
+    dk_config_t cfg;
+    dk_err_t err;
+
+    atomic_store(&s->reload, 0);
+    if (dk_config_load(&cfg, s->config_path, &err) != DK_OK) {
+        dk_log_error("sender_reload_failed", "keeping=old error=%s",
+                     dk_log_quote(err.str, q, sizeof(q)));
+        return;
+    }
     dk_sender_flush(s);
+    dk_config_free(&s->own);
+    s->own = cfg;
     dk_db_close(&s->db);
     s->next_connect = 0;
     s->next_metrics = 0;
 }
 
-void
+static void
 dk_sender_stop(dk_sender_t *s)
 {
     int64_t deadline;
@@ -435,4 +437,75 @@ dk_sender_stop(dk_sender_t *s)
     json_decref(s->ops);
     s->ops = NULL;
     dk_log_info("sender_stop", NULL);
+}
+
+static void *
+dk_sender_main(void *arg)
+{
+    dk_sender_t *s = arg;
+    int wait;
+
+    /* SIGTERM: the thread stops at once, while the jobs reach their safe
+     * point */
+    while (!atomic_load(&s->stop) && !dk_stop_requested) {
+        if (atomic_load(&s->reload))
+            dk_sender_reload(s);
+        wait = dk_sender_step(s);
+        if (wait > 1000)
+            wait = 1000;
+        if (wait > 0 && !atomic_load(&s->stop) && !dk_stop_requested)
+            dk_sender_wait(s, wait);
+    }
+    dk_sender_stop(s);
+    return NULL;
+}
+
+int
+dk_sender_start(dk_sender_t *s, const char *config_path)
+{
+    char q[DK_ERRSTR_LEN + 8];
+    sigset_t all, old;
+    dk_err_t err;
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    s->config_path = config_path;
+    s->cfg = &s->own;
+    if (dk_config_load(&s->own, config_path, &err) != DK_OK) {
+        dk_log_error("sender_config_failed", "error=%s",
+                     dk_log_quote(err.str, q, sizeof(q)));
+        return DK_ERR;
+    }
+    s->ops = json_array();
+    srand48((long)time(NULL) ^ (long)getpid());
+    if (s->ops == NULL || dk_http_init(&s->http) != DK_OK) {
+        dk_config_free(&s->own);
+        return DK_ERR;
+    }
+    /* the signals are the main thread's: its loop stops at a safe point */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    rc = pthread_create(&s->thread, NULL, dk_sender_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        dk_http_free(&s->http);
+        json_decref(s->ops);
+        dk_config_free(&s->own);
+        return DK_ERR;
+    }
+    return DK_OK;
+}
+
+void
+dk_sender_request_reload(dk_sender_t *s)
+{
+    atomic_store(&s->reload, 1);
+}
+
+void
+dk_sender_join(dk_sender_t *s)
+{
+    atomic_store(&s->stop, 1);
+    pthread_join(s->thread, NULL);
+    dk_config_free(&s->own);
 }

@@ -1,13 +1,16 @@
 /*
- * The outbox's sender, on the daemon's loop: woken by NOTIFY dk_notification
- * (and a poll), it claims due rows, sends them through the configured
- * channel, and settles each try in PostgreSQL. Also the retention of old
- * rows and the .prom file of its figures.
+ * The outbox's sender, a thread of the daemon beside its jobs (a night's
+ * batch never holds a verification code up): woken by NOTIFY
+ * dk_notification (and a poll), it claims due rows, sends them through the
+ * configured channel, and settles each try in PostgreSQL. Also the
+ * retention of old rows and the .prom file of its figures.
  */
 #ifndef DK_SENDER_H
 #define DK_SENDER_H
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -17,7 +20,12 @@
 #include "notify_metrics.h"
 
 typedef struct {
-    const dk_config_t *cfg; /* the daemon's, replaced in place on reload */
+    const char *config_path;
+    dk_config_t own; /* the thread's copy of the configuration */
+    const dk_config_t *cfg;
+    pthread_t thread;
+    atomic_int stop;
+    atomic_int reload; /* asked for, not yet done */
     dk_db_t db;
     dk_http_t http;
     dk_message_t *waiting; /* claimed, not started yet (the rate) */
@@ -31,21 +39,17 @@ typedef struct {
     int64_t tokens_at;
 } dk_sender_t;
 
-int dk_sender_init(dk_sender_t *s, const dk_config_t *cfg);
+/* Reads config_path for the sender's own copy and starts its thread (which
+ * sends nothing when notification.channel is absent). */
+int dk_sender_start(dk_sender_t *s, const char *config_path);
 
-/* After a reload: the connection is made again with the new settings. */
-void dk_sender_reload(dk_sender_t *s);
-
-/* Does what can be done now without waiting; returns how many milliseconds
- * the loop may wait before calling it again. */
-int dk_sender_step(dk_sender_t *s);
-
-/* Waits at most ms for the sender's sockets (PostgreSQL's, the gateway's)
- * or a signal. */
-void dk_sender_wait(dk_sender_t *s, int ms);
+/* SIGHUP: the thread rereads the file (a bad one keeps the old copy) and
+ * connects again. */
+void dk_sender_request_reload(dk_sender_t *s);
 
 /* SIGTERM: claims nothing more, gives the rows not started back, waits for
- * the answers of those in flight (their timeout at most), settles them. */
-void dk_sender_stop(dk_sender_t *s);
+ * the answers of those in flight (their timeout at most), settles them,
+ * and ends the thread. */
+void dk_sender_join(dk_sender_t *s);
 
 #endif

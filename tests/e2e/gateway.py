@@ -53,15 +53,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    request_queue_size = 512            # the listen backlog: many in flight
+    daemon_threads = True
+
+
 class Gateway:
     def __init__(self, port=0):
         self.requests = []
         self.lock = threading.Lock()
         self.release = threading.Event()
         self.script = lambda req: (200, 0)
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port),
-                                                      _Handler)
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", port), _Handler)
         self.server.gateway = self
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d/v1/messages" % self.port
