@@ -51,8 +51,8 @@ static const struct {
     [DK_NOTIFY_APPOINTMENT_CANCELLED_BY_OFFICE] =
         {"appointment_cancelled_by_office",
          P_CODE | P_DATE | P_OFFICE | P_REASON,
-         "Janji temu {code} pada {date} di {office_name} dibatalkan: "
-         "{reason}. Silakan buat janji temu baru."},
+         "Janji temu {code} ({date}, {office_name}) dibatalkan: {reason}. "
+         "Silakan buat janji temu baru."},
     [DK_NOTIFY_APPOINTMENT_REMINDER] =
         {"appointment_reminder",
          P_CODE | P_DATE | P_OFFICE | P_SERVICE | P_QUEUE,
