@@ -13,6 +13,10 @@
 
 /* claims of the file channel: a batch of lines, one fdatasync */
 #define DK_SENDER_FILE_BATCH 500
+/* an answer is written to PostgreSQL this long after it came, at most */
+#define DK_SENDER_SETTLE_MS 20
+
+static void dk_sender_settle_soon(dk_sender_t *s);
 
 static int64_t
 dk_sender_now(void)
@@ -49,6 +53,7 @@ dk_sender_settle(dk_sender_t *s, dk_message_t *m, const char *op, long delay)
 
     if (o != NULL)
         json_array_append_new(s->ops, o);
+    dk_sender_settle_soon(s);
 }
 
 /* A try has ended: sent, again later, by SMS, or given up. */
@@ -134,14 +139,20 @@ dk_sender_lost(dk_sender_t *s, const char *what)
     s->next_connect = dk_sender_now() + 2000;
 }
 
-/* Writes the settlements; kept for the next try when PostgreSQL fails. */
+/* Writes the settlements; kept for the next try when PostgreSQL fails.
+ * Unless forced, they wait to be a batch (DK_SENDER_SETTLE_MS at most): one
+ * statement for many answers. */
 static int
-dk_sender_flush(dk_sender_t *s)
+dk_sender_flush(dk_sender_t *s, int force)
 {
     json_t *applied, *op;
     size_t i;
 
     if (json_array_size(s->ops) == 0 || s->db.conn == NULL)
+        return DK_OK;
+    if (!force && s->http.in_flight > 0 &&
+        json_array_size(s->ops) < (size_t)s->cfg->notify.max_in_flight / 2 &&
+        dk_sender_now() < s->settle_by)
         return DK_OK;
     if (dk_store_settle(&s->db, s->ops, &applied) != DK_OK) {
         dk_sender_lost(s, "settle");
@@ -162,6 +173,13 @@ dk_sender_flush(dk_sender_t *s)
     json_decref(applied);
     json_array_clear(s->ops);
     return DK_OK;
+}
+
+static void
+dk_sender_settle_soon(dk_sender_t *s)
+{
+    if (json_array_size(s->ops) == 1)
+        s->settle_by = dk_sender_now() + DK_SENDER_SETTLE_MS;
 }
 
 static int
@@ -347,7 +365,7 @@ dk_sender_step(dk_sender_t *s)
         return wait;
     }
     s->woken |= woken;
-    dk_sender_flush(s);
+    dk_sender_flush(s, 0);
     if (s->db.conn != NULL)
         dk_sender_claim(s, now);
     if (n->channel == DK_CHANNEL_FILE)
@@ -357,7 +375,7 @@ dk_sender_step(dk_sender_t *s)
     if (s->http.in_flight > 0)
         dk_http_perform(&s->http, dk_sender_done, s);
     if (s->db.conn != NULL)
-        dk_sender_flush(s);
+        dk_sender_flush(s, 0);
     if (s->db.conn != NULL)
         dk_sender_timers(s, now);
     if (s->http.in_flight > 0 &&
@@ -370,6 +388,8 @@ dk_sender_step(dk_sender_t *s)
         wait = dk_sender_min(wait, s->next_claim, now);
     if (n->metrics_file != NULL)
         wait = dk_sender_min(wait, s->next_metrics, now);
+    if (json_array_size(s->ops) > 0)
+        wait = dk_sender_min(wait, s->settle_by, dk_sender_now());
     return wait;
 }
 
@@ -392,7 +412,7 @@ dk_sender_reload(dk_sender_t *s)
                      dk_log_quote(err.str, q, sizeof(q)));
         return;
     }
-    dk_sender_flush(s);
+    dk_sender_flush(s, 1);
     dk_config_free(&s->own);
     s->own = cfg;
     dk_db_close(&s->db);
@@ -426,7 +446,7 @@ dk_sender_stop(dk_sender_t *s)
     if (json_array_size(s->ops) > 0) {
         s->next_connect = 0;
         if (dk_sender_connect(s, dk_sender_now()) == DK_OK)
-            dk_sender_flush(s);
+            dk_sender_flush(s, 1);
     }
     if (json_array_size(s->ops) > 0)
         dk_log_warn("sender_stop_unsettled",

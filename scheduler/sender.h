@@ -34,6 +34,7 @@ typedef struct {
     json_t *ops; /* settlements not yet written */
     dk_notify_counts_t counts;
     int64_t next_connect, next_claim, next_metrics, next_retention;
+    int64_t settle_by; /* the settlements waiting are written by then */
     int woken, more, stopping;
     double tokens;
     int64_t tokens_at;

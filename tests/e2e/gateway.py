@@ -12,6 +12,7 @@ text (the JSON body's), headers (lower-case names), n (how many POSTs of
 this id came before it, 0 for the first).
 """
 
+import asyncio
 import http.server
 import json
 import threading
@@ -93,3 +94,66 @@ class Gateway:
         self.release.set()
         self.server.shutdown()
         self.server.server_close()
+
+
+class _FastGateway(asyncio.Protocol):
+    """The benchmark's gateway: the same answers (200 to every POST,
+    keep-alive) on asyncio, several times the requests/s of http.server,
+    so that it measures the sender rather than itself."""
+
+    def __init__(self, seen):
+        self.seen = seen
+        self.buf = b""
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        self.buf += data
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buf[:end].decode("latin-1").lower()
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                if line.startswith("content-length:"):
+                    length = int(line.split(":", 1)[1])
+            if len(self.buf) < end + 4 + length:
+                return
+            body = self.buf[end + 4:end + 4 + length]
+            self.buf = self.buf[end + 4 + length:]
+            try:
+                req = json.loads(body)
+            except ValueError:
+                req = {}
+            self.seen.append("%.6f %s %s" % (time.time(), req.get("to"),
+                                             req.get("id")))
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: "
+                                 b"application/json\r\nContent-Length: 21"
+                                 b"\r\n\r\n{\"status\":\"accepted\"}")
+
+
+def main():
+    """A gateway process of its own (the benchmark's: no GIL shared with
+    the client that measures it): python3 gateway.py PORT LOG answers 200
+    to every POST and, when stopped (SIGTERM), has written to LOG one line
+    per request: the wall-clock second it was read, its "to", its "id"."""
+    import signal
+    import sys
+
+    port, path = int(sys.argv[1]), sys.argv[2]
+    seen = []
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(loop.create_server(
+        lambda: _FastGateway(seen), "127.0.0.1", port, backlog=512))
+    loop.add_signal_handler(signal.SIGTERM, loop.stop)
+    print("ready", flush=True)
+    loop.run_forever()
+    server.close()
+    with open(path, "w") as f:
+        f.write("\n".join(seen) + ("\n" if seen else ""))
+
+
+if __name__ == "__main__":
+    main()
