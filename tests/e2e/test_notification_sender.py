@@ -600,3 +600,38 @@ def test_metrics_file_for_node_exporter(sched, gw):
             r'dukcapil_\w+(\{(\w+="[^"]*",?)+\})? [0-9.]+', l), l
     left = [f for f in os.listdir(sched.st.root) if f.endswith(".tmp")]
     assert left == []
+
+
+def test_sighup_rereads_the_templates_and_a_bad_file_keeps_them(sched):
+    cfg = file_config(sched)
+    d = sched.start("run", config=cfg)
+    try:
+        sched.wait_log(d, "sender_connected")
+        insert(sched, "delivery_delivered", {"code": "P-1"})
+        wait_until(lambda: len(read_lines(messages_path(sched))) == 1
+                   if os.path.exists(messages_path(sched)) else False, 10,
+                   what="the first line")
+        # a bad template: the reload is refused, the old text stays
+        file_config(sched, notification__templates__delivery_delivered=(
+            '"Diterima {reason}"'))
+        d.send_signal(signal.SIGHUP)
+        sched.wait_log(d, "config_reload_failed")
+        insert(sched, "delivery_delivered", {"code": "P-2"})
+        wait_until(lambda: len(read_lines(messages_path(sched))) == 2, 10,
+                   what="the second line")
+        file_config(sched, notification__templates__delivery_delivered=(
+            '"Dokumen {code} diterima."'))
+        d.send_signal(signal.SIGHUP)
+        sched.wait_log(d, "config_reloaded")
+        sched.wait_log(d, "sender_connected", timeout=10)
+        wait_until(lambda: sched.log_of(d).count("sender_connected") == 2, 10,
+                   what="the sender connected again")
+        insert(sched, "delivery_delivered", {"code": "P-3"})
+        wait_until(lambda: len(read_lines(messages_path(sched))) == 3, 10,
+                   what="the third line")
+    finally:
+        assert sched.stop(d) == 0
+    texts = [l["text"] for l in read_lines(messages_path(sched))]
+    assert texts[0] == "Dokumen Anda (P-1) sudah diterima. Terima kasih."
+    assert texts[1] == "Dokumen Anda (P-2) sudah diterima. Terima kasih."
+    assert texts[2] == "Dokumen P-3 diterima."
