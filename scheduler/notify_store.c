@@ -14,17 +14,19 @@ static const char dk_store_claim_sql[] =
     "     channel = CASE WHEN $3 = 'file' THEN 'file'"
     "                    WHEN n.channel = 'sms' THEN 'sms'"
     "                    ELSE 'whatsapp' END"
-    " FROM (SELECT id FROM notification"
-    "       WHERE status = 'queued' AND next_attempt_at <= now()"
-    "       ORDER BY kind <> 'otp', next_attempt_at, id"
-    "       LIMIT $1 FOR UPDATE SKIP LOCKED) c"
-    " WHERE n.id = c.id"
+    " WHERE n.id = ANY (ARRAY("
+    "   SELECT id FROM notification"
+    "   WHERE status = 'queued' AND next_attempt_at <= now()"
+    "   ORDER BY kind <> 'otp', next_attempt_at, id"
+    "   LIMIT $1 FOR UPDATE SKIP LOCKED))"
     " RETURNING n.id, n.kind, n.phone, n.params::text, n.channel, n.attempts,"
     "  to_char(n.created_at AT TIME ZONE 'Asia/Jakarta',"
     "          'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"')";
 
 /* Only the try a daemon holds is settled by it: same attempts, same
- * channel, still queued. An OTP's code goes once it is sent or given up. */
+ * channel, still queued. An OTP's code goes once it is sent or given up.
+ * The rows are found by their ids (= ANY of an array), never by a scan of
+ * the table: the planner takes the function for 100 rows of any size. */
 static const char dk_store_settle_sql[] =
     "UPDATE notification n SET"
     " status = CASE d.op WHEN 'sent' THEN 'sent' WHEN 'failed' THEN 'failed'"
@@ -44,14 +46,50 @@ static const char dk_store_settle_sql[] =
     " FROM jsonb_to_recordset($1::jsonb) AS d(id bigint, attempts int,"
     "      via text, op text, delay_ms bigint, error text)"
     " WHERE n.id = d.id AND n.status = 'queued' AND n.attempts = d.attempts"
+    "   AND n.id = ANY (ARRAY(SELECT (e->>'id')::bigint"
+    "                         FROM jsonb_array_elements($1::jsonb) e))"
     "   AND n.channel = d.via"
     " RETURNING n.id";
+
+/* The claim and the settlement run hundreds of times a second: prepared
+ * once per connection, not planned each time. */
+static int
+dk_store_prepare(dk_db_t *db, const char *name, const char *sql, int nparams)
+{
+    PGresult *res = PQprepare(db->conn, name, sql, nparams, NULL);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+    if (!ok)
+        dk_err_set(&db->err, "postgres: %s", PQresultErrorMessage(res));
+    PQclear(res);
+    return ok ? DK_OK : DK_ERR;
+}
+
+static int
+dk_store_run(dk_db_t *db, PGresult **res, const char *name, int nparams,
+             const char *const *params)
+{
+    *res = PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+    if (PQresultStatus(*res) == PGRES_TUPLES_OK)
+        return DK_OK;
+    dk_err_set(&db->err, "postgres: %s",
+               *res != NULL ? PQresultErrorMessage(*res)
+                            : PQerrorMessage(db->conn));
+    PQclear(*res);
+    *res = NULL;
+    return DK_ERR;
+}
 
 int
 dk_store_connect(dk_db_t *db, const char *conninfo)
 {
     if (dk_db_connect(db, conninfo) != DK_OK)
         return DK_ERR;
+    if (dk_store_prepare(db, "dk_claim", dk_store_claim_sql, 3) != DK_OK ||
+        dk_store_prepare(db, "dk_settle", dk_store_settle_sql, 1) != DK_OK) {
+        dk_db_close(db);
+        return DK_ERR;
+    }
     if (dk_db_exec(db, "SET application_name = 'dukcapil-scheduler sender'", 0,
                    NULL) != DK_OK ||
         dk_db_exec(db, "SET statement_timeout = '10s'", 0, NULL) != DK_OK ||
@@ -135,7 +173,7 @@ dk_store_claim(dk_db_t *db, const dk_notify_config_t *cfg, int limit,
     *n = 0;
     snprintf(limit_s, sizeof(limit_s), "%d", limit);
     snprintf(lease_s, sizeof(lease_s), "%d", cfg->lease_seconds);
-    if (dk_db_query(db, &res, dk_store_claim_sql, 3, params) != DK_OK)
+    if (dk_store_run(db, &res, "dk_claim", 3, params) != DK_OK)
         return DK_ERR;
     for (i = 0; i < PQntuples(res); i++) {
         why[0] = '\0';
@@ -165,7 +203,7 @@ dk_store_settle(dk_db_t *db, json_t *ops, json_t **applied)
     *applied = NULL;
     if (text == NULL)
         return dk_err_set(&db->err, "out of memory");
-    rc = dk_db_query(db, &res, dk_store_settle_sql, 1, params);
+    rc = dk_store_run(db, &res, "dk_settle", 1, params);
     free(text);
     if (rc != DK_OK)
         return DK_ERR;

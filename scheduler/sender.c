@@ -216,6 +216,9 @@ dk_sender_claim(dk_sender_t *s, int64_t now)
     if (s->stopping || n->channel == DK_CHANNEL_OFF || limit <= 0 ||
         (!s->woken && !s->more && now < s->next_claim))
         return;
+    /* while some wait to start, claim only a batch worth a statement */
+    if (s->n_waiting > 0 && limit < n->max_in_flight)
+        return;
     if (dk_store_claim(&s->db, n, limit, &got, &count) != DK_OK) {
         dk_sender_lost(s, "claim");
         return;

@@ -66,6 +66,26 @@ def stop_gateway(p):
                 (l.split() for l in f if l.strip())]
 
 
+def baseline_wrk(root, port, seconds=BASELINE_SECONDS):
+    """Requests/s the gateway answers to wrk: as many connections as the
+    sender's messages in flight, keep-alive, the same POST."""
+    script = os.path.join(root, "post.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\n'
+                'wrk.headers["Content-Type"] = "application/json"\n'
+                'wrk.headers["Idempotency-Key"] = "1"\n'
+                'wrk.body = \'{"id":"1","to":"+6281234567890",'
+                '"channel":"whatsapp","text":"%s"}\'\n' % ("x" * 120))
+    out = subprocess.run(["wrk", "-t", "1", "-c", str(IN_FLIGHT), "-d",
+                          "%ds" % seconds, "-s", script,
+                          "http://127.0.0.1:%d/v1/messages" % port],
+                         stdout=subprocess.PIPE, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise SystemExit("wrk said:\n" + out)
+
+
 def baseline(port, seconds=BASELINE_SECONDS, threads=IN_FLIGHT):
     """Requests/s the gateway answers to a plain keep-alive client loop."""
     body = json.dumps({"id": "1", "to": "+6281234567890",
@@ -146,6 +166,13 @@ def start_daemon(st, cfg):
     return d
 
 
+def cpu_seconds(pid):
+    """User + system CPU seconds of a process so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(st):
     st.psql("TRUNCATE notification RESTART IDENTITY")
     st.psql("INSERT INTO notification (kind, phone, params)"
@@ -208,10 +235,15 @@ def main():
         gw = start_gateway(root)
         base = baseline(gw.port)
         stop_gateway(gw)
+        gw = start_gateway(root)
+        base_wrk = baseline_wrk(root, gw.port)
+        stop_gateway(gw)
 
         gw = start_gateway(root)
         d = start_daemon(st, config(st, gw.port, token))
+        cpu0 = cpu_seconds(d.pid)
         rate, secs = throughput(st)
+        cpu = cpu_seconds(d.pid) - cpu0
         stop_gateway(gw)
         d.send_signal(signal.SIGTERM)
         d.wait(30)
@@ -231,15 +263,20 @@ def main():
             d.wait(30)
         st.destroy()
 
-    print("machine: %s, %d CPUs" % (platform.node(), os.cpu_count()))
+    print("machine: %s, %d CPUs, load average %.1f (other work shares them)"
+          % (platform.node(), os.cpu_count(), os.getloadavg()[0]))
     print()
     print("| measure | figure | target |")
     print("|---|---|---|")
     print("| gateway raw capacity (Python client, %d threads, keep-alive) |"
           " %.0f requests/s | baseline |" % (IN_FLIGHT, base))
+    print("| gateway raw capacity (wrk, 1 thread, %d connections) |"
+          " %.0f requests/s | baseline |" % (IN_FLIGHT, base_wrk))
     print("| sender throughput, %d messages (%d in flight) | %.0f messages/s"
-          " in %.2f s (%.2fx the baseline) | >= 500/s |"
-          % (MESSAGES, IN_FLIGHT, rate, secs, rate / base))
+          " in %.2f s (%.2fx the Python client, %.2fx wrk) | >= 500/s |"
+          % (MESSAGES, IN_FLIGHT, rate, secs, rate / base, rate / base_wrk))
+    print("| the daemon's CPU for them | %.2f s (%.0f us a message) | |"
+          % (cpu, cpu / MESSAGES * 1e6))
     print("| OTP latency at %d requests/s, %d requests: POST to gateway |"
           " p50 %.0f ms, p99 %.0f ms, max %.0f ms | p99 <= 2 s |"
           % (OTP_RATE, len(sent), pct(lat, 50) * 1000, pct(lat, 99) * 1000,
