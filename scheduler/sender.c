@@ -213,6 +213,11 @@ dk_sender_claim(dk_sender_t *s, int64_t now)
     limit = n->channel == DK_CHANNEL_FILE
                 ? DK_SENDER_FILE_BATCH
                 : 2 * n->max_in_flight - s->http.in_flight - s->n_waiting;
+    /* what the rate lets start within half a lease: a row claimed is sent
+     * before another daemon may take it over */
+    if (n->channel == DK_CHANNEL_HTTP &&
+        limit > n->rate * n->lease_seconds / 2 - s->n_waiting)
+        limit = n->rate * n->lease_seconds / 2 - s->n_waiting;
     if (s->stopping || n->channel == DK_CHANNEL_OFF || limit <= 0 ||
         (!s->woken && !s->more && now < s->next_claim))
         return;

@@ -635,3 +635,32 @@ def test_sighup_rereads_the_templates_and_a_bad_file_keeps_them(sched):
     assert texts[0] == "Dokumen Anda (P-1) sudah diterima. Terima kasih."
     assert texts[1] == "Dokumen Anda (P-2) sudah diterima. Terima kasih."
     assert texts[2] == "Dokumen P-3 diterima."
+
+
+def test_at_most_rate_a_second_and_no_more_claimed_than_half_a_lease_sends(
+        sched, gw):
+    ids = [insert(sched, "delivery_delivered", {"code": code("P", i)})
+           for i in range(20)]
+    cfg = http_config(sched, gw, notification__http__rate=4,
+                      notification__lease_seconds=5)
+    d = sched.start("run", config=cfg)
+    claimed = []
+    try:
+        deadline = time.monotonic() + 15
+        while sched.value("SELECT count(*) FROM notification"
+                          " WHERE status = 'sent'") < 20:
+            assert time.monotonic() < deadline, "not all sent in 15 s"
+            claimed.append(sched.value(
+                "SELECT count(*) FROM notification WHERE status = 'queued'"
+                " AND attempts > 0"))
+            time.sleep(0.1)
+    finally:
+        assert sched.stop(d) == 0
+    reqs = gw.snapshot()
+    assert sorted(q["id"] for q in reqs) == sorted(map(str, ids))
+    at = sorted(q["at"] for q in reqs)
+    assert at[-1] - at[0] >= 19 / 4 - 0.5, at       # 4 a second
+    for i in range(len(at) - 5):
+        assert at[i + 5] - at[i] >= 1 - 0.3, at      # never 6 in a second
+    # rate 4 x lease 5 s / 2: claimed rows all start well within their lease
+    assert max(claimed) <= 10, claimed
