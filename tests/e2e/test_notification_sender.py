@@ -664,3 +664,34 @@ def test_at_most_rate_a_second_and_no_more_claimed_than_half_a_lease_sends(
         assert at[i + 5] - at[i] >= 1 - 0.3, at      # never 6 in a second
     # rate 4 x lease 5 s / 2: claimed rows all start well within their lease
     assert max(claimed) <= 10, claimed
+
+
+def test_a_job_held_up_never_holds_a_code_up(sched, gw):
+    # a past booked appointment locked by us: reconcile's no-show update
+    # waits on it, as a long night's job would
+    sched.sql("INSERT INTO appointment (code, nik, name, phone, office,"
+              " service, date, queue_number) VALUES (%s, %s, 'W', %s, 'mpp',"
+              " 'ktp', current_date - 3, 1)", (code("A", 1), NIK, PHONE))
+    conn = sched.db()
+    conn.autocommit = False
+    try:
+        with conn.cursor() as c:
+            c.execute("SELECT 1 FROM appointment FOR UPDATE")
+        d = sched.start("run", config=http_config(sched, gw))
+        sched.wait_log(d, "run_start job=reconcile")
+        time.sleep(0.5)
+        assert "run_end job=reconcile" not in sched.log_of(d)
+        nid = insert(sched, "otp", {"code": "135790"})
+        t0 = time.monotonic()
+        gw.wait_for(lambda q: any(x["id"] == str(nid) for x in q), 3,
+                    "the code while the job waits")
+        assert time.monotonic() - t0 < 3
+        assert "run_end job=reconcile" not in sched.log_of(d)
+    finally:
+        conn.rollback()
+        conn.close()
+    try:
+        sched.wait_log(d, "run_end job=reconcile")
+    finally:
+        assert sched.stop(d) == 0
+    assert row(sched, nid)["status"] == "sent"
