@@ -108,6 +108,8 @@ static const dk_conf_key_t dk_config_keys[] = {
      5, 3600, 0},
     {"notification.poll_seconds", DK_CONF_INT, DK_CONF_NOTIFY(poll_seconds), 1,
      3600, 0},
+    {"notification.otp_valid_seconds", DK_CONF_INT,
+     DK_CONF_NOTIFY(otp_valid_seconds), 30, 86400, 0},
     {"notification.retention_days", DK_CONF_INT, DK_CONF_NOTIFY(retention_days),
      1, 3660, 0},
     {"notification.metrics_file", DK_CONF_STRING, DK_CONF_NOTIFY(metrics_file),
@@ -171,6 +173,7 @@ dk_config_defaults(dk_config_t *cfg)
     cfg->notify.backoff_max_ms = 600000;
     cfg->notify.lease_seconds = 60;
     cfg->notify.poll_seconds = 5;
+    cfg->notify.otp_valid_seconds = 300;
     cfg->notify.retention_days = 90;
     cfg->notify.metrics_seconds = 15;
 }

@@ -32,8 +32,9 @@ typedef struct {
     int max_attempts; /* tries of a channel before it gives up */
     int backoff_base_ms;
     int backoff_max_ms;
-    int lease_seconds; /* a claimed row comes back after this long */
-    int poll_seconds;  /* the poll beside LISTEN/NOTIFY */
+    int lease_seconds;     /* a claimed row comes back after this long */
+    int poll_seconds;      /* the poll beside LISTEN/NOTIFY */
+    int otp_valid_seconds; /* an older code is failed, never sent */
     int retention_days;
     char *metrics_file; /* node_exporter's textfile collector; NULL: none */
     int metrics_seconds;

@@ -21,7 +21,8 @@ static const char dk_store_claim_sql[] =
     "   LIMIT $1 FOR UPDATE SKIP LOCKED))"
     " RETURNING n.id, n.kind, n.phone, n.params::text, n.channel, n.attempts,"
     "  to_char(n.created_at AT TIME ZONE 'Asia/Jakarta',"
-    "          'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"')";
+    "          'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"'),"
+    "  extract(epoch FROM now() - n.created_at)::int";
 
 /* Only the try a daemon holds is settled by it: same attempts, same
  * channel, still queued. An OTP's code goes once it is sent or given up.
@@ -145,6 +146,13 @@ dk_store_message(PGresult *res, int row, const dk_notify_config_t *cfg,
     m->attempts = atoi(PQgetvalue(res, row, 5));
     snprintf(m->created_at, sizeof(m->created_at), "%s",
              PQgetvalue(res, row, 6));
+    /* a code past its validity would only mislead: never sent */
+    if (m->kind == DK_NOTIFY_OTP &&
+        atoi(PQgetvalue(res, row, 7)) > cfg->otp_valid_seconds) {
+        snprintf(why, whylen, "expired: a code is valid %d seconds",
+                 cfg->otp_valid_seconds);
+        return m; /* text empty: the caller fails it */
+    }
     params = json_loads(PQgetvalue(res, row, 3), 0, &jerr);
     if (m->kind < 0 || params == NULL ||
         dk_notify_render(m->kind, cfg->templates[m->kind], params, m->text,
@@ -182,7 +190,7 @@ dk_store_claim(dk_db_t *db, const dk_notify_config_t *cfg, int limit,
             break; /* out of memory: the rest come back after the lease */
         if (m->text[0] == '\0') {
             m->status = -1; /* not sendable: the sender fails it */
-            snprintf(m->error, sizeof(m->error), "template: %s", why);
+            snprintf(m->error, sizeof(m->error), "not sent: %s", why);
         }
         *tail = m;
         tail = &m->next;

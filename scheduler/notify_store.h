@@ -22,8 +22,9 @@ int dk_store_woken(dk_db_t *db);
 /* Claims at most limit due rows, OTPs first, oldest first, for
  * cfg->lease_seconds: each counts a try on its channel (WhatsApp first, the
  * file for the file channel) and is rendered. A row whose text cannot be
- * made is settled failed at once. *claimed: the messages (a list, the
- * caller's to free), *n how many rows came. */
+ * made, or an OTP older than otp_valid_seconds, is settled failed at once.
+ * *claimed: the messages (a list, the caller's to free), *n how many rows came.
+ */
 int dk_store_claim(dk_db_t *db, const dk_notify_config_t *cfg, int limit,
                    dk_message_t **claimed, int *n);
 

@@ -695,3 +695,18 @@ def test_a_job_held_up_never_holds_a_code_up(sched, gw):
     finally:
         assert sched.stop(d) == 0
     assert row(sched, nid)["status"] == "sent"
+
+
+def test_a_code_past_its_validity_is_failed_never_sent(sched, gw):
+    stale = insert(sched, "otp", {"code": "192837"},
+                   created_at=datetime.datetime.now(datetime.timezone.utc)
+                   - datetime.timedelta(minutes=6))
+    fresh = insert(sched, "otp", {"code": "564738"})
+    d = sched.start("run", config=http_config(sched, gw))
+    try:
+        r = wait_status(sched, stale, "failed")
+        wait_status(sched, fresh, "sent")
+    finally:
+        assert sched.stop(d) == 0
+    assert [q["id"] for q in gw.snapshot()] == [str(fresh)]
+    assert r["params"] == {} and "expired" in r["last_error"]
