@@ -51,6 +51,8 @@ static const struct config_case cases[] = {
     {"notification:\n  backoff_base_ms: 5000\n  backoff_max_ms: 1000\n",
      "backoff_max_ms is below"},
     {"notification:\n  http:\n    rate: 0\n", "notification.http.rate"},
+    {"notification:\n  otp_valid_seconds: 10\n",
+     "expected an integer 30..86400 for 'notification.otp_valid_seconds'"},
     {"jobs:\n  reminder:\n    at: \"18:00\"\n", NULL},
     {"jobs:\n  reminder:\n    at: \"25:00\"\n", "jobs.reminder.at"},
 };
@@ -93,6 +95,7 @@ defaults_off_and_every_template(void **state)
     assert_int_equal(cfg.reminder_at, -1);
     assert_int_equal(cfg.notify.max_attempts, 5);
     assert_int_equal(cfg.notify.retention_days, 90);
+    assert_int_equal(cfg.notify.otp_valid_seconds, 300);
     for (k = 0; k < DK_NOTIFY_KINDS; k++)
         assert_string_equal(cfg.notify.templates[k],
                             dk_notify_default_template(k));
