@@ -710,3 +710,29 @@ def test_a_code_past_its_validity_is_failed_never_sent(sched, gw):
         assert sched.stop(d) == 0
     assert [q["id"] for q in gw.snapshot()] == [str(fresh)]
     assert r["params"] == {} and "expired" in r["last_error"]
+
+
+def test_postgres_restarted_mid_send_each_row_sent_once_and_settled(sched,
+                                                                     gw):
+    gw.script = lambda req: (200, 1.5) if req["n"] == 0 else (200, 0)
+    ids = [insert(sched, "delivery_delivered", {"code": code("P", i)})
+           for i in range(4)]
+    d = sched.start("run", config=http_config(
+        sched, gw, notification__http__timeout_ms=5000))
+    try:
+        gw.wait_for(lambda q: len(q) == 4, 10, "four in flight")
+        sched.st.stop_postgres()        # the answers come while it is down
+        time.sleep(2.5)
+        sched.st.start_postgres(migrate=False)
+        wait_until(lambda: sched.value("SELECT count(*) FROM notification"
+                                       " WHERE status = 'sent'") == 4, 20,
+                   what="the answers settled after the restart")
+        more = insert(sched, "otp", {"code": "102938"})
+        wait_status(sched, more, "sent")
+    finally:
+        sched.st.start_postgres(migrate=False)
+        assert sched.stop(d) == 0
+    reqs = gw.snapshot()
+    assert sorted(q["id"] for q in reqs) == sorted(map(str, ids + [more]))
+    assert sched.value("SELECT max(attempts) FROM notification") == 1
+    assert "sender_postgres_lost" in sched.log_of(d)
