@@ -67,8 +67,8 @@ dk_metrics_write(const char *path, const dk_notify_counts_t *c, json_t *queued,
                        "Messages this daemon sent since it started.",
                        copy.sent);
     dk_metrics_counter(f, "dukcapil_notifications_failed_total",
-                       "Messages given up for good (after SMS, or a file "
-                       "never written).",
+                       "Messages a channel gave up: on whatsapp they go on "
+                       "by SMS, on sms and file they are failed for good.",
                        copy.failed);
     dk_metrics_counter(f, "dukcapil_notifications_retried_total",
                        "Tries answered 429, 5xx or nothing, to be tried "

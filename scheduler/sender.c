@@ -27,18 +27,16 @@ dk_sender_now(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A line per try: the phone masked, never the text (a code is a secret). */
 static void
-dk_sender_log(const char *event, const dk_message_t *m, const char *extra)
+dk_sender_log(dk_log_level_t level, const char *event, const dk_message_t *m,
+              const char *extra)
 {
     char masked[DK_PHONE_MAX];
-    int error = strcmp(event, "notification_failed") == 0;
 
     dk_phone_mask(m->phone, strlen(m->phone), masked, sizeof(masked));
-    dk_log(error ? DK_LOG_ERROR
-                 : (strcmp(event, "notification_sent") == 0 ? DK_LOG_INFO
-                                                            : DK_LOG_WARN),
-           event, "id=%lld kind=%s channel=%s to=%s attempt=%d%s%s", m->id,
-           dk_notify_kind_name(m->kind), dk_via_name(m->via), masked,
+    dk_log(level, event, "id=%lld kind=%s channel=%s to=%s attempt=%d%s%s",
+           m->id, dk_notify_kind_name(m->kind), dk_via_name(m->via), masked,
            m->attempts, extra ? " " : "", extra ? extra : "");
 }
 
@@ -82,27 +80,27 @@ dk_sender_done(void *ctx, dk_message_t *m)
     switch (next) {
     case DK_NEXT_SENT:
         dk_sender_settle(s, m, "sent", 0);
-        dk_sender_log("notification_sent", m, NULL);
+        dk_sender_log(DK_LOG_INFO, "notification_sent", m, NULL);
         break;
     case DK_NEXT_RETRY:
         delay = dk_notify_backoff_ms(m->attempts, n->backoff_base_ms,
                                      n->backoff_max_ms, drand48());
         dk_sender_settle(s, m, "retry", delay);
         snprintf(extra, sizeof(extra), "error=%s retry_in_ms=%ld", q, delay);
-        dk_sender_log("notification_retry", m, extra);
+        dk_sender_log(DK_LOG_WARN, "notification_retry", m, extra);
         if (s->next_claim > dk_sender_now() + delay)
             s->next_claim = dk_sender_now() + delay;
         break;
     case DK_NEXT_FALLBACK:
         dk_sender_settle(s, m, "fallback", 0);
         snprintf(extra, sizeof(extra), "error=%s next=sms", q);
-        dk_sender_log("notification_fallback", m, extra);
+        dk_sender_log(DK_LOG_WARN, "notification_fallback", m, extra);
         s->woken = 1;
         break;
     case DK_NEXT_FAILED:
         dk_sender_settle(s, m, "failed", 0);
         snprintf(extra, sizeof(extra), "error=%s", q);
-        dk_sender_log("notification_failed", m, extra);
+        dk_sender_log(DK_LOG_ERROR, "notification_failed", m, extra);
         break;
     }
     free(m);
