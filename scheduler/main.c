@@ -42,13 +42,16 @@ static const char dk_usage_short[] = DK_SYNOPSIS;
 
 static const char dk_usage[] = DK_SYNOPSIS
     "\n"
-    "The nightly scheduler of Layanan Online Disdukcapil Kota Pekanbaru.\n"
+    "The scheduler of Layanan Online Disdukcapil Kota Pekanbaru: the\n"
+    "nightly jobs, and the sender of the citizens' WhatsApp/SMS messages.\n"
     "\n"
     "commands:\n"
     "  run               foreground daemon (systemd Type=notify): each job at\n"
     "                    its WIB time, a slot missed while down once at\n"
     "                    start-up; SIGTERM stops at a safe point, SIGHUP\n"
-    "                    reloads FILE (a bad file keeps the old one)\n"
+    "                    reloads FILE (a bad file keeps the old one);\n"
+    "                    beside the jobs, sends the citizens' messages of\n"
+    "                    the outbox (notification.channel)\n"
     "  once JOB          run one job now: delivery-batch | reconcile |\n"
     "                    reminder\n"
     "  import-delivery CSVFILE\n"
