@@ -14,7 +14,7 @@
 #include <yaml.h>
 
 #include "config.h"
-#include "redis_auth.h"
+#include "config_secret.h"
 
 typedef enum {
     DK_CONF_STRING,
@@ -25,6 +25,9 @@ typedef enum {
     DK_CONF_PERIOD_START,  /* "MM-DD", into budget_rule */
     DK_CONF_PERIOD_MONTHS, /* 1, 2, 3, 4, 6 or 12, into budget_rule */
     DK_CONF_REMOVED,       /* a key of an older version: refused, with why */
+    DK_CONF_CHANNEL,       /* "http" or "file" */
+    DK_CONF_SECRET_FILE,   /* a path; the file's one line into notify.token */
+    DK_CONF_TEMPLATE,      /* a message's text; min is its kind */
 } dk_conf_type_t;
 
 typedef struct {
@@ -36,6 +39,12 @@ typedef struct {
 } dk_conf_key_t;
 
 #define DK_CONF_OFF(field) offsetof(dk_config_t, field)
+#define DK_CONF_NOTIFY(field) offsetof(dk_config_t, notify.field)
+#define DK_CONF_TPL(kind, name)                                                \
+    {                                                                          \
+        "notification.templates." name, DK_CONF_TEMPLATE,                      \
+            DK_CONF_NOTIFY(templates[kind]), kind, 0, 0                        \
+    }
 
 static const dk_conf_key_t dk_config_keys[] = {
     {"postgres.conninfo", DK_CONF_STRING, DK_CONF_OFF(conninfo), 0, 0, 1},
@@ -50,6 +59,7 @@ static const dk_conf_key_t dk_config_keys[] = {
     {"jobs.delivery_batch.at", DK_CONF_CLOCK, DK_CONF_OFF(delivery_batch_at), 0,
      0, 0},
     {"jobs.reconcile.at", DK_CONF_CLOCK, DK_CONF_OFF(reconcile_at), 0, 0, 0},
+    {"jobs.reminder.at", DK_CONF_CLOCK, DK_CONF_OFF(reminder_at), 0, 0, 0},
     {"delivery.budget_total", DK_CONF_INT, DK_CONF_OFF(budget_total), 0,
      10000000, 0},
     {"delivery.budget_period_start", DK_CONF_PERIOD_START,
@@ -76,6 +86,48 @@ static const dk_conf_key_t dk_config_keys[] = {
      3660, 0},
     {"no_show.bar_days", DK_CONF_INT, DK_CONF_OFF(no_show_bar_days), 1, 3660,
      0},
+    {"notification.channel", DK_CONF_CHANNEL, DK_CONF_NOTIFY(channel), 0, 0, 0},
+    {"notification.file", DK_CONF_STRING, DK_CONF_NOTIFY(file), 0, 0, 0},
+    {"notification.http.url", DK_CONF_STRING, DK_CONF_NOTIFY(url), 0, 0, 0},
+    {"notification.http.token_file", DK_CONF_SECRET_FILE,
+     DK_CONF_NOTIFY(token_file), 0, 0, 0},
+    {"notification.http.rate", DK_CONF_INT, DK_CONF_NOTIFY(rate), 1, 100000, 0},
+    {"notification.http.max_in_flight", DK_CONF_INT,
+     DK_CONF_NOTIFY(max_in_flight), 1, 1024, 0},
+    {"notification.http.connect_timeout_ms", DK_CONF_INT,
+     DK_CONF_NOTIFY(connect_timeout_ms), 10, 60000, 0},
+    {"notification.http.timeout_ms", DK_CONF_INT, DK_CONF_NOTIFY(timeout_ms),
+     10, 300000, 0},
+    {"notification.max_attempts", DK_CONF_INT, DK_CONF_NOTIFY(max_attempts), 1,
+     100, 0},
+    {"notification.backoff_base_ms", DK_CONF_INT,
+     DK_CONF_NOTIFY(backoff_base_ms), 1, 3600000, 0},
+    {"notification.backoff_max_ms", DK_CONF_INT, DK_CONF_NOTIFY(backoff_max_ms),
+     1, 86400000, 0},
+    {"notification.lease_seconds", DK_CONF_INT, DK_CONF_NOTIFY(lease_seconds),
+     5, 3600, 0},
+    {"notification.poll_seconds", DK_CONF_INT, DK_CONF_NOTIFY(poll_seconds), 1,
+     3600, 0},
+    {"notification.otp_valid_seconds", DK_CONF_INT,
+     DK_CONF_NOTIFY(otp_valid_seconds), 30, 86400, 0},
+    {"notification.retention_days", DK_CONF_INT, DK_CONF_NOTIFY(retention_days),
+     1, 3660, 0},
+    {"notification.metrics_file", DK_CONF_STRING, DK_CONF_NOTIFY(metrics_file),
+     0, 0, 0},
+    {"notification.metrics_seconds", DK_CONF_INT,
+     DK_CONF_NOTIFY(metrics_seconds), 1, 3600, 0},
+    DK_CONF_TPL(DK_NOTIFY_OTP, "otp"),
+    DK_CONF_TPL(DK_NOTIFY_APPOINTMENT_BOOKED, "appointment_booked"),
+    DK_CONF_TPL(DK_NOTIFY_APPOINTMENT_CANCELLED, "appointment_cancelled"),
+    DK_CONF_TPL(DK_NOTIFY_APPOINTMENT_CANCELLED_BY_OFFICE,
+                "appointment_cancelled_by_office"),
+    DK_CONF_TPL(DK_NOTIFY_APPOINTMENT_REMINDER, "appointment_reminder"),
+    DK_CONF_TPL(DK_NOTIFY_APPLICATION_SUBMITTED, "application_submitted"),
+    DK_CONF_TPL(DK_NOTIFY_APPLICATION_REJECTED, "application_rejected"),
+    DK_CONF_TPL(DK_NOTIFY_APPLICATION_READY, "application_ready"),
+    DK_CONF_TPL(DK_NOTIFY_APPLICATION_SHIPPED, "application_shipped"),
+    DK_CONF_TPL(DK_NOTIFY_DELIVERY_DELIVERED, "delivery_delivered"),
+    DK_CONF_TPL(DK_NOTIFY_DELIVERY_FAILED, "delivery_failed"),
 };
 
 #define DK_CONF_NKEYS (sizeof(dk_config_keys) / sizeof(dk_config_keys[0]))
@@ -111,16 +163,19 @@ dk_config_defaults(dk_config_t *cfg)
     cfg->no_show_count = 2;
     cfg->no_show_within_days = 30;
     cfg->no_show_bar_days = 14;
-}
-
-static void
-dk_conf_free_secret(char **p)
-{
-    if (*p != NULL) {
-        explicit_bzero(*p, strlen(*p));
-        free(*p);
-        *p = NULL;
-    }
+    cfg->reminder_at = -1; /* no jobs.reminder.at: no reminders */
+    cfg->notify.rate = 50;
+    cfg->notify.max_in_flight = 32;
+    cfg->notify.connect_timeout_ms = 2000;
+    cfg->notify.timeout_ms = 10000;
+    cfg->notify.max_attempts = 5;
+    cfg->notify.backoff_base_ms = 2000;
+    cfg->notify.backoff_max_ms = 600000;
+    cfg->notify.lease_seconds = 60;
+    cfg->notify.poll_seconds = 5;
+    cfg->notify.otp_valid_seconds = 300;
+    cfg->notify.retention_days = 90;
+    cfg->notify.metrics_seconds = 15;
 }
 
 void
@@ -132,15 +187,17 @@ dk_config_free(dk_config_t *cfg)
         const dk_conf_key_t *k = &dk_config_keys[i];
 
         if (k->type == DK_CONF_STRING || k->type == DK_CONF_TIMEZONE ||
-            k->type == DK_CONF_AUTH_FILE) {
+            k->type == DK_CONF_AUTH_FILE || k->type == DK_CONF_SECRET_FILE ||
+            k->type == DK_CONF_TEMPLATE) {
             char **p = (char **)((char *)cfg + k->offset);
 
             free(*p);
             *p = NULL;
         }
     }
-    dk_conf_free_secret(&cfg->redis_user);
-    dk_conf_free_secret(&cfg->redis_password);
+    dk_config_free_secret(&cfg->redis_user);
+    dk_config_free_secret(&cfg->redis_password);
+    dk_config_free_secret(&cfg->notify.token);
 }
 
 static int
@@ -183,61 +240,6 @@ dk_conf_parse_clock(const char *s, int *out)
     return DK_OK;
 }
 
-static const char *
-dk_conf_keep_auth(dk_config_t *cfg, const dk_redis_auth_t *auth)
-{
-    if (auth->user != NULL) {
-        cfg->redis_user = strndup(auth->user, auth->user_len);
-        if (cfg->redis_user == NULL)
-            return "cannot be kept: out of memory";
-    }
-    cfg->redis_password = strndup(auth->password, auth->password_len);
-    if (cfg->redis_password == NULL)
-        return "cannot be kept: out of memory";
-    return NULL;
-}
-
-/* Reads the Redis credentials file (domain/redis_auth.h) into the
- * configuration, or writes why it is refused into why. What was read is
- * erased. */
-static int
-dk_conf_read_auth(dk_config_t *cfg, const char *path, char *why, size_t len)
-{
-    char buf[DK_REDIS_AUTH_MAX + 1];
-    const char *refused;
-    dk_redis_auth_t auth;
-    struct stat st;
-    ssize_t n = 0;
-    int fd;
-
-    /* not blocked by a FIFO: what is not a regular file is refused */
-    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd == -1 || fstat(fd, &st) == -1) {
-        snprintf(why, len, "cannot be read: %s", strerror(errno));
-        if (fd != -1)
-            close(fd);
-        return DK_ERR;
-    }
-    refused = dk_redis_auth_mode(st.st_mode);
-    if (refused == NULL) {
-        n = read(fd, buf, sizeof(buf));
-        if (n == -1) {
-            snprintf(why, len, "cannot be read: %s", strerror(errno));
-            close(fd);
-            return DK_ERR;
-        }
-        refused = dk_redis_auth_parse(buf, (size_t)n, &auth);
-        if (refused == NULL)
-            refused = dk_conf_keep_auth(cfg, &auth);
-        explicit_bzero(buf, (size_t)n);
-    }
-    close(fd);
-    if (refused == NULL)
-        return DK_OK;
-    snprintf(why, len, "%s", refused);
-    return DK_ERR;
-}
-
 static int
 dk_conf_keep_string(dk_conf_walk_t *w, char **field, const char *v)
 {
@@ -268,9 +270,15 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
 
     switch (k->type) {
     case DK_CONF_AUTH_FILE:
+    case DK_CONF_SECRET_FILE:
         if (*v == '\0')
             return dk_conf_error(w, node, "empty value for", k->key);
-        if (dk_conf_read_auth(w->cfg, v, reason, sizeof(reason)) != DK_OK)
+        if ((k->type == DK_CONF_AUTH_FILE
+                 ? dk_config_read_redis_auth(v, &w->cfg->redis_user,
+                                             &w->cfg->redis_password, reason,
+                                             sizeof(reason))
+                 : dk_config_read_token(v, &w->cfg->notify.token, reason,
+                                        sizeof(reason))) != DK_OK)
             return dk_err_set(w->err, "%s:%zu:%zu: %s: file '%s' %s", w->file,
                               node->start_mark.line + 1,
                               node->start_mark.column + 1, k->key, v, reason);
@@ -311,6 +319,17 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
             return dk_conf_error(
                 w, node, "expected 1, 2, 3, 4, 6 or 12 (months) for", k->key);
         return DK_OK;
+
+    case DK_CONF_CHANNEL:
+        if (strcmp(v, "http") != 0 && strcmp(v, "file") != 0)
+            return dk_conf_error(w, node, "expected http or file for", k->key);
+        *(int *)field = v[0] == 'h' ? DK_CHANNEL_HTTP : DK_CHANNEL_FILE;
+        return DK_OK;
+
+    case DK_CONF_TEMPLATE:
+        if (dk_notify_template_check(k->min, v, reason, sizeof(reason)) != 0)
+            return dk_conf_error(w, node, reason, k->key);
+        return dk_conf_keep_string(w, field, v);
 
     case DK_CONF_REMOVED:
         return dk_conf_error(w, node,
@@ -377,6 +396,37 @@ dk_conf_walk(dk_conf_walk_t *w, yaml_node_t *map, const char *prefix)
     return DK_OK;
 }
 
+/* A channel has what it needs; a kind without its template takes the
+ * default one. */
+static int
+dk_conf_check_notify(dk_conf_walk_t *w, dk_notify_config_t *n)
+{
+    int i;
+
+    if (n->channel == DK_CHANNEL_FILE && n->file == NULL)
+        return dk_err_set(w->err,
+                          "%s: notification.channel file needs "
+                          "notification.file",
+                          w->file);
+    if (n->channel == DK_CHANNEL_HTTP &&
+        (n->url == NULL || n->token_file == NULL))
+        return dk_err_set(w->err,
+                          "%s: notification.channel http needs "
+                          "notification.http.url and .token_file",
+                          w->file);
+    if (n->backoff_max_ms < n->backoff_base_ms)
+        return dk_err_set(w->err,
+                          "%s: notification.backoff_max_ms is below "
+                          "notification.backoff_base_ms",
+                          w->file);
+    for (i = 0; i < DK_NOTIFY_KINDS; i++) {
+        if (n->templates[i] == NULL &&
+            (n->templates[i] = strdup(dk_notify_default_template(i))) == NULL)
+            return dk_err_set(w->err, "out of memory");
+    }
+    return DK_OK;
+}
+
 static int
 dk_conf_check_required(dk_conf_walk_t *w)
 {
@@ -393,7 +443,7 @@ dk_conf_check_required(dk_conf_walk_t *w)
         w->cfg->city = strdup("Pekanbaru");
     if (w->cfg->timezone == NULL || w->cfg->city == NULL)
         return dk_err_set(w->err, "out of memory");
-    return DK_OK;
+    return dk_conf_check_notify(w, &w->cfg->notify);
 }
 
 int

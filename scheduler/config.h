@@ -8,7 +8,38 @@
 #include <stddef.h>
 
 #include "budget.h"
+#include "notify_text.h"
 #include "status.h"
+
+/* notification.channel: how the outbox's messages leave */
+typedef enum {
+    DK_CHANNEL_OFF,  /* no notification section: the daemon sends nothing */
+    DK_CHANNEL_FILE, /* a JSON line per message appended to a file */
+    DK_CHANNEL_HTTP, /* a POST per message to the gateway, WhatsApp then SMS */
+} dk_channel_t;
+
+/* notification.*: the outbox's sender (scheduler/sender.c) */
+typedef struct {
+    int channel; /* dk_channel_t */
+    char *file;  /* DK_CHANNEL_FILE: appended to */
+    char *url;   /* DK_CHANNEL_HTTP: the gateway */
+    char *token_file;
+    char *token; /* read from token_file; erased by dk_config_free */
+    int rate;    /* messages started per second at most */
+    int max_in_flight;
+    int connect_timeout_ms;
+    int timeout_ms;
+    int max_attempts; /* tries of a channel before it gives up */
+    int backoff_base_ms;
+    int backoff_max_ms;
+    int lease_seconds;     /* a claimed row comes back after this long */
+    int poll_seconds;      /* the poll beside LISTEN/NOTIFY */
+    int otp_valid_seconds; /* an older code is failed, never sent */
+    int retention_days;
+    char *metrics_file; /* node_exporter's textfile collector; NULL: none */
+    int metrics_seconds;
+    char *templates[DK_NOTIFY_KINDS];
+} dk_notify_config_t;
 
 typedef struct {
     char *conninfo;
@@ -24,6 +55,7 @@ typedef struct {
     char *timezone;
     int delivery_batch_at; /* minutes after midnight WIB */
     int reconcile_at;
+    int reminder_at;  /* the day-before reminders of appointments */
     int budget_total; /* deliveries paid for in each period */
     /* budget_period_start ("MM-DD") and budget_period_months: the periods
      * of the budget, as dates (domain/budget.h) */
@@ -41,6 +73,7 @@ typedef struct {
     int no_show_count;
     int no_show_within_days;
     int no_show_bar_days;
+    dk_notify_config_t notify;
 } dk_config_t;
 
 /* Reads and checks the file. On error cfg is left empty and err says

@@ -12,6 +12,7 @@
 #include "job_reconcile.h"
 #include "log.h"
 #include "redis.h"
+#include "sender.h"
 #include "wib.h"
 
 static volatile sig_atomic_t dk_reload_requested;
@@ -21,6 +22,7 @@ typedef struct {
     dk_config_t cfg;
     dk_db_t db;
     dk_redis_t redis;
+    dk_sender_t sender; /* the outbox's thread */
     int64_t last_slot[DK_JOB_COUNT];
     time_t next_epoch_check;
     time_t next_connect;
@@ -188,18 +190,19 @@ static void
 dk_daemon_slots(dk_daemon_t *d)
 {
     static const dk_job_id_t scheduled[] = {DK_JOB_DELIVERY_BATCH,
-                                            DK_JOB_RECONCILE};
+                                            DK_JOB_RECONCILE, DK_JOB_REMINDER};
     int at[DK_JOB_COUNT];
     size_t i;
     int rc;
 
     at[DK_JOB_DELIVERY_BATCH] = d->cfg.delivery_batch_at;
     at[DK_JOB_RECONCILE] = d->cfg.reconcile_at;
+    at[DK_JOB_REMINDER] = d->cfg.reminder_at; /* -1: not scheduled */
     for (i = 0; i < sizeof(scheduled) / sizeof(scheduled[0]); i++) {
         dk_job_id_t id = scheduled[i];
         int64_t slot = dk_slot_latest(dk_clock_now(), at[id]);
 
-        if (dk_stop_requested || slot == d->last_slot[id])
+        if (at[id] < 0 || dk_stop_requested || slot == d->last_slot[id])
             continue;
         if (id == DK_JOB_RECONCILE && d->redis.ctx == NULL)
             continue;
@@ -250,6 +253,7 @@ dk_daemon_reload(dk_daemon_t *d)
         dk_daemon_disconnect(d);
         d->next_connect = 0;
         d->budget_synced = 0;
+        dk_sender_request_reload(&d->sender);
         dk_log_info("config_reloaded", "file=%s",
                     dk_log_quote(d->config_path, q, sizeof(q)));
     }
@@ -268,6 +272,12 @@ dk_daemon_run(const char *config_path, dk_config_t *cfg)
     for (i = 0; i < DK_JOB_COUNT; i++)
         d.last_slot[i] = -1;
 
+    if (dk_sender_start(&d.sender, config_path) != DK_OK) {
+        dk_log_error("sender_start_failed", NULL);
+        dk_config_free(&d.cfg);
+        return DK_ERR;
+    }
+
     dk_log_info("daemon_start", "pid=%d", (int)getpid());
     sd_notify(0, "READY=1\nSTATUS=waiting for the next slot");
     while (!dk_stop_requested) {
@@ -281,6 +291,7 @@ dk_daemon_run(const char *config_path, dk_config_t *cfg)
             sleep(1); /* a signal ends it early */
     }
     sd_notify(0, "STOPPING=1");
+    dk_sender_join(&d.sender);
     dk_log_info("daemon_stop", "reason=signal");
     dk_daemon_disconnect(&d);
     dk_config_free(&d.cfg);

@@ -16,6 +16,7 @@ static const char *const dk_job_names[DK_JOB_COUNT] = {
     [DK_JOB_RECONCILE] = "reconcile",
     [DK_JOB_IMPORT_DELIVERY] = "import-delivery",
     [DK_JOB_IMPORT_HOLIDAYS] = "import-holidays",
+    [DK_JOB_REMINDER] = "reminder",
 };
 
 int
@@ -196,6 +197,7 @@ dk_job_run(dk_job_t *job, int64_t slot)
 
     if (job->counts == NULL)
         job->counts = json_object();
+    job->slot = slot;
     if (job->dry_run)
         return dk_job_dry_run(job);
 
@@ -249,7 +251,8 @@ dk_job_fail_stale(dk_db_t *db, dk_err_t *err)
                     "     AND l.objid = CASE r.job"
                     "       WHEN 'delivery-batch' THEN 1"
                     "       WHEN 'reconcile' THEN 2"
-                    "       WHEN 'import-delivery' THEN 3 ELSE 4 END"
+                    "       WHEN 'import-delivery' THEN 3"
+                    "       WHEN 'import-holidays' THEN 4 ELSE 5 END"
                     "     AND l.pid <> pg_backend_pid())"
                     " RETURNING 1) SELECT count(*) FROM stale",
                     0, NULL) != DK_OK)

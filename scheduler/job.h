@@ -21,6 +21,7 @@ typedef enum {
     DK_JOB_RECONCILE,
     DK_JOB_IMPORT_DELIVERY,
     DK_JOB_IMPORT_HOLIDAYS,
+    DK_JOB_REMINDER,
     DK_JOB_COUNT
 } dk_job_id_t;
 
@@ -37,6 +38,7 @@ struct dk_job_s {
     const char *trigger; /* "slot", "once", "epoch_missing", "import" */
     const char *input;   /* import-*: the file */
     long long run_id;
+    int64_t slot; /* the scheduled slot, -1 for a run asked for by hand */
     json_t *counts;
     int interrupted; /* stopped at a safe point on SIGTERM */
     int bad_input;   /* import-*: the file was refused */

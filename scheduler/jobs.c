@@ -7,6 +7,7 @@
 #include "import_holidays.h"
 #include "job_delivery.h"
 #include "job_reconcile.h"
+#include "job_reminder.h"
 #include "jobs.h"
 
 static const dk_job_handler_t dk_job_handlers[DK_JOB_COUNT] = {
@@ -14,6 +15,7 @@ static const dk_job_handler_t dk_job_handlers[DK_JOB_COUNT] = {
     [DK_JOB_RECONCILE] = dk_reconcile,
     [DK_JOB_IMPORT_DELIVERY] = dk_import_delivery,
     [DK_JOB_IMPORT_HOLIDAYS] = dk_import_holidays,
+    [DK_JOB_REMINDER] = dk_reminder,
 };
 
 dk_job_handler_t

@@ -6,7 +6,7 @@ SCHED_SRC  := $(wildcard scheduler/*.c)
 SCHED_HDR  := $(wildcard scheduler/*.h)
 SCHED_LUA  := $(wildcard scheduler/lua/*.lua)
 SCHED_GEN  := $(BUILD)/scheduler/dk_lua.h
-SCHED_LIBS := -lpq -lhiredis -lyaml -ljansson -lsystemd -lcrypto
+SCHED_LIBS := -lpq -lhiredis -lyaml -ljansson -lsystemd -lcrypto -lcurl
 
 .PHONY: scheduler
 
@@ -28,3 +28,26 @@ $(SCHED_BIN): $(SCHED_SRC) $(SCHED_HDR) $(SCHED_GEN) $(DOMAIN_SRC) $(wildcard do
 	$(CC) $(CFLAGS) -Ischeduler -I$(BUILD)/scheduler \
 	    -I$$(pg_config --includedir) \
 	    -o $@ $(SCHED_SRC) $(DOMAIN_SRC) $(LDFLAGS) $(SCHED_LIBS)
+
+# Unit tests of the scheduler's pure parts (tests/unit/): each links the
+# files it tests, besides domain/, instead of the pattern rule of domain.mk.
+SCHED_UNIT_CONFIG := scheduler/config.c scheduler/config_secret.c \
+                     scheduler/notify_text.c scheduler/log.c
+
+$(BUILD)/unit/test_notify_text: tests/unit/test_notify_text.c \
+        scheduler/notify_text.c scheduler/notify_text.h $(DOMAIN_SRC) $(DOMAIN_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ischeduler -o $@ $< scheduler/notify_text.c \
+	    $(DOMAIN_SRC) $(LDFLAGS) -lcmocka -lcrypto -ljansson
+
+$(BUILD)/unit/test_notify_policy: tests/unit/test_notify_policy.c \
+        scheduler/notify_policy.c scheduler/notify_policy.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ischeduler -o $@ $< scheduler/notify_policy.c \
+	    $(LDFLAGS) -lcmocka
+
+$(BUILD)/unit/test_config_notify: tests/unit/test_config_notify.c \
+        $(SCHED_UNIT_CONFIG) $(SCHED_HDR) $(DOMAIN_SRC) $(DOMAIN_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ischeduler -o $@ $< $(SCHED_UNIT_CONFIG) \
+	    $(DOMAIN_SRC) $(LDFLAGS) -lcmocka -lcrypto -ljansson -lyaml

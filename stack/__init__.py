@@ -28,6 +28,8 @@ Layout of DIR:
     ops.htpasswd      operator account (nginx auth_basic)
     ops-password      its password in clear (mode 0600), printed by make run
     scheduler.yaml    dukcapil-scheduler configuration; scheduler.log its log
+    messages.jsonl    the citizens' messages the scheduler sends (file channel):
+                      verification codes, confirmations, reminders
     outbox/           manifests written by the scheduler
 
 Starting again starts only what is not running and changes nothing else.
@@ -129,6 +131,8 @@ class Stack(PostgresServer, RedisServer, NginxServer, SchedulerDaemon):
             "--user %s" % (self.redis_admin_password_file, self.redis_port,
                            REDIS_ADMIN),
             "Scheduler:   %s" % self.scheduler_yaml,
+            "Messages:    tail -f %s   (verification codes, confirmations:"
+            " WhatsApp/SMS go here)" % self.messages_file,
             "Logs:",
         ] + ["  %-13s %s" % l for l in logs]
         return "\n".join(out)

@@ -1,5 +1,6 @@
 """The stack's dukcapil-scheduler, when built: scheduler.yaml rendered from
-conf/demo/, the daemon in the background, its log and pid file."""
+conf/demo/, the daemon in the background, its log and pid file, and the
+file its sender writes the citizens' messages to (messages.jsonl)."""
 
 import contextlib
 import os
@@ -26,6 +27,11 @@ class SchedulerDaemon(Folder):
         return os.path.join(self.root, "scheduler.log")
 
     @property
+    def messages_file(self):
+        """One JSON line per message the daemon sends (the file channel)."""
+        return os.path.join(self.root, "messages.jsonl")
+
+    @property
     def scheduler_pidfile(self):
         return os.path.join(self.root, "scheduler.pid")
 
@@ -38,6 +44,9 @@ class SchedulerDaemon(Folder):
             "REDIS_AUTH_FILE": self.redis_auth_file,
             "OUTBOX_DIR": outbox,
             "BOOKING_WINDOW": 14,
+            "MESSAGES_FILE": self.messages_file,
+            "METRICS_FILE": os.path.join(self.root,
+                                         "dukcapil_notification.prom"),
         }))
         return self.scheduler_yaml
 

@@ -110,6 +110,11 @@ def test_the_production_example_passes_check_config(sched):
         text, n = re.subn(r"auth_file: /etc/dukcapil/redis.auth",
                           "auth_file: %s" % auth, f.read())
     assert n == 1, "conf/scheduler.yaml no longer has its auth_file"
+    # and the gateway's token beside it (notification.http.token_file)
+    token = write_secret(sched, "gateway.token", "t0ken-XYZ\n", 0o640)
+    text, n = re.subn(r"token_file: /etc/dukcapil/gateway.token",
+                      "token_file: %s" % token, text)
+    assert n == 1, "conf/scheduler.yaml no longer has its token_file"
     cfg = os.path.join(sched.st.root, "production.yaml")
     with open(cfg, "w") as f:
         f.write(text)
