@@ -24,6 +24,7 @@ DEB_PACKAGES := \
     build-essential pkg-config \
     nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev \
     libhiredis-dev libpq-dev libjansson-dev libyaml-dev libsystemd-dev \
+    libqrencode-dev \
     libcmocka-dev \
     postgresql-15 postgresql-client-15 redis-server redis-tools \
     python3 python3-pytest python3-psycopg2 python3-redis \
