@@ -30,7 +30,11 @@ DEB_PACKAGES := \
     python3 python3-pytest python3-psycopg2 python3-redis \
     python3-jsonschema python3-yaml \
     apache2-utils valgrind faketime wrk hyperfine \
-    clang-16 libclang-rt-16-dev libfuzzer-16-dev
+    clang-16 libclang-rt-16-dev libfuzzer-16-dev \
+    chromium chromium-driver python3-selenium
+# npm (for axe-core) from Debian, unless one is installed already (a
+# Node.js of nodesource carries its own, and conflicts with Debian's)
+DEB_PACKAGES += $(if $(shell command -v npm),,npm)
 
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE
 ifeq ($(SANITIZE),address)
@@ -58,7 +62,7 @@ NGX_CC_OPT := -g -O2 -fstack-protector-strong -Wformat \
               $(SANITIZE_FLAGS)
 NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC $(SANITIZE_FLAGS)
 
-.PHONY: all module scheduler clean deps print-deps run stop
+.PHONY: all module scheduler clean deps deb-deps print-deps run stop
 
 all: module scheduler
 
@@ -88,7 +92,18 @@ clean:
 print-deps:
 	@echo $(DEB_PACKAGES)
 
-deps:
+# axe-core, injected by the portal's browser tests (tests/e2e/test_portal_*)
+AXE_VERSION := 4.11.0
+AXE         := $(BUILD)/npm/node_modules/axe-core/axe.min.js
+
+deps: deb-deps $(AXE)
+
+$(AXE):
+	@command -v npm >/dev/null || { echo "npm missing: apt-get install npm"; exit 1; }
+	npm install --no-audit --no-fund --silent --prefix $(BUILD)/npm \
+	    axe-core@$(AXE_VERSION)
+
+deb-deps:
 	@installed=$$(dpkg-query -W -f='$${Package}\t$${db:Status-Abbrev}\n' \
 	        $(DEB_PACKAGES) 2>/dev/null | awk -F'\t' '$$2 ~ /^ii/ {print $$1}'); \
 	missing=; \

@@ -1,0 +1,120 @@
+"""The citizens' portal (issue 14): every page at 360x740 and 1280x800, in
+a real browser against the real stack: what it shows, axe-core, no
+horizontal scroll, tap targets, the home page's weight; how nginx serves
+the pages (headers, compression, caching)."""
+
+import datetime
+import gzip
+import re
+
+import pytest
+
+from helpers import http_for, wib_today
+from appointments_helpers import booking, first_open_date, make_nik
+from portal_helpers import (HOME_BUDGET, SIZES, browser,  # noqa: F401
+                            portal)
+
+PAGES = [("/", "beranda", "Layanan Online Disdukcapil Kota Pekanbaru"),
+         ("/janji-temu", "janji-layanan", "Buat janji temu"),
+         ("/cek-janji", "cek-cari", "Cek atau batalkan janji temu"),
+         ("/ajukan", "ajukan-aturan", "Ajukan permohonan dokumen"),
+         ("/lacak", "lacak-cari", "Lacak permohonan"),
+         ("/bantuan", "bantuan", "Cara lain mendapatkan layanan"),
+         ("/tidak-ada", "404", "Halaman tidak ditemukan")]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_home_shows_tomorrows_quota_and_weighs_under_30_kb(stack, portal,
+                                                           browser, size):
+    # 3 booked tomorrow at the MPP: what is left is what the page says
+    date = first_open_date()
+    http = http_for(stack)
+    for i in range(3):
+        assert http.post("/api/v1/appointments",
+                         booking(i, date)).status == 201
+    browser.resize(size)
+    browser.fresh(portal.nginx_url)
+    browser.open("/")
+    box = browser.wait_text("#situasi", "tersisa")
+    if date == wib_today() + datetime.timedelta(days=1):
+        assert "Kuota KTP-el besok: 147 tersisa" in box.text, box.text
+    else:
+        assert "Kuota KTP-el: 147 tersisa" in box.text, box.text
+    assert "Jl. Jenderal Sudirman" in browser.find("#daftar-kantor").text
+    browser.check("beranda")
+    weight = browser.weight()
+    print("home page at %s: %d bytes transferred" % (size, weight))
+    assert 0 < weight <= HOME_BUDGET, weight
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_page_reads_well_at_both_sizes(stack, portal, browser, size):
+    browser.resize(size)
+    browser.fresh(portal.nginx_url)
+    for path, name, heading in PAGES:
+        browser.open(path)
+        h1 = browser.wait("h1")
+        assert h1.text == heading, (path, h1.text)
+        assert browser.d.execute_script(
+            "return document.documentElement.lang") == "id"
+        browser.check(name)
+
+
+def test_nginx_serves_pages_fresh_and_assets_for_a_year(stack, portal):
+    http = http_for(portal)
+    for path in ("/", "/janji-temu", "/bantuan"):
+        r = http.get(path, headers={"Accept-Encoding": "gzip"})
+        assert r.status == 200, (path, r)
+        h = r.headers
+        assert h["content-type"] == "text/html; charset=utf-8"
+        assert h["cache-control"] == "no-cache"
+        assert h["content-encoding"] == "gzip"
+        csp = h["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert "style-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert h["x-content-type-options"] == "nosniff"
+        assert h["referrer-policy"] == "no-referrer"
+        page = gzip.decompress(r.body).decode()
+        # no inline script, no style attribute, nothing from another host
+        assert not re.search(r"<script(?![^>]*\bsrc=)", page), path
+        assert " style=" not in page and "<style" not in page, path
+        assert not re.search(r"(src|href)=\"(https?:)?//", page), path
+        # the NIK field is never filled from the browser's memory
+        if 'name="nik"' in page:
+            assert re.search(r'name="nik"[^>]*autocomplete="off"', page)
+        etag = h["etag"]
+        again = http.get(path, headers={"If-None-Match": etag,
+                                        "Accept-Encoding": "gzip"})
+        assert again.status == 304, again
+
+    for path, ctype in (("/assets/v1/portal.css", "text/css"),
+                        ("/assets/v1/api.js", "text/javascript"),
+                        ("/assets/v1/alamat.json", "application/json")):
+        r = http.get(path, headers={"Accept-Encoding": "gzip"})
+        assert r.status == 200, (path, r)
+        assert r.headers["content-type"] == ctype + "; charset=utf-8"
+        assert r.headers["cache-control"] == \
+            "public, max-age=31536000, immutable"
+        assert r.headers["content-encoding"] == "gzip"
+        assert r.headers["x-content-type-options"] == "nosniff"
+
+    assert http.get("/tidak-ada").status == 404
+    assert http.get("/api/v1/tidak-ada").json()["error"] == "not_found"
+    # a form sent without JavaScript: the body is not read, the citizen
+    # is sent to what to do instead
+    r = http.post("/tanpa-js", "nik=%s" % make_nik(1), headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 303 and r.headers["location"].endswith("/bantuan")
+
+
+def test_a_page_without_javascript_says_what_to_do(stack, portal):
+    http = http_for(portal)
+    for path in ("/janji-temu", "/cek-janji", "/ajukan", "/lacak"):
+        page = http.get(path).text
+        assert "<noscript>" in page, path
+        noscript = page.split("<noscript>")[1].split("</noscript>")[0]
+        assert "Mal Pelayanan Publik" in noscript and "08.00" in noscript
+        # every form's action is the page for a browser without JavaScript
+        for form in re.findall(r"<form[^>]*>", page):
+            assert 'method="post"' in form and 'action="/tanpa-js"' in form
