@@ -13,8 +13,7 @@ import pytest
 from helpers import http_for
 from appointments_helpers import e164, make_nik, make_phone
 from applications_helpers import app_row, drive, make_kk
-from portal_helpers import (FLOW_BUDGET, SIZES, browser,  # noqa: F401
-                            portal, sent_otp)
+from portal_helpers import FLOW_BUDGET, SIZES, sent_otp
 from stack import SCHEDULER
 
 

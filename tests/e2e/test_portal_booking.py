@@ -15,8 +15,7 @@ from helpers import http_for
 from appointments_helpers import (availability, booking, e164,
                                   first_open_date, make_nik, make_phone,
                                   open_dates, rows, set_quota)
-from portal_helpers import (FLOW_BUDGET, SIZES, WAIT, browser,  # noqa: F401
-                            portal, sent_otp)
+from portal_helpers import FLOW_BUDGET, SIZES, WAIT, sent_otp
 
 
 # --- the steps, as a citizen takes them -----------------------------------
@@ -128,8 +127,7 @@ def test_a_citizen_books_and_gets_code_queue_qr_and_calendar(
     # the calendar file, made in the page
     browser.find("#kalender").click()
     ics = os.path.join(downloads, "janji-temu-%s.ics" % code)
-    from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(browser.d, WAIT).until(lambda d: os.path.exists(ics))
+    browser.until(lambda d: os.path.exists(ics))
     with open(ics, newline="") as f:
         text = f.read()
     assert "DTSTART;VALUE=DATE:%s" % date.strftime("%Y%m%d") in text
@@ -242,19 +240,15 @@ def test_redis_down_shows_coba_lagi_and_books_nothing_until_it_is_back(
     # scheduler's rebuild sets dk:epoch, which this stands for
     stack.start_redis()
     stack.set_epoch()
-    from selenium.webdriver.support.ui import WebDriverWait
 
     def retried(d):
         if browser.find("#langkah-selesai").is_displayed():
             return True
         if browser.find("#langkah-sibuk").is_displayed() and \
-                browser.find("#coba-lagi").is_enabled():
+                not d.execute_script("return document.body.ariaBusy"):
             browser.find("#coba-lagi").click()
         return False
-    WebDriverWait(browser.d, WAIT * 2, poll_frequency=0.5).until(
-        retried, message="never booked: %s" % browser.d.execute_script(
-            "return document.querySelector('main > section:not([hidden])')"
-            ".innerText"))
+    browser.until(retried, WAIT * 2, message="the retries never booked")
     code = browser.find("#hasil-kode").text
     assert [(r[0], r[1]) for r in rows(stack, date)
             if r[1] == make_nik(52)] == [(code, make_nik(52))]
@@ -282,6 +276,5 @@ def test_a_double_submitted_booking_books_once(stack, portal, browser):
         with open(portal.access_log) as f:
             f.seek(mark)
             return [l for l in f if "POST /api/v1/appointments" in l]
-    from selenium.webdriver.support.ui import WebDriverWait
-    sent = WebDriverWait(browser.d, WAIT).until(posts)    # buffered: 1 s
+    sent = browser.until(posts)    # buffered: 1 s
     assert len(sent) == 1, sent

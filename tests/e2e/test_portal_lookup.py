@@ -8,8 +8,7 @@ import pytest
 from helpers import http_for
 from appointments_helpers import (availability, booking, first_open_date,
                                   make_nik, rows)
-from portal_helpers import (FLOW_BUDGET, SIZES, browser,  # noqa: F401
-                            portal)
+from portal_helpers import FLOW_BUDGET, SIZES
 
 
 @pytest.mark.parametrize("size", list(SIZES))

@@ -11,8 +11,7 @@ import pytest
 
 from helpers import http_for, wib_today
 from appointments_helpers import booking, first_open_date, make_nik
-from portal_helpers import (HOME_BUDGET, SIZES, browser,  # noqa: F401
-                            portal)
+from portal_helpers import HOME_BUDGET, SIZES
 
 PAGES = [("/", "beranda", "Layanan Online Disdukcapil Kota Pekanbaru"),
          ("/janji-temu", "janji-layanan", "Buat janji temu"),
