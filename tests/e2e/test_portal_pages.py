@@ -117,3 +117,20 @@ def test_a_page_without_javascript_says_what_to_do(stack, portal):
         # every form's action is the page for a browser without JavaScript
         for form in re.findall(r"<form[^>]*>", page):
             assert 'method="post"' in form and 'action="/tanpa-js"' in form
+
+
+def test_every_error_code_of_the_contract_has_a_sentence_in_the_portal():
+    """docs/openapi.yaml's ErrorCode, each said in Indonesian by api.js
+    (a key of its tables, or a case of message())."""
+    import os
+    import yaml
+    from stack import REPO
+    with open(os.path.join(REPO, "docs", "openapi.yaml")) as f:
+        codes = yaml.safe_load(f)["components"]["schemas"]["ErrorCode"][
+            "enum"]
+    with open(os.path.join(REPO, "portal", "assets", "v1", "api.js")) as f:
+        js = f.read()
+    said = set(re.findall(r"^\s+([a-z_]+): \"", js, re.M)) | \
+        set(re.findall(r'case "([a-z_]+)":', js))
+    missing = sorted(set(codes) - said)
+    assert not missing, "error codes the portal does not say: %s" % missing

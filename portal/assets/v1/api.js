@@ -154,6 +154,21 @@ const MESSAGES = {
     otp_budget_exhausted: "Pengiriman kode verifikasi hari ini sedang dibatasi. Silakan coba lagi besok, atau datang langsung ke kantor layanan.",
     delivery_budget_exhausted: "Kuota pengiriman dokumen melalui PT Pos untuk periode ini sudah habis. Pilih diambil di kantor.",
     cross_site_request: "Permintaan ini ditolak. Buka halaman ini langsung dari alamat resmi layanan.",
+    // answers of the operators' steps and of reading availability: a page
+    // of this portal should never hear them, but says them plainly if so
+    invalid_from: "Tanggal awal tidak valid. Muat ulang halaman, lalu coba lagi.",
+    invalid_to: "Tanggal akhir tidak valid. Muat ulang halaman, lalu coba lagi.",
+    invalid_method: "Cara menerima dokumen tidak valid. Pilih diambil di kantor atau dikirim melalui PT Pos.",
+    invalid_status: "Status permohonan tidak valid.",
+    invalid_note: "Catatan terlalu panjang atau berisi karakter yang tidak diizinkan.",
+    invalid_quota: "Kuota harus berupa angka 0 atau lebih.",
+    invalid_reason: "Tuliskan alasan penutupan.",
+    not_closed_weekday: "Hari ini bukan hari libur rutin kantor, jadi tidak perlu dibuka.",
+    not_today: "Kehadiran hanya dapat dicatat pada tanggal janji temu.",
+    invalid_transition: "Status permohonan tidak dapat diubah ke langkah tersebut.",
+    appointments_on_date: "Sudah ada janji temu pada tanggal ini. Tutup tanggalnya dengan alasan yang akan dibaca warga.",
+    delivery_status_reserved: "Langkah pengiriman dicatat oleh sistem dan PT Pos, bukan oleh petugas.",
+    delivery_closed: "Pengiriman dokumen ini sudah selesai dan tidak dapat diubah.",
 };
 
 // The sentence for an answer; ctx may name the service and the date.
