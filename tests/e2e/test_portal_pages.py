@@ -134,3 +134,40 @@ def test_every_error_code_of_the_contract_has_a_sentence_in_the_portal():
         set(re.findall(r'case "([a-z_]+)":', js))
     missing = sorted(set(codes) - said)
     assert not missing, "error codes the portal does not say: %s" % missing
+
+
+def test_the_qr_code_leaks_nothing_under_asan(make_stack):
+    """QR codes drawn (both versions a code can need, every case and dash
+    a lookup reads) and refused: nginx with the ASan/UBSan build of the
+    module reports nothing."""
+    import os
+    from applications_helpers import random_code
+    from test_foundation import ASAN_MODULES, asan_runtime, \
+        sanitizer_findings
+    module = next((m for m in ASAN_MODULES if os.path.exists(m)), None)
+    if module is None:
+        msg = "no ASan module: make SANITIZE=address module"
+        if os.environ.get("DUKCAPIL_REQUIRE_ASAN") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    st = make_stack(nginx=False, module=module)
+    asan_dir = os.path.join(st.root, "asan")
+    os.makedirs(asan_dir)
+    st.start_nginx(env={
+        "LD_PRELOAD": "%s %s" % (asan_runtime(), module),
+        "ASAN_OPTIONS": "detect_leaks=1:exitcode=0:fast_unwind_on_malloc=0:"
+                        "malloc_context_size=40:log_path=%s/asan" % asan_dir,
+        "UBSAN_OPTIONS": "print_stacktrace=1:log_path=%s/ubsan" % asan_dir})
+    http = http_for(st)
+    for _ in range(20):
+        code = random_code("A")
+        for form in (code, code.replace("-", "").lower()):
+            r = http.get("/api/v1/qr/%s.svg" % form)
+            assert r.status == 200 and r.text.endswith("</svg>\n"), r
+    for bad in ("A-0000-0000-000", ".svg", "A--.svg", "x" * 200):
+        assert http.get("/api/v1/qr/%s.svg" % bad).status == 404
+    assert http.request("HEAD", "/api/v1/qr/%s.svg" % code).status == 200
+    st.stop_nginx()
+    findings = sanitizer_findings(asan_dir)
+    assert not findings, "%d sanitizer findings:\n%s" % (
+        len(findings), "\n".join(findings[:5])[:8000])
