@@ -136,7 +136,7 @@ def test_every_error_code_of_the_contract_has_a_sentence_in_the_portal():
     assert not missing, "error codes the portal does not say: %s" % missing
 
 
-def test_the_qr_code_leaks_nothing_under_asan(make_stack):
+def test_the_qr_code_leaks_nothing_under_asan(stack, make_stack):
     """QR codes drawn (both versions a code can need, every case and dash
     a lookup reads) and refused: nginx with the ASan/UBSan build of the
     module reports nothing."""
@@ -150,7 +150,13 @@ def test_the_qr_code_leaks_nothing_under_asan(make_stack):
         if os.environ.get("DUKCAPIL_REQUIRE_ASAN") == "1":
             pytest.fail(msg)
         pytest.skip(msg)
-    st = make_stack(nginx=False, module=module)
+    # an nginx of its own on the session's Redis and PostgreSQL (a QR code
+    # needs neither; the module's configuration names them)
+    st = make_stack(start=False, module=module, workers=1,
+                    redis_port=stack.redis_port,
+                    pg_port=stack.pg_port)
+    st.share_redis_credentials(stack)
+    st.share_token_secret(stack)
     asan_dir = os.path.join(st.root, "asan")
     os.makedirs(asan_dir)
     st.start_nginx(env={
