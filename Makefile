@@ -31,7 +31,7 @@ DEB_PACKAGES := \
     python3-jsonschema python3-yaml \
     apache2-utils valgrind faketime wrk hyperfine \
     clang-16 libclang-rt-16-dev libfuzzer-16-dev \
-    chromium chromium-driver python3-selenium
+    chromium chromium-driver python3-selenium zbar-tools
 # npm (for axe-core) from Debian, unless one is installed already (a
 # Node.js of nodesource carries its own, and conflicts with Debian's)
 DEB_PACKAGES += $(if $(shell command -v npm),,npm)

@@ -7,6 +7,7 @@ Redis down; a double-submitted form books once."""
 
 import os
 import re
+import subprocess
 import tempfile
 
 import pytest
@@ -119,6 +120,13 @@ def test_a_citizen_books_and_gets_code_queue_qr_and_calendar(
         "const i = document.getElementById('hasil-qr');"
         "return i.complete && i.naturalWidth > 0 && i.src;").endswith(
             "/api/v1/qr/%s.svg" % code)
+    # ... and it reads back as the code (zbarimg, of the picture on screen)
+    png = os.path.join(downloads, "qr.png")
+    with open(png, "wb") as f:
+        f.write(browser.find("#hasil-qr").screenshot_as_png)
+    read = subprocess.run(["zbarimg", "--raw", "-q", png],
+                          stdout=subprocess.PIPE, text=True, timeout=30)
+    assert read.stdout.strip() == code, read
     browser.check("janji-selesai")
     weight = browser.weight()
     print("booking flow at %s: %d bytes transferred" % (size, weight))
