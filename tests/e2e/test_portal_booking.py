@@ -286,3 +286,38 @@ def test_a_double_submitted_booking_books_once(stack, portal, browser):
             return [l for l in f if "POST /api/v1/appointments" in l]
     sent = browser.until(posts)    # buffered: 1 s
     assert len(sent) == 1, sent
+
+
+def test_too_many_codes_and_a_no_show_bar_say_what_to_do(stack, portal,
+                                                        browser):
+    date = first_open_date()
+    busy_phone, phone, nik = make_phone(90), make_phone(91), make_nik(90)
+    http = http_for(portal)
+    for _ in range(3):          # the phone's codes of the hour
+        assert http.post("/api/v1/phone-verifications",
+                         {"phone": busy_phone}).status == 201
+    until = str(open_dates()[-1])
+    r = stack.redis()
+    try:
+        r.set("dk:bar:%s" % nik, until)
+    finally:
+        r.close()
+    browser.resize("mobile")
+    browser.fresh(portal.nginx_url)
+    to_dates(browser)
+    pick_date(browser, date)
+    fill_data(browser, nik, "Warga Sembilan Puluh", busy_phone)
+    text = browser.field_error("phone")
+    assert text.startswith("Terlalu banyak permintaan kode. Coba lagi dalam "
+                           ) and text.endswith(" menit."), text
+    browser.check("janji-kode-terlalu-banyak")
+
+    browser.type("phone", phone)
+    browser.submit()
+    enter_code(browser, stack, phone)
+    browser.step("langkah-data")
+    text = browser.summary()
+    assert "belum dapat membuat janji temu secara daring sampai" in text
+    assert "Silakan datang langsung ke kantor layanan." in text
+    browser.check("janji-tidak-hadir")
+    assert rows(stack, date) == []
