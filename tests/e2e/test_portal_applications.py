@@ -125,3 +125,52 @@ def test_a_citizen_asks_for_delivery_by_pt_pos_and_tracks_it(
     weight = browser.weight()
     print("tracking at %s: %d bytes" % (size, weight))
     assert 0 < weight <= FLOW_BUDGET, weight
+
+
+def test_a_spent_delivery_budget_offers_pickup_at_the_nearest_office(
+        stack, portal, browser):
+    stack.psql("INSERT INTO delivery_period (starts, ends, amount)"
+               " VALUES (current_date - 2, current_date + 2, 0)")
+    i = 85
+    browser.resize("mobile")
+    browser.fresh(portal.nginx_url)
+    browser.open("/ajukan")
+    browser.find("#mulai").click()
+    browser.step("langkah-data")
+    browser.wait("#form-data option[value=kk]", visible=False)
+    browser.choose("service", "kk")
+    browser.type("nik", make_nik(i))
+    browser.type("kk", make_kk(i))
+    browser.type("name", "Dewi Lestari")
+    browser.type("phone", make_phone(i))
+    browser.submit()
+    browser.step("langkah-kirim")
+    browser.find('label[for="method-post"]').click()
+    browser.wait("#kecamatan option[value=Sukajadi]", visible=False)
+    browser.type("street", "Jl. Durian No. 7")
+    browser.type("rt", "3")
+    browser.type("rw", "4")
+    browser.choose("kecamatan", "Sukajadi")
+    browser.choose("kelurahan", "Kampung Melayu")
+    browser.submit()
+    enter_otp = sent_otp(stack, e164(make_phone(i)))
+    browser.step("langkah-kode")
+    browser.type("otp", enter_otp)
+    browser.submit()
+
+    browser.step("langkah-kirim")
+    text = browser.field_error("method")
+    assert "Kuota pengiriman dokumen melalui PT Pos" in text, text
+    assert "UPT Disdukcapil Kecamatan Sukajadi" in text, text
+    assert browser.find("#method-pickup").is_selected()
+    assert browser.find("#office").get_attribute("value") == "sukajadi"
+    browser.check("ajukan-kuota-pos-habis")
+    assert stack.psql("SELECT count(*) FROM application").strip() == "0"
+
+    browser.submit()            # pickup at Sukajadi; the phone is verified
+    browser.step("langkah-selesai")
+    assert browser.find("#hasil-kirim").text == \
+        "Diambil di UPT Disdukcapil Kecamatan Sukajadi"
+    row = app_row(stack, browser.find("#hasil-kode").text)
+    assert (row["delivery_method"], row["pickup_office"]) == \
+        ("pickup", "sukajadi"), row

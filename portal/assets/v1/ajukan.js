@@ -194,9 +194,15 @@ async function send() {
     if (err === "invalid_phone_token") phoneCheck.token = null;
     let field = a.data.field === "phone_token" ? "phone" : a.data.field;
     if (err === "delivery_budget_exhausted") {
+        // pickup chosen for the citizen, at the office the API offers first
         field = "method";
-        const names = (a.data.pickup_offices || []).map((o) => o.name || o).filter(Boolean);
-        if (names.length) text += " Kantor pengambilan terdekat: " + names.join(", ") + ".";
+        const offices = a.data.pickup_offices || [];
+        if (offices.length) {
+            text += " Kantor pengambilan terdekat: " + offices.map((o) => o.name).join(", ") + ".";
+            forms.kirim.elements.method.value = "pickup";
+            showMethod();
+            forms.kirim.elements.office.value = offices[0].code;
+        }
     }
     if (field === "delivery") field = "method";
     if (field === "address") field = "street";
