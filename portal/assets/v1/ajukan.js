@@ -198,7 +198,8 @@ async function send() {
         field = "method";
         const offices = a.data.pickup_offices || [];
         if (offices.length) {
-            text += " Kantor pengambilan terdekat: " + offices.map((o) => o.name).join(", ") + ".";
+            text += " Kami pilihkan kantor terdekat: " + offices[0].name +
+                ". Anda dapat memilih kantor lain.";
             forms.kirim.elements.method.value = "pickup";
             showMethod();
             forms.kirim.elements.office.value = offices[0].code;
