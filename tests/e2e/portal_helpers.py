@@ -22,7 +22,6 @@ import shutil
 import pytest
 
 from stack import REPO
-from appointments_helpers import second_nginx
 
 SIZES = {"mobile": (360, 740), "desktop": (1280, 800)}
 WAIT = 10                        # seconds any one wait may take
