@@ -25,14 +25,18 @@ DEB_PACKAGES := \
     build-essential pkg-config \
     nginx nginx-dev libssl-dev libpcre2-dev zlib1g-dev \
     libhiredis-dev libpq-dev libjansson-dev libyaml-dev libsystemd-dev \
-    libcurl4-openssl-dev \
+    libcurl4-openssl-dev libqrencode-dev \
     libcmocka-dev \
     postgresql-15 postgresql-client-15 redis-server redis-tools \
     python3 python3-pytest python3-psycopg2 python3-redis \
     python3-jsonschema python3-yaml \
     apache2-utils openssl valgrind faketime wrk hyperfine \
     clang-16 libclang-rt-16-dev libfuzzer-16-dev \
-    dpkg-dev debhelper fakeroot lintian
+    dpkg-dev debhelper fakeroot lintian \
+    chromium chromium-driver python3-selenium zbar-tools
+# npm (for axe-core) from Debian, unless one is installed already (a
+# Node.js of nodesource carries its own, and conflicts with Debian's)
+DEB_PACKAGES += $(if $(shell command -v npm),,npm)
 
 CFLAGS_BASE := -std=gnu11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE
 ifeq ($(SANITIZE),address)
@@ -63,7 +67,7 @@ NGX_CC_OPT := -g -O2 -fstack-protector-strong -Wformat \
               $(SANITIZE_FLAGS)
 NGX_LD_OPT := -Wl,-z,relro -Wl,-z,now -fPIC $(SANITIZE_FLAGS)
 
-.PHONY: all module scheduler clean deps print-deps run stop deb
+.PHONY: all module scheduler clean deps deb-deps print-deps run stop deb
 
 all: module scheduler
 
@@ -129,7 +133,18 @@ deb:
 print-deps:
 	@echo $(DEB_PACKAGES)
 
-deps:
+# axe-core, injected by the portal's browser tests (tests/e2e/test_portal_*)
+AXE_VERSION := 4.11.0
+AXE         := $(BUILD)/npm/node_modules/axe-core/axe.min.js
+
+deps: deb-deps $(AXE)
+
+$(AXE):
+	@command -v npm >/dev/null || { echo "npm missing: apt-get install npm"; exit 1; }
+	npm install --no-audit --no-fund --silent --prefix $(BUILD)/npm \
+	    axe-core@$(AXE_VERSION)
+
+deb-deps:
 	@installed=$$(dpkg-query -W -f='$${Package}\t$${db:Status-Abbrev}\n' \
 	        $(DEB_PACKAGES) 2>/dev/null | awk -F'\t' '$$2 ~ /^ii/ {print $$1}'); \
 	missing=; \

@@ -274,6 +274,7 @@ static ngx_http_dukcapil_endpoint_t  ngx_http_dukcapil_endpoints[] = {
     { ngx_string("phone_verifications"), ngx_http_dukcapil_otp_handler },
     { ngx_string("phone_verification_confirm"),
       ngx_http_dukcapil_otp_confirm_handler },
+    { ngx_string("qr"), ngx_http_dukcapil_qr_handler },
     { ngx_null_string, NULL }
 };
 

@@ -122,6 +122,7 @@ class Stack(PostgresServer, RedisServer, NginxServer, SchedulerDaemon):
                 ("postgres", self.pg_log if self.pg_root else "-"),
                 ("scheduler", self.scheduler_log)]
         out = [
+            "Portal:      %s/" % self.nginx_url,
             "Portal API:  %s/api/v1/services" % self.nginx_url,
             "Health:      %s/api/v1/health" % self.nginx_url,
             "Operator:    user %s, password %s   (%s/api/v1/ops/...)"

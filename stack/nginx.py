@@ -140,6 +140,8 @@ class NginxServer(Folder):
                            "dbname=dukcapil user=dukcapil" % self.pg_port,
             "HTTP_PORT": self.http_port,
             "API_CONF": os.path.join(REPO, "conf", "dukcapil-api.conf"),
+            "PORTAL_CONF": os.path.join(REPO, "conf", "dukcapil-portal.conf"),
+            "PORTAL_ROOT": os.path.join(REPO, "portal"),
             "OFFICES": "\n".join('    dukcapil_office  %s "%s";' % o
                                  for o in offices),
             "SERVICES": "\n".join('    dukcapil_service %s "%s" %d;' % s

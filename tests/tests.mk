@@ -9,6 +9,9 @@
 #   make lint    the module's layers: no include or call circle among its
 #                files, none over 600 lines (tests/lint/layers.py)
 #   make e2e     the end-to-end tests only (pytest -q tests/e2e)
+#   make portal-test   the portal's browser tests only
+#                (tests/e2e/test_portal_*.py: headless Chromium, axe-core;
+#                screenshots under build/screenshots/)
 #   make bench   run what tests/bench/ holds
 
 SHELL  := /bin/bash
@@ -17,7 +20,7 @@ BUILD  ?= build
 # The ASan/UBSan build of the module, beside (not over) the normal one.
 ASAN_MODULE := $(BUILD)/ngx_http_dukcapil_module-address.so
 
-.PHONY: test lint e2e module-asan bench
+.PHONY: test lint e2e portal-test module-asan bench
 
 module-asan:
 	$(MAKE) SANITIZE=address MODULE=$(ASAN_MODULE) module
@@ -35,6 +38,10 @@ e2e:
 	DUKCAPIL_REQUIRE_ASAN=$(DUKCAPIL_REQUIRE_ASAN) \
 	DUKCAPIL_ASAN_MODULE=$(DUKCAPIL_ASAN_MODULE) \
 	    $(PYTHON) -m pytest -q tests/e2e
+
+portal-test: $(AXE)
+	$(MAKE) module scheduler
+	$(PYTHON) -m pytest -q tests/e2e/test_portal_*.py
 
 bench: deps
 	$(MAKE) module scheduler

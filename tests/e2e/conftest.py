@@ -30,6 +30,8 @@ from stack import Stack, StackError, wait_until  # noqa: E402,F401
 # the http fixture is a helpers.Http; its answers are helpers.Response
 # (.status, .headers, .body, .json(), .error, .field)
 from helpers import http_for  # noqa: E402
+# the portal's browser and its nginx, shared by tests/e2e/test_portal_*.py
+from portal_helpers import browser, portal  # noqa: E402,F401
 
 REPO = stackmod.REPO
 KEEP = os.environ.get("DUKCAPIL_KEEP_STACKS") == "1"

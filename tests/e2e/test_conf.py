@@ -56,7 +56,8 @@ def production_conf_for_test(dirname):
 @pytest.mark.skipif(not os.path.exists(MODULE), reason="module not built")
 def test_production_example_passes_nginx_t(tmp_path):
     d = str(tmp_path)
-    for name in ("dukcapil-api.conf", "dukcapil-ops-access.conf"):
+    for name in ("dukcapil-api.conf", "dukcapil-portal.conf",
+                 "dukcapil-ops-access.conf"):
         shutil.copy(os.path.join(CONF, name), d)
     open(os.path.join(d, "dukcapil-ops.htpasswd"), "w").close()
     path = os.path.join(d, "nginx.conf")

@@ -76,6 +76,7 @@ OP_CLOSE = ("PUT", "/api/v1/ops/closures")
 OP_REOPEN = ("DELETE", "/api/v1/ops/closures")
 OP_OPEN = ("PUT", "/api/v1/ops/openings")
 OP_UNOPEN = ("DELETE", "/api/v1/ops/openings")
+OP_QR = ("GET", "/api/v1/qr/{code}.svg")
 OP_HEALTH = ("GET", "/api/v1/health")
 OP_METRICS = ("GET", "/metrics")
 OP_SEND_CODE = ("POST", "/api/v1/phone-verifications")
@@ -106,6 +107,7 @@ OTHER_METHODS = [
     ("GET", SEND_CODE, "/api/v1/phone-verifications"),
     ("GET", CONFIRM_CODE % ("0" * 32),
      "/api/v1/phone-verifications/{id}/confirm"),
+    ("POST", "/api/v1/qr/A-0000-0000-0000.svg", "/api/v1/qr/{code}.svg"),
 ]
 
 
@@ -234,6 +236,19 @@ def test_public_reads_and_their_errors_are_as_documented(stack, http):
 
     assert check(http.get(HEALTH), *OP_HEALTH).status == 200
     assert check(http.get(METRICS), *OP_METRICS).status == 200
+
+
+def test_qr_answers_are_as_documented(stack, http):
+    code = random_code("A")
+    r = check(http.get("/api/v1/qr/%s.svg" % code), *OP_QR)
+    assert r.status == 200 and "<path" in r.text, r
+    # read as a lookup reads a code: no dashes, lower case, look-alikes
+    loose = code.replace("-", "").lower().replace("0", "o").replace("1", "l")
+    assert http.get("/api/v1/qr/%s.svg" % loose).body == r.body
+    for bad in ("A-0000-0000-000", "P-0000-0000-0000", "A-0000-0000-000U",
+                "A-0000-0000-0000.png"):
+        r = check(http.get("/api/v1/qr/%s.svg" % bad), *OP_QR)
+        assert r.status == 404, (bad, r)
 
 
 @pytest.mark.parametrize("method, url, path", OTHER_METHODS)
