@@ -172,7 +172,7 @@ dk_config_defaults(dk_config_t *cfg)
     cfg->notify.backoff_base_ms = 2000;
     cfg->notify.backoff_max_ms = 600000;
     cfg->notify.lease_seconds = 60;
-    cfg->notify.poll_seconds = 5;
+    cfg->notify.poll_seconds = 2;
     cfg->notify.otp_valid_seconds = 300;
     cfg->notify.retention_days = 90;
     cfg->notify.metrics_seconds = 15;
