@@ -33,66 +33,35 @@ dk_past_no_shows(dk_job_t *job, const char *today)
 }
 
 static int
-dk_nik_cmp(const void *a, const void *b)
+dk_bar_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Deletes the bar keys of NIKs no longer barred; bars[] is sorted. */
+/* What a bar's key names: its NIK, or its phone (domain/keys.h). */
+typedef const char *(*dk_bar_of_t)(const char *key, size_t len);
+
+/* Deletes the bar keys matching pattern whose NIK or phone (of) is no
+ * longer barred; bars[] is sorted. */
 static int
-dk_past_bars_prune(dk_job_t *job, char **bars, size_t n, long long *pruned)
+dk_past_bars_prune(dk_job_t *job, const char *pattern, dk_bar_of_t of,
+                   char **bars, size_t n, long long *pruned)
 {
     char cursor[32] = "0";
     redisReply *reply;
     size_t i;
 
     do {
-        if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH " DK_KEY_BAR_PATTERN " COUNT 1000",
-                             cursor) != DK_OK)
+        if (dk_redis_command(job->redis, &reply, "SCAN %s MATCH %s COUNT 1000",
+                             cursor, pattern) != DK_OK)
             return dk_job_redis_fail(job);
         snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
         for (i = 0; i < reply->element[1]->elements; i++) {
             redisReply *key = reply->element[1]->element[i];
-            const char *nik = dk_key_bar_nik(key->str, key->len);
+            const char *who = of(key->str, key->len);
 
-            if (nik == NULL ||
-                bsearch(&nik, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
-                continue;
-            if (dk_redis_command(job->redis, NULL, "DEL %s", key->str) !=
-                DK_OK) {
-                freeReplyObject(reply);
-                return dk_job_redis_fail(job);
-            }
-            (*pruned)++;
-        }
-        freeReplyObject(reply);
-    } while (strcmp(cursor, "0") != 0);
-    return DK_OK;
-}
-
-/* The phones' bars no longer due (dk:bar:phone:*), as the NIKs' above. */
-static int
-dk_past_phone_bars_prune(dk_job_t *job, char **bars, size_t n,
-                         long long *pruned)
-{
-    char cursor[32] = "0";
-    redisReply *reply;
-    size_t i;
-
-    do {
-        if (dk_redis_command(job->redis, &reply,
-                             "SCAN %s MATCH " DK_KEY_PHONE_BAR_PATTERN
-                             " COUNT 1000",
-                             cursor) != DK_OK)
-            return dk_job_redis_fail(job);
-        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
-        for (i = 0; i < reply->element[1]->elements; i++) {
-            redisReply *key = reply->element[1]->element[i];
-            const char *phone = dk_key_bar_phone(key->str, key->len);
-
-            if (phone == NULL ||
-                bsearch(&phone, bars, n, sizeof(*bars), dk_nik_cmp) != NULL)
+            if (who == NULL ||
+                bsearch(&who, bars, n, sizeof(*bars), dk_bar_cmp) != NULL)
                 continue;
             if (dk_redis_command(job->redis, NULL, "DEL %s", key->str) !=
                 DK_OK) {
@@ -155,7 +124,8 @@ dk_past_phone_bars(dk_job_t *job, const char *const *params)
             rc = dk_job_redis_fail(job);
     }
     if (rc == DK_OK && !job->dry_run)
-        rc = dk_past_phone_bars_prune(job, bars, n, &pruned);
+        rc = dk_past_bars_prune(job, DK_KEY_PHONE_BAR_PATTERN, dk_key_bar_phone,
+                                bars, n, &pruned);
     dk_job_count(job, "phone_bars", n);
     dk_job_count(job, "phone_bars_lifted", pruned);
     free(bars);
@@ -216,7 +186,8 @@ dk_past_bars(dk_job_t *job, int32_t today_day)
             rc = dk_job_redis_fail(job);
     }
     if (rc == DK_OK && !job->dry_run)
-        rc = dk_past_bars_prune(job, bars, n, &pruned);
+        rc = dk_past_bars_prune(job, DK_KEY_BAR_PATTERN, dk_key_bar_nik, bars,
+                                n, &pruned);
     dk_job_count(job, "bars", n);
     dk_job_count(job, "bars_lifted", pruned);
     free(bars);
