@@ -228,6 +228,11 @@ dk_conf_parse_clock(const char *s, int *out)
 {
     int h, m;
 
+    /* a daemon that runs no such job (a second sender, say): -1 */
+    if (strcmp(s, "off") == 0) {
+        *out = -1;
+        return DK_OK;
+    }
     if (strlen(s) != 5 || s[2] != ':' || s[0] < '0' || s[0] > '2' ||
         s[1] < '0' || s[1] > '9' || s[3] < '0' || s[3] > '5' || s[4] < '0' ||
         s[4] > '9')
@@ -303,7 +308,8 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
 
     case DK_CONF_CLOCK:
         if (dk_conf_parse_clock(v, field) != DK_OK)
-            return dk_conf_error(w, node, "expected HH:MM (WIB) for", k->key);
+            return dk_conf_error(w, node, "expected HH:MM (WIB) or off for",
+                                 k->key);
         return DK_OK;
 
     case DK_CONF_PERIOD_START:

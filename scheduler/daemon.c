@@ -223,7 +223,9 @@ dk_daemon_epoch(dk_daemon_t *d)
     time_t now = time(NULL);
     int present;
 
-    if (now < d->next_epoch_check || dk_stop_requested || d->redis.ctx == NULL)
+    /* a daemon that does not reconcile leaves the rebuild to one that does */
+    if (now < d->next_epoch_check || dk_stop_requested ||
+        d->redis.ctx == NULL || d->cfg.reconcile_at < 0)
         return;
     d->next_epoch_check = now + d->cfg.redis_epoch_check_seconds;
     present = dk_reconcile_epoch_present(&d->redis);

@@ -35,7 +35,9 @@ class SchedulerDaemon(Folder):
     def scheduler_pidfile(self):
         return os.path.join(self.root, "scheduler.pid")
 
-    def write_scheduler_yaml(self):
+    def write_scheduler_yaml(self, jobs=True):
+        """jobs=False: every job "off", a daemon that only sends the
+        citizens' messages (and runs no reconcile: no rebuild either)."""
         outbox = os.path.join(self.root, "outbox")
         os.makedirs(outbox, exist_ok=True)
         write_if_changed(self.scheduler_yaml, render("scheduler.yaml.in", {
@@ -44,6 +46,9 @@ class SchedulerDaemon(Folder):
             "REDIS_AUTH_FILE": self.redis_auth_file,
             "OUTBOX_DIR": outbox,
             "BOOKING_WINDOW": 14,
+            "DELIVERY_BATCH_AT": "01:00" if jobs else "off",
+            "RECONCILE_AT": "00:15" if jobs else "off",
+            "REMINDER_AT": "18:00" if jobs else "off",
             "MESSAGES_FILE": self.messages_file,
             "METRICS_FILE": os.path.join(self.root,
                                          "dukcapil_notification.prom"),
@@ -62,10 +67,11 @@ class SchedulerDaemon(Folder):
             return None
         return pid
 
-    def start_scheduler(self, binary=SCHEDULER, env=None):
+    def start_scheduler(self, binary=SCHEDULER, env=None, jobs=True):
         """Start `dukcapil-scheduler -c scheduler.yaml run` in the background
-        (log: scheduler.log). Returns False when the binary is not built."""
-        self.write_scheduler_yaml()
+        (log: scheduler.log). Returns False when the binary is not built.
+        jobs=False: a daemon that only sends (write_scheduler_yaml)."""
+        self.write_scheduler_yaml(jobs=jobs)
         if self.scheduler_pid():
             return True
         if not os.path.exists(binary):

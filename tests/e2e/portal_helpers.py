@@ -21,7 +21,7 @@ import shutil
 
 import pytest
 
-from stack import REPO
+from stack import REPO, wait_until
 
 SIZES = {"mobile": (360, 740), "desktop": (1280, 800)}
 WAIT = 10                        # seconds any one wait may take
@@ -32,20 +32,45 @@ AXE = os.path.join(REPO, "build", "npm", "node_modules", "axe-core",
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
+# the file the portal's sender daemon writes the messages to, and the line
+# of each phone's last code read
+SENDER = {"messages": None, "read": {}}
+
 HOME_BUDGET = 30 * 1024          # bytes transferred, compressed
 FLOW_BUDGET = 100 * 1024
 
 
 def sent_otp(st, phone_e164):
-    """The verification code last sent to the phone. For now read from the
-    outbox (notification.params->>'code' of the newest 'otp' row); the one
-    place to change when the daemon's file channel is read instead."""
-    out = st.psql("SELECT params->>'code' FROM notification "
-                  "WHERE kind = 'otp' AND phone = '%s' ORDER BY id DESC "
-                  "LIMIT 1" % phone_e164).strip()
-    assert re.fullmatch(r"\d{6}", out), "no code sent to %s: %r" % (
-        phone_e164, out)
-    return out
+    """The verification code last sent to the phone, as the citizen reads
+    it: the text of the newest 'otp' line for the phone in the file channel
+    of the portal's sender daemon (messages.jsonl, as make run writes it).
+    st: any stack of the session (the portal's daemon is found by its
+    fixture)."""
+    path = SENDER["messages"]
+
+    def newest():
+        """the newest code for the phone not read before (the file outlives
+        the tests' data, whose ids start again at 1)"""
+        try:
+            with open(path) as f:
+                lines = [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return None
+        for n in range(len(lines) - 1, SENDER["read"].get(phone_e164, -1),
+                       -1):
+            m = lines[n]
+            if m.get("kind") == "otp" and m.get("to") == phone_e164:
+                SENDER["read"][phone_e164] = n
+                return m
+        return None
+
+    found = []
+    wait_until(lambda: found.append(newest()) or found[-1] is not None, WAIT,
+               what="a verification code sent to %s" % phone_e164)
+    m = found[-1]
+    code = re.search(r"\b(\d{6})\b", m["text"])
+    assert code, "no code in the message sent to %s" % phone_e164
+    return code.group(1)
 
 
 def needs_browser():
@@ -58,10 +83,11 @@ def needs_browser():
     return missing
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def portal(session_stack):
-    """An nginx serving the portal with dukcapil_phone_verification on,
-    over the session stack's Redis and PostgreSQL (as make run's demo)."""
+    """An nginx serving the portal with dukcapil_phone_verification on, and
+    a daemon sending the citizens' messages to a file, over the session
+    stack's Redis and PostgreSQL (as make run's demo); a module's."""
     from conftest import KEEP, new_stack_dir
     from stack import Stack
     st = Stack(new_stack_dir("dukcapil-portal-"), fast=True,
@@ -71,11 +97,15 @@ def portal(session_stack):
     st.share_token_secret(session_stack)
     st.state["ops_password_wanted"] = session_stack.ops_password
     st.start_nginx(phone_verification=True)
+    # the citizens' messages, the codes among them, to a file as make run's
+    # daemon sends them; a daemon that runs no job (the tests' data is reset
+    # under it, which a reconcile must not see)
+    assert st.start_scheduler(jobs=False), "dukcapil-scheduler not built"
+    SENDER["messages"], SENDER["read"] = st.messages_file, {}
     yield st
-    if KEEP:
-        st.stop_nginx()
-    else:
-        st.stop_nginx()
+    st.stop_scheduler()
+    st.stop_nginx()
+    if not KEEP:
         shutil.rmtree(st.root, ignore_errors=True)
 
 
