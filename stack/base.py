@@ -3,6 +3,7 @@ processes and ports, templates, and the folder with its stack.json."""
 
 import json
 import os
+import random
 import re
 import secrets
 import socket
@@ -25,7 +26,24 @@ class StackError(RuntimeError):
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now, below the
+    kernel's ephemeral range: a port of that range (where bind(0) picks
+    too) may become the local end of any outgoing connection before our
+    server binds it, as a Redis of the tests once found ("Address already
+    in use")."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(200 if low > 11024 else 0):
+        port = random.randrange(10000, low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

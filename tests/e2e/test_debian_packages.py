@@ -36,7 +36,7 @@ ABI_FILE = "/usr/share/nginx/src/debian/libnginx-mod.abisubstvars"
 # "Deploying"), and what nginx -t creates
 TEST_CONFIG = "/etc/dukcapil/scheduler-test.yaml"
 SECRETS = ["/etc/dukcapil/redis.auth", "/etc/dukcapil/token.secret",
-           TEST_CONFIG,
+           "/etc/dukcapil/gateway.token", TEST_CONFIG,
            "/etc/nginx/dukcapil-ops.htpasswd",
            "/etc/ssl/dukcapil/fullchain.pem", "/etc/ssl/dukcapil/privkey.pem"]
 CREATED_BY_NGINX_T = ["/var/log/nginx/dukcapil-access.log"]
@@ -275,6 +275,11 @@ def _scheduler_config(st):
     shutil.copyfile(st.redis_auth_file, "/etc/dukcapil/redis.auth")
     os.chown("/etc/dukcapil/redis.auth", 0, group)
     os.chmod("/etc/dukcapil/redis.auth", 0o640)
+    # the SMS/WhatsApp gateway's bearer token the conffile names
+    with open("/etc/dukcapil/gateway.token", "w") as f:
+        f.write("test-gateway-token\n")
+    os.chown("/etc/dukcapil/gateway.token", 0, group)
+    os.chmod("/etc/dukcapil/gateway.token", 0o640)
     with open("/etc/dukcapil/scheduler.yaml") as f:
         yaml = f.read()
     yaml = re.sub(r'conninfo: ".*"', 'conninfo: "%s"' % st.pg_conninfo, yaml)
