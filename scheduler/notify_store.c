@@ -222,6 +222,8 @@ dk_store_settle(dk_db_t *db, json_t *ops, json_t **applied)
     return DK_OK;
 }
 
+/* The rows before the first one younger than the retention, in batches:
+ * the ids grow with created_at (sql/012), so the primary key serves. */
 int
 dk_store_retention(dk_db_t *db, int days, long long *deleted)
 {
@@ -232,13 +234,18 @@ dk_store_retention(dk_db_t *db, int days, long long *deleted)
     *deleted = 0;
     snprintf(days_s, sizeof(days_s), "%d", days);
     do {
-        if (dk_db_value(db, n, sizeof(n),
-                        "WITH gone AS (DELETE FROM notification WHERE id IN"
-                        " (SELECT id FROM notification"
-                        "  WHERE created_at < now() - make_interval(days => $1)"
-                        "  LIMIT 5000) RETURNING 1)"
-                        " SELECT count(*) FROM gone",
-                        1, params) != DK_OK)
+        if (dk_db_value(
+                db, n, sizeof(n),
+                "WITH edge AS (SELECT id FROM notification"
+                "  WHERE created_at >= now() - make_interval(days => $1)"
+                "  ORDER BY id LIMIT 1),"
+                " gone AS (DELETE FROM notification WHERE id IN"
+                " (SELECT id FROM notification"
+                "  WHERE id < coalesce((SELECT id FROM edge),"
+                "                      9223372036854775807)"
+                "  ORDER BY id LIMIT 5000) RETURNING 1)"
+                " SELECT count(*) FROM gone",
+                1, params) != DK_OK)
             return DK_ERR;
         got = strtoll(n, NULL, 10);
         *deleted += got;
