@@ -367,14 +367,13 @@ ngx_http_dukcapil_book_decide_done(void *data, ngx_int_t rc)
     }
 
     /*
-     * Admitted, the script claimed the key; with no answer, it may have:
-     * either way the answer is the key's (a 5xx lets it go).  A refusal
-     * never claims it.
+     * Admitted, the script claimed the key: the answer is the key's.  A
+     * refusal never claims it.  With no answer the key may be this job's
+     * claim or another request's stored answer (the script answers "idem"
+     * first): it is left alone, and a claim of this job expires with its
+     * lifetime, as nothing was inserted.
      */
-    if (b->claims
-        && (o->handler == ngx_http_dukcapil_book_insert
-            || o == ngx_http_dukcapil_failed))
-    {
+    if (b->claims && o->handler == ngx_http_dukcapil_book_insert) {
         ngx_http_dukcapil_idempotency_claimed_by_script(job);
     }
 

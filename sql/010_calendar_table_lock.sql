@@ -25,10 +25,15 @@
 -- appointment in progress, a few milliseconds; the module's deadline on its
 -- INSERT bounds what a booking may wait.
 
+-- While a change waits for the lock, the bookings queue behind it: it
+-- waits a second at most (a VACUUM, an index built concurrently, a long
+-- write of appointment in the way), then fails, and the operator's step is
+-- answered 503, to be tried again.
 CREATE OR REPLACE FUNCTION calendar_lock(p_date date, p_shared boolean DEFAULT false)
 RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM set_config('lock_timeout', '1s', true);
     LOCK TABLE appointment IN SHARE ROW EXCLUSIVE MODE;
 END
 $$;
