@@ -367,17 +367,9 @@ ngx_http_dukcapil_idempotency_store(ngx_http_dukcapil_job_t *job)
 
     if (job->unsettled) {
         /* still claimed, by the same body: a retry hears "in progress" */
-        value = ngx_pnalloc(job->pool, 2 + 64);
-        if (value == NULL) {
-            ngx_http_dukcapil_redis_cancel(op);
-            return NGX_DECLINED;
-        }
-
-        ngx_memcpy(ngx_cpymem(value, "P|", 2), idem->body_hash, 64);
-
         job->argv[0] = "SET";
         job->argvlen[0] = 3;
-        job->argv[2] = (char *) value;
+        job->argv[2] = (char *) idem->claim;
         job->argvlen[2] = 2 + 64;
         job->argv[3] = "EX";
         job->argvlen[3] = 2;
