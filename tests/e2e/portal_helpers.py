@@ -289,7 +289,8 @@ class Browser:
         small = self.d.execute_script("""
             const out = [];
             for (const e of document.querySelectorAll(
-                    'button, .tombol, input:not([type=radio]), select, ' +
+                    'button, .tombol, ' +
+                    'input:not([type=radio]):not([type=checkbox]), select, ' +
                     '.pilihan label, .kembali, .kaki a, .ringkasan-salah a')) {
                 const r = e.getBoundingClientRect();
                 if (r.width === 0 && r.height === 0) continue;   // hidden

@@ -93,7 +93,8 @@ export function table(caption, cols, rows) {
         const v = c.value(r);
         return el("td", { class: c.num ? "angka" : "" }, v === null || v === undefined ? "" : v);
     })));
-    return el("div", { class: "tabel-bungkus" },
+    // a region of its own: it scrolls sideways on a phone, by keyboard too
+    return el("div", { class: "tabel-bungkus", tabindex: "0", role: "region", "aria-label": caption },
         el("table", {}, el("caption", {}, caption), el("thead", {}, head),
             el("tbody", {}, ...body)));
 }
