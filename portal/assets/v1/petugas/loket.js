@@ -47,6 +47,7 @@ function showSection(id) {
 }
 
 function buttons() {
+    $("panggil").disabled = !!current;
     $("ulang").disabled = !current;
     $("selesai").disabled = !current;
     $("absen").disabled = !current;
