@@ -124,6 +124,10 @@ class Stack(PostgresServer, RedisServer, NginxServer, SchedulerDaemon):
         out = [
             "Portal:      %s/" % self.nginx_url,
             "Portal API:  %s/api/v1/services" % self.nginx_url,
+            "Operators:   %s/petugas/   (the operator's account below)"
+            % self.nginx_url,
+            "Display:     %s/layar/?office=mpp   (the waiting room's TV)"
+            % self.nginx_url,
             "Health:      %s/api/v1/health" % self.nginx_url,
             "Operator:    user %s, password %s   (%s/api/v1/ops/...)"
             % (self.ops_user, self.ops_password, self.nginx_url),

@@ -9,9 +9,10 @@
 #   make lint    the module's layers: no include or call circle among its
 #                files, none over 600 lines (tests/lint/layers.py)
 #   make e2e     the end-to-end tests only (pytest -q tests/e2e)
-#   make portal-test   the portal's browser tests only
-#                (tests/e2e/test_portal_*.py: headless Chromium, axe-core;
-#                screenshots under build/screenshots/)
+#   make portal-test   the pages' browser tests only
+#                (tests/e2e/test_portal_*.py, test_petugas_pages.py,
+#                test_layar.py: headless Chromium, axe-core; screenshots
+#                under build/screenshots/)
 #   make bench   run what tests/bench/ holds
 
 SHELL  := /bin/bash
@@ -41,7 +42,8 @@ e2e:
 
 portal-test: $(AXE)
 	$(MAKE) module scheduler
-	$(PYTHON) -m pytest -q tests/e2e/test_portal_*.py
+	$(PYTHON) -m pytest -q tests/e2e/test_portal_*.py \
+	    tests/e2e/test_petugas_pages.py tests/e2e/test_layar.py
 
 bench: deps
 	$(MAKE) module scheduler
