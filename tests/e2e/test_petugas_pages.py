@@ -378,3 +378,33 @@ def test_figures_page_draws_its_charts_and_links_the_csv(stack, portal,
     assert r.headers["content-disposition"].startswith("attachment")
     assert r.text.splitlines()[0].startswith("date")
     browser.check("petugas-statistik-grafik")
+
+
+def test_a_third_unanswered_call_makes_a_no_show_and_calls_the_next(
+        stack, portal, browser):
+    today = wib_today()
+    people = todays(stack, 2, today, service="akta_lahir")
+    http = http_for(portal)
+    for code, _, _ in people:
+        assert http.ops.post("/api/v1/ops/appointments/%s/check-in" % code,
+                             {}).status == 200
+    browser.resize("desktop")
+    login(browser, portal)
+    browser.open("/petugas/loket")
+    if not browser.find("#layani").get_attribute("hidden"):
+        browser.find("#ubah-loket").click()
+    set_desk(browser, "mpp", "5", ["akta_lahir"])
+    browser.find("#panggil").click()
+    browser.idle()
+    browser.wait_text("#warga-nomor", "1")
+    for calls in (2, 3):
+        key(browser, "u")
+        browser.wait_text("#warga-panggilan", "%d kali" % calls)
+        assert browser.find("#warga-nomor").text == "1"
+    key(browser, "u")
+    browser.wait_text("#pesan", "Nomor 1 sudah dipanggil 3 kali dan dicatat "
+                                "tidak hadir")
+    browser.wait_text("#warga-nomor", "2")
+    browser.check("petugas-loket-tidak-hadir")
+    assert appointment_status(stack, people[0][0]) == "no_show"
+    assert appointment_status(stack, people[1][0]) == "called"

@@ -4,7 +4,7 @@
 
 import { values } from "../api.js";
 import {
-    APPOINTMENT_STATUS, busyWhile, call, clock, el, fillOptions, loadServices, number,
+    APPOINTMENT_STATUS, busyWhile, call, clock, el, fillOptions, loadServices, longDate, number,
     opsMessage, say, table, wibToday,
 } from "./ops.js";
 
@@ -30,11 +30,11 @@ async function show() {
     $("ringkasan").replaceChildren(el("p", {}, number(list.length) + " janji temu" +
         (list.length ? ": " + Object.entries(count).map(([s, n]) =>
             (APPOINTMENT_STATUS[s] || s).toLowerCase() + " " + number(n)).join(", ") : "") + "."));
-    $("daftar").replaceChildren(list.length ? table("Janji temu " + (v.date || wibToday()), [
+    $("daftar").replaceChildren(list.length ? table("Janji temu " + longDate(v.date || wibToday()), [
         { label: "Nomor antrean", num: true, value: (x) => el("strong", {}, String(x.queue_number)) },
         { label: "Layanan", value: (x) => x.service_name || x.service },
         { label: "Nama", value: (x) => x.name },
-        { label: "NIK", value: (x) => x.nik_masked },
+        { label: "NIK", kode: true, value: (x) => x.nik_masked },
         { label: "Status", value: (x) => el("span", { class: "status" +
             (x.status === "called" ? " panggil" : x.status === "served" ? " selesai"
                 : x.status === "no_show" || x.status.startsWith("cancelled") ? " batal" : "") },
@@ -44,7 +44,7 @@ async function show() {
         { label: "Hadir", value: (x) => clock(x.checked_in_at) },
         { label: "Panggilan pertama", value: (x) => clock(x.called_at) },
         { label: "Selesai", value: (x) => clock(x.finished_at) },
-        { label: "Kode", value: (x) => x.code },
+        { label: "Kode", kode: true, value: (x) => x.code },
     ], list) : el("p", {}, "Tidak ada janji temu yang cocok dengan pilihan ini."));
 }
 

@@ -85,13 +85,15 @@ export function officeName(data, code) {
     return (data.offices.find((o) => o.code === code) || {}).name || code;
 }
 
-// A table of rows: cols [{label, value(row) -> string|Node, num}]
+// A table of rows: cols [{label, value(row) -> string|Node, num, kode}]
+// (num: a number, aligned right; kode: a code or a NIK, never wrapped)
 export function table(caption, cols, rows) {
     const head = el("tr", {}, ...cols.map((c) =>
         el("th", { scope: "col", class: c.num ? "angka" : "" }, c.label)));
     const body = rows.map((r) => el("tr", {}, ...cols.map((c) => {
         const v = c.value(r);
-        return el("td", { class: c.num ? "angka" : "" }, v === null || v === undefined ? "" : v);
+        return el("td", { class: c.num ? "angka" : c.kode ? "kode" : "" },
+            v === null || v === undefined ? "" : v);
     })));
     // a region of its own: it scrolls sideways on a phone, by keyboard too
     return el("div", { class: "tabel-bungkus", tabindex: "0", role: "region", "aria-label": caption },

@@ -42,10 +42,10 @@ function actions(x) {
 function render() {
     $("daftar").replaceChildren(rows.length ? table(
         "Permohonan berstatus " + (APPLICATION_STATUS[form.elements.status.value] || "").toLowerCase(), [
-            { label: "Kode", value: (x) => x.code },
+            { label: "Kode", kode: true, value: (x) => x.code },
             { label: "Layanan", value: (x) => x.service_name || x.service },
             { label: "Nama", value: (x) => x.name },
-            { label: "NIK", value: (x) => x.nik_masked },
+            { label: "NIK", kode: true, value: (x) => x.nik_masked },
             { label: "Penerimaan", value: (x) => METHOD[x.delivery_method] || x.delivery_method || "" },
             { label: "Kantor", value: (x) => x.office ? officeName(data, x.office) : "" },
             { label: "Diajukan", value: (x) => x.submitted_at ? longDate(x.submitted_at.slice(0, 10)) : "" },
