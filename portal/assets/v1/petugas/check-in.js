@@ -76,8 +76,8 @@ form.addEventListener("submit", async (ev) => {
     }
     clearErrors(form);
     show(a);
-    // ready for the next citizen's scan
-    form.reset();
+    // ready for the next citizen's scan (unless it has started already)
+    if (input.value === typed) form.reset();
     input.focus();
 });
 
