@@ -184,3 +184,12 @@ def test_the_display_reconnects_quietly_when_the_api_is_out_of_reach(
         d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
     browser.wait_text("#sekarang .nomor", "2")
     browser.until(lambda d: d.find_element("id", "sambungan").text == "")
+
+
+def test_a_display_set_up_for_an_unknown_office_says_so(stack, portal,
+                                                         browser):
+    tv(browser, "tv")
+    browser.fresh(portal.nginx_url)
+    browser.open("/layar/?office=tidak-ada")
+    browser.wait_text("#sambungan", "tidak dikenal")
+    assert "Belum ada panggilan" in browser.find("#sekarang").text

@@ -107,10 +107,10 @@ function announce(fresh) {
     setTimeout(() => fresh.slice(0, 3).reverse().forEach(speak), 1200);
 }
 
-function connected(ok) {
+function connected(ok, why) {
     const line = $("sambungan");
     line.classList.toggle("putus", !ok);
-    line.textContent = ok ? "" : "Menghubungkan ulang\u2026";
+    line.textContent = ok ? "" : why || "Menghubungkan ulang\u2026";
 }
 
 async function poll() {
@@ -120,6 +120,12 @@ async function poll() {
         const res = await fetch("/api/v1/display?office=" + encodeURIComponent(office), {
             cache: "no-store", headers: { Accept: "application/json" }, signal: abort.signal,
         });
+        if (res.status === 422) {
+            // a display set up with a wrong ?office=: said, not retried as
+            // a lost connection
+            connected(false, "Kantor \"" + office + "\" tidak dikenal. Periksa alamat layar ini.");
+            return;
+        }
         if (!res.ok) throw new Error("HTTP " + res.status);
         const data = await res.json();
         if (data.now) skew = new Date(data.now).getTime() - Date.now();
