@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import assert_no_alerts
+from stack import wait_until
 from helpers import http_for, wib_today
 from applications_helpers import (OPS_CHECK_IN, appointment_row,
                                   insert_appointment, q)
@@ -375,3 +375,36 @@ def test_counter_steps_refuse_another_sites_page_and_no_credentials(
         assert http.post(path, body).status == 401, path
     assert http.get(LIST + "?office=mpp").status == 401
     assert appointment_row(stack, code)["status"] == "checked_in"
+
+
+# --- PostgreSQL down ------------------------------------------------------------------
+
+@pytest.mark.parametrize("how", ["stopped", "frozen"])
+def test_postgresql_down_is_503_for_every_counter_endpoint(
+        stack, http, clean_log, how):
+    """The counter needs PostgreSQL only: stopped or hanging, each of its
+    endpoints answers 503 unavailable (within dukcapil_postgres_timeout),
+    and works again once it is back."""
+    code, _ = checked_in(stack, http, 70)
+    requests = [("POST", OPS_CHECK_IN % code, {}),
+                ("GET", LIST + "?office=mpp", None),
+                ("POST", CALL % "1", {"office": "mpp", "services": ["ktp"]}),
+                ("POST", STEP % (code, "served"), {}),
+                ("GET", DISPLAY + "?office=mpp", None)]
+    if how == "stopped":
+        stack.stop_postgres()
+    else:
+        stack.freeze_postgres()
+    try:
+        for method, path, body in requests:
+            client = http if path.startswith(DISPLAY) else http.ops
+            r = client.request(method, path, body, timeout=30)
+            assert (r.status, r.error) == (503, "unavailable"), (path, r)
+    finally:
+        if how == "stopped":
+            stack.start_postgres(migrate=False)
+        else:
+            stack.thaw_postgres()
+    wait_until(lambda: call(http.ops, "1", ["ktp"]).status == 200, 30,
+               what="a call once PostgreSQL is back")
+    assert appointment_row(stack, code)["status"] == "called"
