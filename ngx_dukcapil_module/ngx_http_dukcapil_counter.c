@@ -237,8 +237,9 @@ ngx_http_dukcapil_call_body(ngx_http_request_t *r)
     job->values[2] = c->services;
     job->values[3] = c->counter;
     job->values[4] = ngx_http_dukcapil_actor(job);
+    job->values[5] = NULL;          /* its deadline, written when sent */
 
-    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_COUNTER_CALL, 5,
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_COUNTER_CALL, 6,
                                 ngx_http_dukcapil_called);
     return;
 
@@ -407,8 +408,9 @@ ngx_http_dukcapil_step_body(ngx_http_request_t *r)
     job->values[0] = c->code;
     job->values[1] = step;
     job->values[2] = ngx_http_dukcapil_actor(job);
+    job->values[3] = NULL;          /* its deadline, written when sent */
 
-    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_COUNTER_STEP, 3,
+    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_COUNTER_STEP, 4,
                                 ngx_http_dukcapil_step_done);
 }
 
@@ -427,6 +429,13 @@ ngx_http_dukcapil_step_done(void *data, PGresult *res, ngx_uint_t backend)
 
     outcome = ngx_http_dukcapil_ops_outcome(job, res);
     if (outcome == NULL) {
+        return;
+    }
+
+    /* it ran after its deadline: the operator heard 503, nothing done */
+    if (ngx_strcmp(outcome, "late") == 0) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
         return;
     }
 

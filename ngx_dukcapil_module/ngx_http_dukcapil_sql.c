@@ -248,20 +248,24 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
     /*
      * The next citizen to counter $4: one UPDATE of the row its subquery
      * locks, skipping those another call holds (appointment_call()).  $3:
-     * the services, as an array literal.  No row: nobody waits.
+     * the services, as an array literal.  No row: nobody waits.  $6: when
+     * the module stops waiting for it, as for a booking: a call that runs
+     * after the operator heard 503 calls no one.
      */
     { "dk_counter_call",
       "SELECT a.code, a.queue_number, a.service, s.name, a.name, a.nik,"
       "       a.counter, a.calls"
-      "  FROM appointment_call($1, $2::date, $3::text[], $4, $5) a"
+      "  FROM appointment_call($1, $2::date, $3::text[], $4, $5,"
+      "                        to_timestamp($6::bigint / 1000.0)) a"
       "  JOIN service s ON s.code = a.service",
-      5 },
+      6, 1 },
 
-    /* $2: 'recall', 'served' or 'absent'; $3 the operator */
+    /* $2: 'recall', 'served' or 'absent'; $3 the operator; $4 as above */
     { "dk_counter_step",
       "SELECT outcome, status, calls, counter"
-      "  FROM appointment_counter_step($1, $2, $3)",
-      3 },
+      "  FROM appointment_counter_step($1, $2, $3,"
+      "                                to_timestamp($4::bigint / 1000.0))",
+      4, 1 },
 
     /*
      * The waiting-room display: $1 the office, $2 today (WIB), $3 now as

@@ -193,12 +193,20 @@ CREATE TRIGGER appointment_step_by_cleared
 -- p_office on p_date for one of p_services, ties broken by who checked in
 -- first.  Rows another call holds are skipped, not waited for, so two
 -- counters calling at once never get the same citizen, and neither waits
--- for the other.  No row: nobody waits.
+-- for the other.  No row: nobody waits, or p_until (when the module stopped
+-- waiting and answered 503) is past: a call that comes late calls no one, so
+-- that no citizen is called to a counter whose operator was told it failed.
 CREATE FUNCTION appointment_call(p_office text, p_date date,
                                  p_services text[], p_counter text,
-                                 p_actor text)
+                                 p_actor text, p_until timestamptz)
 RETURNS SETOF appointment
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF clock_timestamp() >= p_until THEN
+        RETURN;
+    END IF;
+
+    RETURN QUERY
     UPDATE appointment a
        SET status = 'called', calls = a.calls + 1, counter = p_counter,
            called_at = COALESCE(a.called_at, now()), step_by = p_actor
@@ -211,14 +219,16 @@ LANGUAGE sql AS $$
                       FOR UPDATE SKIP LOCKED)
        AND a.status = 'checked_in'
     RETURNING a.*;
+END
 $$;
 
 -- The steps of a called citizen at the counter, by code: 'recall' (back in
 -- the queue; at the third call a no-show), 'served', 'absent' (a no-show).
--- Answers the outcome ('ok', 'not_found', 'conflict': not called now) and
--- the appointment as it is after the step (as it is, on a conflict).
+-- Answers the outcome ('ok', 'not_found', 'conflict': not called now;
+-- 'late': p_until is past, nothing done, as appointment_call()) and the
+-- appointment as it is after the step (as it is, on a conflict).
 CREATE FUNCTION appointment_counter_step(p_code text, p_step text,
-                                         p_actor text,
+                                         p_actor text, p_until timestamptz,
                                          OUT outcome text,
                                          OUT status text, OUT calls integer,
                                          OUT counter text)
@@ -227,6 +237,11 @@ DECLARE
     a appointment%ROWTYPE;
     to_status text;
 BEGIN
+    IF clock_timestamp() >= p_until THEN
+        outcome := 'late';
+        RETURN;
+    END IF;
+
     SELECT * INTO a FROM appointment x WHERE x.code = p_code FOR UPDATE;
     IF NOT FOUND THEN
         outcome := 'not_found';
