@@ -20,15 +20,20 @@ function svg(tag, attrs = {}, text) {
     return e;
 }
 
+// the step of the scale's 4 lines: a whole 1, 2 or 5 times a power of ten
+function tick(x) {
+    const p = Math.pow(10, Math.floor(Math.log10(Math.max(x, 1))));
+    const m = x / p;
+    return Math.max(1, (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p);
+}
+
 const short = (date) => date.slice(8, 10) + "/" + date.slice(5, 7);
 
 // A chart of one bar per day, the series stacked: series [{key, label, cls}]
 function bars(title, days, series, unit = "") {
     const W = 1100, H = 300, left = 56, right = 12, top = 16, bottom = 44;
     const total = (d) => series.reduce((a, s) => a + (Number(d[s.key]) || 0), 0);
-    const max = Math.max(1, ...days.map(total));
-    const step = Math.pow(10, Math.floor(Math.log10(max)));
-    const ceil = Math.ceil(max / step) * step;
+    const ceil = 4 * tick(Math.max(1, ...days.map(total)) / 4);
     const y = (v) => top + (H - top - bottom) * (1 - v / ceil);
     const slot = (W - left - right) / Math.max(1, days.length);
     const g = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img" });
