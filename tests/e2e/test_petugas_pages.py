@@ -132,7 +132,7 @@ def test_check_in_errors_are_said_in_indonesian(stack, portal, browser):
     press_enter(browser, "#code", "bukan kode")
     assert "tidak dikenali" in browser.summary()
     press_enter(browser, "#code", "A-0000-0000-0000")
-    assert "Kode tidak ditemukan" in browser.summary()
+    assert "A-0000-0000-0000 tidak ditemukan" in browser.summary()
     press_enter(browser, "#code", later)
     text = browser.summary()
     assert "bukan hari ini" in text, text

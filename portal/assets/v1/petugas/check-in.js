@@ -66,7 +66,7 @@ form.addEventListener("submit", async (ev) => {
         input.select();
         return;
     }
-    const a = await busyWhile(step("/api/v1/ops/appointments/" + encodeURIComponent(code) + "/check-in"));
+    const a = await busyWhile(step("/api/v1/ops/appointments/" + encodeURIComponent(code) + "/check-in", {}, undefined, code));
     if (a.status !== 200) {
         result.replaceChildren();
         showErrors(form, [{ field: "code", text: opsMessage(a) }]);

@@ -143,7 +143,8 @@ async function act(what) {
             await callNext();
         } else if (what === "ulang") {
             const was = current;
-            const r = await step("/api/v1/ops/appointments/" + encodeURIComponent(was.code) + "/recall");
+            const r = await step("/api/v1/ops/appointments/" + encodeURIComponent(was.code) + "/recall",
+                {}, undefined, was.code);
             if (r.status !== 200) return say(box, "gagal", opsMessage(r));
             current = null;
             const note = r.data.status === "no_show"
@@ -152,7 +153,8 @@ async function act(what) {
         } else {
             const path = what === "selesai" ? "/served" : "/absent";
             const was = current;
-            const r = await step("/api/v1/ops/appointments/" + encodeURIComponent(was.code) + path);
+            const r = await step("/api/v1/ops/appointments/" + encodeURIComponent(was.code) + path,
+                {}, undefined, was.code);
             if (r.status !== 200) return say(box, "gagal", opsMessage(r));
             current = null;
             showCurrent();
@@ -181,6 +183,11 @@ $("ubah-loket").addEventListener("click", () => {
     showSection("atur");
     form.elements.office.focus();
 });
+
+// the queue grows while the operator serves: its length looked at again
+setInterval(() => {
+    if (desk && !$("layani").hidden && !document.body.hasAttribute("aria-busy")) waiting();
+}, 15000);
 
 data = await busyWhile(loadServices());
 desk = saved();

@@ -20,20 +20,26 @@ export const APPLICATION_STATUS = {
     awaiting_pickup: "Siap diambil", picked_up: "Sudah diambil",
 };
 
-// An operator's step: POST with a JSON body (the module refuses a form).
-export function step(path, body = {}, key) {
-    return call("POST", path, { body, key });
+// An operator's step: POST with a JSON body (the module refuses a form);
+// code: the appointment's or application's code the step is on
+export async function step(path, body = {}, key, code) {
+    const a = await call("POST", path, { body, key });
+    if (code) a.code = code;
+    return a;
 }
 
 const OPS_MESSAGES = {
-    not_found: "Kode tidak ditemukan. Periksa kembali kodenya.",
     queue_empty: "Tidak ada warga yang menunggu untuk layanan loket ini.",
     cross_site_request: "Permintaan ditolak karena tidak berasal dari halaman petugas. Muat ulang halaman ini.",
 };
 
 // The sentence of an answer for an operator; falls back to the portal's.
+// A 404 of a step on a code is the code's; of a list, the address's.
 export function opsMessage(a) {
     const d = a.data || {};
+    if (d.error === "not_found")
+        return a.code ? "Kode " + a.code + " tidak ditemukan. Periksa kembali kodenya."
+            : "Data ini tidak tersedia di server. Muat ulang halaman, atau hubungi pengelola sistem.";
     if (a.status === 401)
         return "Sesi petugas Anda sudah berakhir. Muat ulang halaman, lalu masuk kembali.";
     if (a.status === 403 && d.error !== "cross_site_request")

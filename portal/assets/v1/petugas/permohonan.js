@@ -68,7 +68,8 @@ async function load(more) {
 
 async function move(code, to, note) {
     const body = note ? { status: to, note } : { status: to };
-    return busyWhile(step("/api/v1/ops/applications/" + encodeURIComponent(code) + "/status", body, newKey()));
+    return busyWhile(step("/api/v1/ops/applications/" + encodeURIComponent(code) + "/status", body,
+        newKey(), code));
 }
 
 function showList() {
