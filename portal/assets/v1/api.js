@@ -169,6 +169,10 @@ const MESSAGES = {
     appointments_on_date: "Sudah ada janji temu pada tanggal ini. Tutup tanggalnya dengan alasan yang akan dibaca warga.",
     delivery_status_reserved: "Langkah pengiriman dicatat oleh sistem dan PT Pos, bukan oleh petugas.",
     delivery_closed: "Pengiriman dokumen ini sudah selesai dan tidak dapat diubah.",
+    // the counter's (the operators' pages, /petugas/)
+    invalid_counter: "Nomor loket tidak valid: angka, huruf, atau tanda hubung, paling banyak 16.",
+    invalid_services: "Pilih paling sedikit satu layanan untuk loket ini.",
+    queue_empty: "Tidak ada warga yang menunggu untuk layanan loket ini.",
 };
 
 // The sentence for an answer; ctx may name the service and the date.

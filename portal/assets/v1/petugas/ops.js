@@ -29,7 +29,6 @@ export async function step(path, body = {}, key, code) {
 }
 
 const OPS_MESSAGES = {
-    queue_empty: "Tidak ada warga yang menunggu untuk layanan loket ini.",
     cross_site_request: "Permintaan ditolak karena tidak berasal dari halaman petugas. Muat ulang halaman ini.",
 };
 
