@@ -408,3 +408,33 @@ def test_postgresql_down_is_503_for_every_counter_endpoint(
     wait_until(lambda: call(http.ops, "1", ["ktp"]).status == 200, 30,
                what="a call once PostgreSQL is back")
     assert appointment_row(stack, code)["status"] == "called"
+
+
+# --- a slot used at the counter stays used ----------------------------------------
+
+def test_a_citizen_served_or_called_keeps_the_date_active(stack, http,
+                                                          clean_log):
+    """The NIK-per-date unique index counts called and served as it counts
+    booked and checked_in: another row of the same NIK and date is refused
+    (the booking's INSERT, with its ON CONFLICT, inserts nothing); after a
+    no-show at the counter, the date is free again."""
+    served, nik = checked_in(stack, http, 80)
+    called, nik2 = checked_in(stack, http, 81, queue=5)
+    call(http.ops, "1", ["ktp"])
+    http.ops.post(STEP % (served, "served"), {})
+    call(http.ops, "1", ["ktp"])
+    assert appointment_row(stack, called)["status"] == "called"
+
+    def insert(n, queue):
+        return stack.psql(
+            "INSERT INTO appointment (code, nik, name, phone, office,"
+            " service, date, queue_number) VALUES ('A-0000-0000-%04d', %s,"
+            " 'Warga', '+6281234567890', 'mpp', 'kk', %s, %d)"
+            " ON CONFLICT (nik, date)"
+            " WHERE status IN ('booked', 'checked_in', 'called', 'served')"
+            " DO NOTHING RETURNING id" % (queue, q(n), q(wib_today()), queue))
+
+    assert insert(nik, 90).split() == ["INSERT", "0", "0"]
+    assert insert(nik2, 91).split() == ["INSERT", "0", "0"]
+    http.ops.post(STEP % (called, "absent"), {})
+    assert insert(nik2, 92).split()[-3:] == ["INSERT", "0", "1"]
