@@ -1,7 +1,7 @@
 
 /*
- * The back office: operators move applications along, check citizens in
- * and set a day's quota.  nginx authenticates them (auth_basic, allow and
+ * The back office: operators move applications along and set a day's
+ * quota (the counter's steps: ngx_http_dukcapil_counter.c).  nginx authenticates them (auth_basic, allow and
  * deny); $remote_user is the actor the audit trail records.
  */
 
@@ -25,7 +25,6 @@
 
 typedef struct {
     char                 code[DK_CODE_LEN + 1];
-    char                 today[DK_DATE_LEN + 1];
     char                 date[DK_DATE_LEN + 1];
     char                 quota[NGX_INT_T_LEN + 1];
     ngx_str_t            office;
@@ -39,9 +38,6 @@ typedef struct {
 static void ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r);
 static void ngx_http_dukcapil_ops_status_send(ngx_http_dukcapil_job_t *job);
 static void ngx_http_dukcapil_ops_status_done(void *data, PGresult *res,
-    ngx_uint_t backend);
-static void ngx_http_dukcapil_ops_check_in_body(ngx_http_request_t *r);
-static void ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res,
     ngx_uint_t backend);
 static void ngx_http_dukcapil_ops_quota_body(ngx_http_request_t *r);
 static void ngx_http_dukcapil_ops_quota_send(ngx_http_dukcapil_job_t *job);
@@ -192,92 +188,6 @@ ngx_http_dukcapil_ops_status_done(void *data, PGresult *res, ngx_uint_t backend)
     ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
                                 json_pack("{s:s, s:s}", "code", ops->code,
                                           "status", status));
-}
-
-
-/*
- * POST /api/v1/ops/appointments/{code}/check-in, only on its date.  Its
- * body is a JSON object ({} will do): a request a page of another site can
- * make a browser send (a form, a fetch without a preflight) cannot carry
- * one.
- */
-ngx_int_t
-ngx_http_dukcapil_ops_check_in_handler(ngx_http_request_t *r)
-{
-    return ngx_http_dukcapil_ops_write(r, NGX_HTTP_POST,
-                                       ngx_http_dukcapil_ops_check_in_body);
-}
-
-
-static void
-ngx_http_dukcapil_ops_check_in_body(ngx_http_request_t *r)
-{
-    json_t                   *json;
-    ngx_str_t                 raw;
-    ngx_http_dukcapil_ops_t  *ops;
-    ngx_http_dukcapil_job_t  *job;
-    char                      code[DK_CODE_LEN + 1];
-
-    json = ngx_http_dukcapil_ops_step_body(r, 'A', &raw, code);
-    if (json == NULL) {
-        return;
-    }
-
-    job = ngx_http_dukcapil_job_create(r, 1, sizeof(ngx_http_dukcapil_ops_t));
-    if (job == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ops = job->data;
-    ngx_memcpy(ops->code, code, sizeof(code));
-    dk_date_format(ngx_http_dukcapil_today(), ops->today);
-
-    job->values[0] = ops->code;
-    job->values[1] = ops->today;
-    job->values[2] = ngx_http_dukcapil_actor(job);
-
-    ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_APPOINTMENT_CHECK_IN,
-                                3, ngx_http_dukcapil_ops_checked_in);
-}
-
-
-static void
-ngx_http_dukcapil_ops_checked_in(void *data, PGresult *res, ngx_uint_t backend)
-{
-    ngx_http_dukcapil_job_t *job = data;
-
-    json_t                   *json;
-    const char               *status;
-    ngx_http_dukcapil_ops_t  *ops;
-
-    job->pg = NULL;
-    ops = job->data;
-
-    if (ngx_http_dukcapil_job_row(job, res) != NGX_OK) {
-        return;
-    }
-
-    status = PQgetvalue(res, 0, 0);
-
-    if (PQgetvalue(res, 0, 1)[0] == 't') {
-        ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
-                                    json_pack("{s:s, s:s}", "code", ops->code,
-                                              "status", "checked_in"));
-        return;
-    }
-
-    if (ngx_strcmp(status, "booked") == 0) {
-        json = ngx_http_dukcapil_error_json("not_today", NULL);
-        json_object_set_new(json, "date",
-                            json_string(PQgetvalue(res, 0, 2)));
-
-    } else {
-        json = ngx_http_dukcapil_error_json("appointment_closed", NULL);
-        json_object_set_new(json, "status", json_string(status));
-    }
-
-    ngx_http_dukcapil_job_reply(job, NGX_HTTP_CONFLICT, json);
 }
 
 

@@ -67,6 +67,11 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "invalid_transition", "Perubahan status ini tidak diizinkan dari "
                             "status saat ini." },
     { "invalid_status", "Status tidak dikenal." },
+    { "invalid_counter", "Nama loket tidak valid (1 sampai 16 huruf, angka "
+                         "atau \"-\")." },
+    { "invalid_services", "Pilih paling sedikit satu layanan yang dikenal, "
+                          "masing-masing sekali." },
+    { "queue_empty", "Tidak ada warga yang menunggu untuk layanan ini." },
     { "delivery_status_reserved", "Status ini hanya diubah oleh sistem "
                                   "pengiriman: batched oleh penjadwal, "
                                   "in_transit, delivered dan returned oleh "

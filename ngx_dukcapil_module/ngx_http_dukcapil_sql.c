@@ -11,6 +11,10 @@
 #include "ngx_http_dukcapil_sql.h"
 
 
+/* a time as RFC 3339 in WIB, the way API.md writes every time */
+#define DK_SQL_TS  "'YYYY-MM-DD\"T\"HH24:MI:SS\"+07:00\"'"
+
+
 ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
 
     { "dk_ping", "SELECT 1", 0 },
@@ -60,7 +64,8 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "    SELECT $1::text, $2::text, $3::text, $4::text, $5::text,"
       "           $6::text, $7::date, $8::integer"
       "      FROM t WHERE t.bookable AND t.in_time"
-      "    ON CONFLICT (nik, date) WHERE status IN ('booked', 'checked_in')"
+      "    ON CONFLICT (nik, date)"
+      "    WHERE status IN ('booked', 'checked_in', 'called', 'served')"
       "    DO NOTHING"
       "    RETURNING id),"
       " told AS ("
@@ -112,7 +117,11 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "   LEFT JOIN cancelled c ON c.id = t.id",
       3 },
 
-    /* $2: today in WIB, $3: the operator */
+    /*
+     * $2: today in WIB, $3: the operator (the actor of its history row,
+     * sql/013_counter.sql).  Answers the status found, whether this
+     * statement checked in, and what the operator compares with the KTP.
+     */
     { "dk_appointment_check_in",
       "WITH target AS ("
       "    SELECT id, status, date FROM appointment"
@@ -125,8 +134,11 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "     WHERE a.id = t.id AND t.status = 'booked'"
       "       AND t.date = $2::date"
       "    RETURNING a.id)"
-      " SELECT t.status, c.id IS NOT NULL, to_char(t.date, 'YYYY-MM-DD')"
-      "   FROM target t LEFT JOIN checked c ON c.id = t.id",
+      " SELECT t.status, c.id IS NOT NULL, to_char(t.date, 'YYYY-MM-DD'),"
+      "        a.queue_number, a.service, s.name, a.office, a.name, a.nik"
+      "   FROM target t JOIN appointment a ON a.id = t.id"
+      "   JOIN service s ON s.code = a.service"
+      "   LEFT JOIN checked c ON c.id = t.id",
       3 },
 
     { "dk_quota_set",
@@ -212,6 +224,75 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "INSERT INTO notification (kind, phone, params)"
       " VALUES ('otp', $1, jsonb_build_object('code', $2::text))",
       2 },
+
+    /*
+     * The queue at the office (sql/013_counter.sql).  $1 the office, $2
+     * the date, $3 a status or NULL: the day's list, by service and queue
+     * number.
+     */
+    { "dk_appointment_list",
+      "SELECT a.code, a.queue_number, a.service, s.name, a.name, a.nik,"
+      "       a.status, a.calls, a.counter,"
+      "       to_char(a.checked_in_at AT TIME ZONE 'Asia/Jakarta',"
+      "               " DK_SQL_TS "),"
+      "       to_char(a.called_at AT TIME ZONE 'Asia/Jakarta',"
+      "               " DK_SQL_TS "),"
+      "       to_char(a.finished_at AT TIME ZONE 'Asia/Jakarta',"
+      "               " DK_SQL_TS ")"
+      "  FROM appointment a JOIN service s ON s.code = a.service"
+      " WHERE a.office = $1 AND a.date = $2::date"
+      "   AND ($3::text IS NULL OR a.status = $3::text)"
+      " ORDER BY a.service, a.queue_number",
+      3 },
+
+    /*
+     * The next citizen to counter $4: one UPDATE of the row its subquery
+     * locks, skipping those another call holds (appointment_call()).  $3:
+     * the services, as an array literal.  No row: nobody waits.  $6: when
+     * the module stops waiting for it, as for a booking: a call that runs
+     * after the operator heard 503 calls no one.
+     */
+    { "dk_counter_call",
+      "SELECT a.code, a.queue_number, a.service, s.name, a.name, a.nik,"
+      "       a.counter, a.calls"
+      "  FROM appointment_call($1, $2::date, $3::text[], $4, $5,"
+      "                        to_timestamp($6::bigint / 1000.0)) a"
+      "  JOIN service s ON s.code = a.service",
+      6, 1 },
+
+    /* $2: 'recall', 'served' or 'absent'; $3 the operator; $4 as above */
+    { "dk_counter_step",
+      "SELECT outcome, status, calls, counter"
+      "  FROM appointment_counter_step($1, $2, $3,"
+      "                                to_timestamp($4::bigint / 1000.0))",
+      4, 1 },
+
+    /*
+     * The waiting-room display: $1 the office, $2 today (WIB), $3 now as
+     * nginx tells it.  The day's last 10 calls, recalls included, from
+     * the index of the calls (appointment_history_calls); no name, no code.
+     */
+    { "dk_display",
+      "SELECT json_build_object("
+      "    'office', o.code, 'office_name', o.name, 'now', $3::text,"
+      "    'calls', COALESCE((SELECT json_agg(json_build_object("
+      "        'queue_number', a.queue_number, 'service', a.service,"
+      "        'service_name', s.name, 'counter', h.counter,"
+      "        'called_at', to_char(h.at AT TIME ZONE 'Asia/Jakarta',"
+      "                             " DK_SQL_TS "),"
+      "        'calls', (SELECT count(*) FROM appointment_history p"
+      "                   WHERE p.appointment_id = h.appointment_id"
+      "                     AND p.to_status = 'called' AND p.id <= h.id))"
+      "        ORDER BY h.at DESC, h.id DESC)"
+      "      FROM (SELECT * FROM appointment_history x"
+      "             WHERE x.office = $1 AND x.to_status = 'called'"
+      "               AND x.at >= $2::date::timestamp"
+      "                           AT TIME ZONE 'Asia/Jakarta'"
+      "             ORDER BY x.at DESC, x.id DESC LIMIT 10) h"
+      "      JOIN appointment a ON a.id = h.appointment_id"
+      "      JOIN service s ON s.code = a.service), '[]'::json))"
+      "  FROM office o WHERE o.code = $1",
+      3 },
 };
 
 

@@ -196,7 +196,7 @@ static const char dk_recon_sql[] =
     "  (extract(epoch FROM a.created_at) * 1000)::bigint::text, NULL, NULL"
     " FROM appointment a JOIN day ON day.office = a.office"
     "  AND day.date = a.date"
-    " WHERE a.status IN ('booked', 'checked_in')"
+    " WHERE a.status IN ('booked', 'checked_in', 'called', 'served')"
     " ORDER BY 1, 2, 3";
 
 static int
@@ -424,7 +424,8 @@ dk_recon_last_day(dk_job_t *job, const char *today, char *last, size_t len)
                     "SELECT greatest($2::date,"
                     " (SELECT max(date) FROM appointment"
                     "   WHERE date >= $1::date"
-                    "     AND status IN ('booked', 'checked_in')),"
+                    "     AND status IN ('booked', 'checked_in', 'called',"
+                    "                    'served')),"
                     " (SELECT max(date) FROM quota_override"
                     "   WHERE date >= $1::date))::text",
                     2, params) != DK_OK)

@@ -92,7 +92,8 @@ def test_a_closure_tells_each_booked_citizen_with_the_reason(stack, http):
         assert r.status == 201, r
         codes.append(r.json()["code"])
     stack.psql("UPDATE appointment SET status = 'checked_in',"
-               " checked_in_at = now() WHERE code = '%s'" % codes[1])
+               " checked_in_at = now(), checked_in_by = 'petugas'"
+               " WHERE code = '%s'" % codes[1])
     r = http.ops.put(CLOSURES, {"date": str(date),
                                 "reason": "Libur Nasional: Hari Uji"})
     assert r.status == 200, r

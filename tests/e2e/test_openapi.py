@@ -71,6 +71,12 @@ OP_APPLICATION = ("GET", "/api/v1/applications/{code}")
 OP_STATUS = ("POST", "/api/v1/ops/applications/{code}/status")
 OP_ADDRESS = ("POST", "/api/v1/ops/applications/{code}/address")
 OP_CHECK_IN = ("POST", "/api/v1/ops/appointments/{code}/check-in")
+OP_LIST = ("GET", "/api/v1/ops/appointments")
+OP_CALL = ("POST", "/api/v1/ops/counters/{counter}/call")
+OP_RECALL = ("POST", "/api/v1/ops/appointments/{code}/recall")
+OP_SERVED = ("POST", "/api/v1/ops/appointments/{code}/served")
+OP_ABSENT = ("POST", "/api/v1/ops/appointments/{code}/absent")
+OP_DISPLAY = ("GET", "/api/v1/display")
 OP_QUOTA = ("PUT", "/api/v1/ops/quota")
 OP_CLOSE = ("PUT", "/api/v1/ops/closures")
 OP_REOPEN = ("DELETE", "/api/v1/ops/closures")
@@ -84,6 +90,11 @@ OP_CONFIRM_CODE = ("POST", "/api/v1/phone-verifications/{id}/confirm")
 
 SEND_CODE = "/api/v1/phone-verifications"
 CONFIRM_CODE = "/api/v1/phone-verifications/%s/confirm"
+
+LIST = "/api/v1/ops/appointments"
+CALL = "/api/v1/ops/counters/%s/call"
+STEP = "/api/v1/ops/appointments/%s/%s"
+DISPLAY = "/api/v1/display"
 
 # a method each path does not serve (its x-other-methods answer)
 OTHER_METHODS = [
@@ -100,6 +111,15 @@ OTHER_METHODS = [
     ("DELETE", OPS_CHECK_IN % "A-0000-0000-0000",
      "/api/v1/ops/appointments/{code}/check-in"),
     ("POST", OPS_QUOTA, "/api/v1/ops/quota"),
+    ("POST", LIST, "/api/v1/ops/appointments"),
+    ("GET", CALL % "1", "/api/v1/ops/counters/{counter}/call"),
+    ("GET", STEP % ("A-0000-0000-0000", "recall"),
+     "/api/v1/ops/appointments/{code}/recall"),
+    ("PUT", STEP % ("A-0000-0000-0000", "served"),
+     "/api/v1/ops/appointments/{code}/served"),
+    ("DELETE", STEP % ("A-0000-0000-0000", "absent"),
+     "/api/v1/ops/appointments/{code}/absent"),
+    ("POST", DISPLAY + "?office=mpp", "/api/v1/display"),
     ("POST", CLOSURES, "/api/v1/ops/closures"),
     ("GET", OPENINGS, "/api/v1/ops/openings"),
     ("POST", HEALTH, "/api/v1/health"),
@@ -544,8 +564,11 @@ def test_operators_check_in_and_quota_answers_are_as_documented(stack, http):
     r = check(http.ops.post(OPS_CHECK_IN % today_code, {}), *OP_CHECK_IN)
     assert (r.status, r.json()["status"]) == (200, "checked_in"), r
     r = check(http.ops.post(OPS_CHECK_IN % today_code, {}), *OP_CHECK_IN)
+    assert (r.status, r.json()["status"]) == (200, "checked_in"), r
+    gone, _ = insert_appointment(stack, 3, wib_today(), status="cancelled")
+    r = check(http.ops.post(OPS_CHECK_IN % gone, {}), *OP_CHECK_IN)
     assert (r.status, r.json()["error"], r.json()["status"]) == \
-        (409, "appointment_closed", "checked_in"), r
+        (409, "appointment_closed", "cancelled"), r
     booked = http.post(BOOK, booking(2, date)).json()["code"]
     r = check(http.ops.post(OPS_CHECK_IN % booked, {}), *OP_CHECK_IN)
     assert (r.status, r.json()["error"], r.json()["date"]) == \
@@ -581,6 +604,76 @@ def test_operators_check_in_and_quota_answers_are_as_documented(stack, http):
     assert check(from_outside(stack, "GET", HEALTH), *OP_HEALTH).status == 403
     assert check(from_outside(stack, "GET", METRICS),
                  *OP_METRICS).status == 403
+
+
+def test_the_counters_answers_are_as_documented(stack, http):
+    """The queue at the office (issue 15): the day's list, a call, recall,
+    served, absent, and the public display, with their errors."""
+    today = wib_today()
+    first, _ = insert_appointment(stack, 1, today, status="checked_in")
+    second, _ = insert_appointment(stack, 2, today, status="checked_in",
+                                   service="kk")
+    good = {"office": "mpp", "services": ["ktp", "kk"]}
+
+    r = check(http.ops.get(LIST + "?office=mpp"), *OP_LIST)
+    assert len(r.json()["appointments"]) == 2, r
+    for query, error in (("?office=x", "unknown_office"),
+                         ("?office=mpp&date=2026-02-30", "invalid_date"),
+                         ("?office=mpp&status=x", "invalid_status")):
+        r = check(http.ops.get(LIST + query), *OP_LIST)
+        assert (r.status, r.json()["error"]) == (422, error), (query, r)
+    assert check(http.get(LIST + "?office=mpp"), *OP_LIST).status == 401
+    assert check(from_outside(stack, "GET", LIST + "?office=mpp", auth=True),
+                 *OP_LIST).status == 403
+
+    r = check(http.ops.post(CALL % "A2", good), *OP_CALL)
+    assert (r.status, r.json()["code"]) == (200, first), r
+    r = check(http.ops.post(STEP % (first, "recall"), {}), *OP_RECALL)
+    assert (r.status, r.json()["status"]) == (200, "checked_in"), r
+    r = check(http.ops.post(STEP % (first, "recall"), {}), *OP_RECALL)
+    assert (r.status, r.json()["error"]) == (409, "invalid_transition"), r
+    check(http.ops.post(CALL % "A2", good), *OP_CALL)
+    r = check(http.ops.post(STEP % (first, "served"), {}), *OP_SERVED)
+    assert (r.status, r.json()["status"]) == (200, "served"), r
+    r = check(http.ops.post(STEP % (first, "served"), {}), *OP_SERVED)
+    assert (r.status, r.json()["status"]) == (409, "served"), r
+    check(http.ops.post(CALL % "1", good), *OP_CALL)
+    r = check(http.ops.post(STEP % (second, "absent"), {}), *OP_ABSENT)
+    assert (r.status, r.json()["status"]) == (200, "no_show"), r
+    r = check(http.ops.post(STEP % (second, "absent"), {}), *OP_ABSENT)
+    assert (r.status, r.json()["status"]) == (409, "no_show"), r
+    r = check(http.ops.post(CALL % "1", good), *OP_CALL)
+    assert (r.status, r.json()["error"]) == (404, "queue_empty"), r
+    for counter, body, error in (
+            ("loket_1", good, "invalid_counter"),
+            ("1", dict(good, office="x"), "unknown_office"),
+            ("1", dict(good, services=["x"]), "invalid_services")):
+        r = check(http.ops.post(CALL % counter, body), *OP_CALL)
+        assert (r.status, r.json()["error"]) == (422, error), (body, r)
+    for op, url in ((OP_CALL, CALL % "1"),
+                    (OP_RECALL, STEP % (first, "recall")),
+                    (OP_SERVED, STEP % (first, "served")),
+                    (OP_ABSENT, STEP % (first, "absent"))):
+        code = random_code("A")
+        path = url if op == OP_CALL else STEP % (code, url.rsplit("/")[-1])
+        body = good if op == OP_CALL else {}
+        if op != OP_CALL:
+            assert check(http.ops.post(path, body), *op).status == 404
+        assert check(http.post(path, body), *op).status == 401
+        assert check(from_outside(stack, "POST", path, body, auth=True),
+                     *op).status == 403
+        assert check(http.ops.post(path, body, headers={
+            "Origin": "https://evil.example"}), *op).status == 403
+        assert check(http.ops.post(path, b"[", headers=JSON),
+                     *op).status == 400
+        assert check(http.ops.post(path, json.dumps(body)),
+                     *op).status == 415
+        assert check(too_large(http.ops, "POST", path), *op).status == 413
+
+    r = check(http.get(DISPLAY + "?office=mpp"), *OP_DISPLAY)
+    assert [c["counter"] for c in r.json()["calls"]] == ["1", "A2", "A2"], r
+    r = check(http.get(DISPLAY + "?office=x"), *OP_DISPLAY)
+    assert (r.status, r.json()["error"]) == (422, "unknown_office"), r
 
 
 def test_operators_calendar_answers_are_as_documented(stack, http):

@@ -278,8 +278,10 @@ def test_check_in_on_the_appointments_date_records_the_operator(
     today = wib_today()
     code, nik = insert_appointment(stack, 1, today)
     r = http.ops.post(OPS_CHECK_IN % code, {})
-    assert (r.status, r.json()) == (200, {"code": code,
-                                          "status": "checked_in"}), r
+    assert r.status == 200, r
+    assert {k: r.json()[k] for k in ("code", "status", "date")} == \
+        {"code": code, "status": "checked_in", "date": str(today)}, r
+    assert r.json()["nik_masked"] == nik[:4] + "*" * 8 + nik[-4:], r
     row = appointment_row(stack, code)
     assert row["status"] == "checked_in"
     assert row["checked_in_by"] == stack.ops_user
