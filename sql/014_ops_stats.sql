@@ -40,7 +40,7 @@ $$;
 -- many there are), each with its manifest's state and its deliveries by
 -- status.  A batch costs the budget one delivery per item.
 CREATE FUNCTION ops_delivery(p_today date, p_limit integer) RETURNS json
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET jit = off AS $$
     WITH p AS (SELECT * FROM delivery_period
                 WHERE p_today BETWEEN starts AND ends),
     o AS (SELECT ops_delivery_budget(p_today) AS j)
@@ -101,12 +101,15 @@ $$;
 --                median and the 90th percentile (percentile_cont)
 -- and per day the deliveries: items batched (the batches of that night),
 -- and the courier's events delivered, failed, returned (their WIB date);
--- with the budget of the period holding p_today.
+-- with the budget of the period holding p_today.  The planner's guess of
+-- its cost (per-cell subqueries over generated rows) is far above what it
+-- does and would have it JIT-compiled, seconds for milliseconds of work:
+-- jit is off within.
 CREATE FUNCTION ops_stats(p_from date, p_to date, p_offices text[],
                           p_services text[], p_quotas integer[],
                           p_closed_weekdays integer, p_today date)
 RETURNS json
-LANGUAGE sql STABLE AS $$
+LANGUAGE sql STABLE SET jit = off AS $$
     WITH d AS (SELECT g::date AS date
                  FROM generate_series(p_from, p_to, interval '1 day') g),
     s AS (SELECT * FROM unnest(p_services, p_quotas) AS s (service, quota)),
@@ -130,28 +133,38 @@ LANGUAGE sql STABLE AS $$
          WHERE a.date BETWEEN p_from AND p_to
            AND a.office = ANY (p_offices)
          GROUP BY a.office, a.date),
-    c AS (
-        SELECT d.date, o.office,
-               EXISTS (SELECT 1 FROM calendar_closure x
-                        WHERE x.date = d.date
-                          AND (x.office = o.office OR x.office IS NULL))
-               OR ((p_closed_weekdays >> extract(dow FROM d.date)::int) & 1
-                       = 1
-                   AND NOT EXISTS (SELECT 1 FROM calendar_opening g
-                                    WHERE g.date = d.date
-                                      AND (g.office = o.office
-                                           OR g.office IS NULL)))
-                   AS closed
-          FROM d CROSS JOIN unnest(p_offices) AS o (office)),
+    o AS (SELECT DISTINCT unnest(p_offices) AS office),
+    closed AS (
+        SELECT DISTINCT x.date, o.office
+          FROM calendar_closure x JOIN o
+            ON x.office = o.office OR x.office IS NULL
+         WHERE x.date BETWEEN p_from AND p_to),
+    opened AS (
+        SELECT DISTINCT g.date, o.office
+          FROM calendar_opening g JOIN o
+            ON g.office = o.office OR g.office IS NULL
+         WHERE g.date BETWEEN p_from AND p_to),
+    -- an override changes its service's share of the default
+    v AS (
+        SELECT v.date, v.office, sum(v.quota - s.quota) AS delta
+          FROM quota_override v JOIN s ON s.service = v.service
+         WHERE v.date BETWEEN p_from AND p_to
+           AND v.office = ANY (p_offices)
+         GROUP BY v.date, v.office),
     q AS (
-        SELECT c.date, c.office,
-               CASE WHEN c.closed THEN 0
-                    ELSE (SELECT COALESCE(sum(COALESCE(v.quota, s.quota)), 0)
-                            FROM s LEFT JOIN quota_override v
-                              ON v.office = c.office AND v.service = s.service
-                             AND v.date = c.date)
+        SELECT d.date, o.office,
+               CASE WHEN x.date IS NOT NULL
+                         OR ((p_closed_weekdays
+                              >> extract(dow FROM d.date)::int) & 1 = 1
+                             AND g.date IS NULL)
+                    THEN 0
+                    ELSE (SELECT COALESCE(sum(s.quota), 0) FROM s)
+                         + COALESCE(v.delta, 0)
                END AS quota
-          FROM c),
+          FROM d CROSS JOIN o
+          LEFT JOIN closed x ON x.date = d.date AND x.office = o.office
+          LEFT JOIN opened g ON g.date = d.date AND g.office = o.office
+          LEFT JOIN v ON v.date = d.date AND v.office = o.office),
     days AS (
         SELECT q.date, q.office, q.quota,
                COALESCE(a.booked, 0) AS booked,
