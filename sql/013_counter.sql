@@ -4,7 +4,7 @@
 -- its actor and its counter, and a step that is not a row of
 -- appointment_transition is refused by the database, whoever tries it.
 
--- The life cycle, as data ------------------------------------------------------
+-- The life cycle, as data ----------------------------------------------------
 
 CREATE TABLE appointment_transition (
     from_status text NOT NULL
@@ -87,7 +87,7 @@ CREATE INDEX appointment_waiting
     ON appointment (office, date, queue_number, checked_in_at)
     WHERE status = 'checked_in';
 
--- The history -------------------------------------------------------------------
+-- The history ----------------------------------------------------------------
 
 -- One row per step of an appointment, from its check-in or its cancellation
 -- on (its booking is its row's created_at).  office: the appointment's, so
@@ -187,7 +187,7 @@ CREATE TRIGGER appointment_step_by_cleared
           AND NEW.step_by IS NOT NULL)
     EXECUTE FUNCTION appointment_step_by_cleared();
 
--- The counter's steps, each one statement of the module -----------------------
+-- The counter's steps, each one statement of the module ----------------------
 
 -- Calls the next citizen to p_counter: the lowest queue number checked in at
 -- p_office on p_date for one of p_services, ties broken by who checked in
@@ -278,7 +278,7 @@ BEGIN
 END
 $$;
 
--- The older writers of a status ---------------------------------------------------
+-- The older writers of a status ----------------------------------------------
 
 -- 005's, with the scheduler named as the actor of its steps (appointment_step
 -- would name it all the same; said here, it is said where it is done).

@@ -64,7 +64,7 @@ def other_operator(stack):
     return http_for(stack).with_auth(user, password)
 
 
-# --- check-in ---------------------------------------------------------------------
+# --- check-in ----------------------------------------------------------------
 
 def test_check_in_answers_what_the_operator_compares_with_the_ktp(
         stack, http, clean_log):
@@ -106,7 +106,7 @@ def test_check_in_on_another_date_or_by_a_wrong_code_changes_nothing(
     assert history(stack, code) == [] and history(stack, gone) == []
 
 
-# --- a day at two counters ------------------------------------------------------------
+# --- a day at two counters ---------------------------------------------------
 
 def test_a_day_at_two_counters(stack, http, other_operator, clean_log):
     """Counter 1 serves ktp and kk, counter A2 serves kk only. Calls take
@@ -222,7 +222,7 @@ def test_bad_calls_are_422_and_call_no_one(stack, http, clean_log):
     assert appointment_row(stack, code)["status"] == "checked_in"
 
 
-# --- the database refuses what skips a step ------------------------------------------
+# --- the database refuses what skips a step ----------------------------------
 
 def psql_fails(stack, sql):
     r = subprocess.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1",
@@ -270,7 +270,7 @@ def test_the_schedulers_no_show_after_the_day_is_a_history_row(
     assert history(stack, code) == [("booked", "no_show", "scheduler", "")]
 
 
-# --- calls at the same moment ---------------------------------------------------------
+# --- calls at the same moment ------------------------------------------------
 
 def concurrent_calls(stack, n):
     results = [None] * n
@@ -314,7 +314,7 @@ def test_concurrent_calls_never_hand_out_a_citizen_twice(
     assert n.strip() == "20|20"
 
 
-# --- the waiting-room display --------------------------------------------------------
+# --- the waiting-room display ------------------------------------------------
 
 def test_display_shows_the_calls_of_its_office_only(stack, http, clean_log):
     """Public, no credentials: today's calls newest first, recalls
@@ -350,7 +350,7 @@ def test_display_shows_the_calls_of_its_office_only(stack, http, clean_log):
     assert http.get(DISPLAY).status == 422
 
 
-# --- who may -------------------------------------------------------------------------
+# --- who may -----------------------------------------------------------------
 
 def test_counter_steps_refuse_another_sites_page_and_no_credentials(
         stack, http, clean_log):
@@ -377,7 +377,7 @@ def test_counter_steps_refuse_another_sites_page_and_no_credentials(
     assert appointment_row(stack, code)["status"] == "checked_in"
 
 
-# --- PostgreSQL down ------------------------------------------------------------------
+# --- PostgreSQL down ---------------------------------------------------------
 
 @pytest.mark.parametrize("how", ["stopped", "frozen"])
 def test_postgresql_down_is_503_for_every_counter_endpoint(
@@ -408,3 +408,33 @@ def test_postgresql_down_is_503_for_every_counter_endpoint(
     wait_until(lambda: call(http.ops, "1", ["ktp"]).status == 200, 30,
                what="a call once PostgreSQL is back")
     assert appointment_row(stack, code)["status"] == "called"
+
+
+# --- a slot used at the counter stays used ----------------------------------------
+
+def test_a_citizen_served_or_called_keeps_the_date_active(stack, http,
+                                                          clean_log):
+    """The NIK-per-date unique index counts called and served as it counts
+    booked and checked_in: another row of the same NIK and date is refused
+    (the booking's INSERT, with its ON CONFLICT, inserts nothing); after a
+    no-show at the counter, the date is free again."""
+    served, nik = checked_in(stack, http, 80)
+    called, nik2 = checked_in(stack, http, 81, queue=5)
+    call(http.ops, "1", ["ktp"])
+    http.ops.post(STEP % (served, "served"), {})
+    call(http.ops, "1", ["ktp"])
+    assert appointment_row(stack, called)["status"] == "called"
+
+    def insert(n, queue):
+        return stack.psql(
+            "INSERT INTO appointment (code, nik, name, phone, office,"
+            " service, date, queue_number) VALUES ('A-0000-0000-%04d', %s,"
+            " 'Warga', '+6281234567890', 'mpp', 'kk', %s, %d)"
+            " ON CONFLICT (nik, date)"
+            " WHERE status IN ('booked', 'checked_in', 'called', 'served')"
+            " DO NOTHING RETURNING id" % (queue, q(n), q(wib_today()), queue))
+
+    assert insert(nik, 90).split() == ["INSERT", "0", "0"]
+    assert insert(nik2, 91).split() == ["INSERT", "0", "0"]
+    http.ops.post(STEP % (called, "absent"), {})
+    assert insert(nik2, 92).split()[-3:] == ["INSERT", "0", "1"]
