@@ -348,15 +348,37 @@ def test_quota_page_sets_a_dates_quota_and_shows_what_citizens_see(
     browser.check("petugas-kuota")
 
 
-def test_delivery_page_shows_the_budget(stack, portal, browser):
+def test_delivery_page_shows_the_budget_and_the_batches(stack, portal,
+                                                        browser):
+    """The period's budget in deliveries (used, pending, left) and its
+    batches, newest first, with their manifest and deliveries."""
+    from test_backoffice import batches
+    night = wib_today() - datetime.timedelta(days=2)
+    batches(stack, http_for(stack), [(night, 2),
+                                     (night + datetime.timedelta(1), 1)])
+    submit(http_for(stack), 700, "post")      # accepted, not yet batched
     browser.resize("desktop")
     login(browser, portal)
     browser.open("/petugas/pengiriman")
     browser.wait("#anggaran-sisa")
-    ops = http_for(portal).ops.get("/api/v1/ops/delivery").json()
-    assert browser.find("#anggaran-sisa").text.replace(".", "") == \
-        "Rp%d" % ops["left"]
+    assert browser.find("#anggaran-total").text == "1.000 pengiriman"
+    assert browser.find("#anggaran-terpakai").text == "3"
+    assert browser.find("#anggaran-menunggu").text == "1"
+    assert browser.find("#anggaran-sisa").text == "996"
+    rows = browser.finds("#kiriman tbody tr")
+    assert len(rows) == 2
+    assert "Belum dibuat" in rows[0].text and "1 menunggu kurir" in \
+        rows[0].text, rows[0].text
+    assert "Sudah dibuat" in rows[1].text, rows[1].text
     browser.check("petugas-pengiriman")
+
+
+def test_delivery_page_without_a_period_says_so(stack, portal, browser):
+    browser.resize("mobile")
+    login(browser, portal)
+    browser.open("/petugas/pengiriman")
+    browser.wait_text("#anggaran", "Belum ada periode anggaran")
+    browser.check("petugas-pengiriman-tanpa-periode")
 
 
 def test_figures_page_draws_its_charts_and_links_the_csv(stack, portal,

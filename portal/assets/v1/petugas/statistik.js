@@ -124,6 +124,8 @@ async function show() {
         { label: "Tidak hadir", num: true, value: (d) => number(d.no_show) },
         { label: "Dibatalkan", num: true, value: (d) => number(d.cancelled) },
         { label: "Kuota", num: true, value: (d) => number(d.quota) },
+        { label: "Kuota terisi", num: true, value: (d) => d.quota
+            ? Math.round(Math.max(0, d.booked - d.cancelled) * 100 / d.quota) + "%" : "" },
         { label: "Tunggu median (menit)", num: true, value: (d) => number(d.wait_median) },
         { label: "Tunggu p90 (menit)", num: true, value: (d) => number(d.wait_p90) },
     ], days.slice().reverse()));
