@@ -173,6 +173,10 @@ const MESSAGES = {
     invalid_counter: "Nomor loket tidak valid: angka, huruf, atau tanda hubung, paling banyak 16.",
     invalid_services: "Pilih paling sedikit satu layanan untuk loket ini.",
     queue_empty: "Tidak ada warga yang menunggu untuk layanan loket ini.",
+    // the back office's (/petugas/): a page of this portal sends them right
+    invalid_cursor: "Daftar sudah berubah. Muat ulang daftar dari awal.",
+    invalid_limit: "Jumlah baris per halaman tidak valid (1 sampai 100).",
+    invalid_format: "Format unduhan tidak dikenal. Pilih CSV.",
 };
 
 // The sentence for an answer; ctx may name the service and the date.
