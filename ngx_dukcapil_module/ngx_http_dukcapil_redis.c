@@ -508,7 +508,7 @@ ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
     if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
         && ngx_strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0)
     {
-        ngx_http_dukcapil_master_readonly(ac);
+        ngx_http_dukcapil_master_readonly();
     }
 }
 

@@ -46,8 +46,11 @@ typedef struct {
     ngx_str_t                       history;  /* master_replid */
     u_char                          replid[NGX_HTTP_DUKCAPIL_REPLID_LEN];
 
+    redisAsyncContext              *ac;        /* once asked for the role */
+
     unsigned                        asking:1;  /* a Sentinel's connection */
     unsigned                        found:1;   /* it named the master */
+    unsigned                        refreshing:1;
 } ngx_http_dukcapil_master_t;
 
 
@@ -288,6 +291,7 @@ ngx_http_dukcapil_master_handshake(redisAsyncContext *ac)
 
         rc = redisAsyncCommand(ac, ngx_http_dukcapil_master_role, NULL,
                                "INFO replication");
+        m->ac = ac;
     }
 
     if (rc != REDIS_OK) {
@@ -367,6 +371,10 @@ ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
 
     m = &ngx_http_dukcapil_master;
 
+    if (privdata) {
+        m->refreshing = 0;
+    }
+
     if (rr->type != REDIS_REPLY_STRING) {
         ngx_log_error(NGX_LOG_ERR, m->peer->log, 0,
                       "dukcapil: redis \"%V\" refused INFO replication: %s",
@@ -397,12 +405,20 @@ ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
         return;
     }
 
+    if (privdata && ngx_strncmp(m->replid, replid.data, replid.len) == 0) {
+        return;
+    }
+
     ngx_memcpy(m->replid, replid.data, NGX_HTTP_DUKCAPIL_REPLID_LEN);
     m->history.len = NGX_HTTP_DUKCAPIL_REPLID_LEN;
 
     ngx_log_error(NGX_LOG_INFO, m->peer->log, 0,
                   "dukcapil: redis master \"%V\", history %V", &m->name,
                   &m->history);
+
+    if (privdata) {                 /* a refresh: the connection is up */
+        return;
+    }
 
     ngx_http_dukcapil_peer_connected(m->peer);
 
@@ -459,6 +475,8 @@ ngx_http_dukcapil_master_closed(void)
     m = &ngx_http_dukcapil_master;
 
     m->history.len = 0;
+    m->ac = NULL;
+    m->refreshing = 0;
 
     if (m->dmcf->redis_sentinels == NULL) {
         return 1;
@@ -491,16 +509,18 @@ ngx_http_dukcapil_master_closed(void)
 }
 
 
-/* -READONLY: the master was demoted under the connection */
-
+/*
+ * -READONLY, to a command or to a script's write: the master was demoted
+ * under the connection.  Called from a reply callback.
+ */
 void
-ngx_http_dukcapil_master_readonly(redisAsyncContext *ac)
+ngx_http_dukcapil_master_readonly(void)
 {
     ngx_http_dukcapil_master_t  *m;
 
     m = &ngx_http_dukcapil_master;
 
-    if (m->history.len == 0) {      /* already on its way out */
+    if (m->history.len == 0 || m->ac == NULL) {   /* on its way out */
         return;
     }
 
@@ -511,7 +531,34 @@ ngx_http_dukcapil_master_readonly(redisAsyncContext *ac)
     m->history.len = 0;
 
     /* in a reply callback hiredis frees the context once it returns */
-    redisAsyncFree(ac);
+    redisAsyncFree(m->ac);
+}
+
+
+/*
+ * book.lua found dk:epoch of another history than the connection's.  The
+ * master's history may have changed under the connection (a first replica
+ * makes a master start a new one, REPLICAOF NO ONE too) and the scheduler
+ * rebuilt the state on the new one: the role is asked again, one question
+ * at a time, so that the connection follows.
+ */
+void
+ngx_http_dukcapil_master_refresh(void)
+{
+    ngx_http_dukcapil_master_t  *m;
+
+    m = &ngx_http_dukcapil_master;
+
+    if (m->ac == NULL || m->refreshing || m->history.len == 0) {
+        return;
+    }
+
+    if (redisAsyncCommand(m->ac, ngx_http_dukcapil_master_role, m,
+                          "INFO replication")
+        == REDIS_OK)
+    {
+        m->refreshing = 1;
+    }
 }
 
 

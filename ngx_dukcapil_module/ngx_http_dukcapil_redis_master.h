@@ -29,7 +29,8 @@ redisAsyncContext *ngx_http_dukcapil_master_connect(void);
 ngx_str_t *ngx_http_dukcapil_master_name(void);
 void ngx_http_dukcapil_master_handshake(redisAsyncContext *ac);
 ngx_uint_t ngx_http_dukcapil_master_closed(void);
-void ngx_http_dukcapil_master_readonly(redisAsyncContext *ac);
+void ngx_http_dukcapil_master_readonly(void);
+void ngx_http_dukcapil_master_refresh(void);
 ngx_str_t *ngx_http_dukcapil_master_history(void);
 
 

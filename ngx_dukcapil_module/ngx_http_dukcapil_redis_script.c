@@ -381,10 +381,19 @@ ngx_http_dukcapil_script_call_reply(void *data, ngx_uint_t index,
             line.str = text;
             line.len = len;
 
+            if (len >= 8 && ngx_strncmp(text, "READONLY", 8) == 0) {
+                ngx_http_dukcapil_master_readonly();
+            }
+
         } else {
             line.type = REDIS_REPLY_STRING;
             line.str = (char *) span[i].data;
             line.len = span[i].len;
+
+            if (line.len == 10 && ngx_strncmp(line.str, "rebuilding", 10) == 0)
+            {
+                ngx_http_dukcapil_master_refresh();
+            }
         }
 
         ngx_http_dukcapil_redis_answer(call->items[i], &line);
