@@ -64,9 +64,10 @@ class Replica:
                            ("logfile", self.root + "/redis.log"),
                            ("dir", self.root)):
             conf = re.sub(r"(?m)^%s .*$" % key, "%s %s" % (key, value), conf)
-        conf += ("replicaof 127.0.0.1 %d\nmasteruser %s\nmasterauth %s\n"
-                 % (self.st.redis_port, REDIS_ADMIN,
-                    self.st.redis_password(REDIS_ADMIN)))
+        # user replicator of conf/redis-users.acl: what it grants is enough
+        conf += ("replicaof 127.0.0.1 %d\nmasteruser replicator\n"
+                 "masterauth %s\n"
+                 % (self.st.redis_port, self.st.redis_password("replicator")))
         path = os.path.join(self.root, "redis.conf")
         with open(path, "w") as f:
             f.write(conf)
@@ -91,8 +92,9 @@ class Replica:
 
 
 class Sentinels:
-    """Three redis-sentinel processes watching the stack's Redis, with a
-    password of their own (requirepass, sentinel-pass)."""
+    """Three redis-sentinel processes watching the stack's Redis as user
+    sentinel of conf/redis-users.acl, with a password of their own
+    (requirepass, sentinel-pass)."""
 
     PASSWORD = "sentinel-secret-of-the-tests"
 
@@ -122,8 +124,8 @@ class Sentinels:
                         % (port, self.root, port, self.root, port, self.root,
                            self.PASSWORD, self.PASSWORD,
                            MASTER, self.st.redis_port,
-                           MASTER, REDIS_ADMIN,
-                           MASTER, self.st.redis_password(REDIS_ADMIN),
+                           MASTER, "sentinel",
+                           MASTER, self.st.redis_password("sentinel"),
                            MASTER, MASTER, MASTER))
             subprocess.run([SENTINEL, path], check=True, timeout=30)
         wait_until(self._all_know_each_other, 30, interval=0.2,
