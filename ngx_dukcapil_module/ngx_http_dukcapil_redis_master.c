@@ -310,8 +310,12 @@ ngx_http_dukcapil_master_named(redisAsyncContext *ac, void *reply,
 {
     redisReply                  *rr = reply;
     ngx_int_t                    port;
+    const char                  *why;
     redisReply                 **e;
     ngx_http_dukcapil_master_t  *m;
+#if (NGX_HAVE_INET6)
+    u_char                       inet6[16];
+#endif
 
     if (rr == NULL) {
         return;
@@ -322,21 +326,35 @@ ngx_http_dukcapil_master_named(redisAsyncContext *ac, void *reply,
     e = rr->element;
     port = NGX_ERROR;
 
+    why = rr->type == REDIS_REPLY_ERROR ? rr->str
+          : rr->type == REDIS_REPLY_NIL ? "unknown to it"
+          : "an answer of another shape";
+
     if (rr->type == REDIS_REPLY_ARRAY && rr->elements == 2
         && e[0]->type == REDIS_REPLY_STRING
         && e[1]->type == REDIS_REPLY_STRING
         && e[0]->len > 0 && e[0]->len < sizeof(m->host_buf))
     {
         port = ngx_atoi((u_char *) e[1]->str, e[1]->len);
+
+        /* a name would need DNS, which blocks: sentinel.conf's
+         * "resolve-hostnames no" keeps the answers addresses */
+        if (ngx_inet_addr((u_char *) e[0]->str, e[0]->len) == INADDR_NONE
+#if (NGX_HAVE_INET6)
+            && ngx_inet6_addr((u_char *) e[0]->str, e[0]->len, inet6)
+               != NGX_OK
+#endif
+            )
+        {
+            why = "a host name, not an address";
+            port = NGX_ERROR;
+        }
     }
 
     if (port < 1 || port > 65535) {
         ngx_log_error(NGX_LOG_ERR, m->peer->log, 0,
                       "dukcapil: redis %V does not name the master \"%V\": "
-                      "%s", &m->name, &m->dmcf->redis_master_name,
-                      rr->type == REDIS_REPLY_ERROR ? rr->str
-                      : rr->type == REDIS_REPLY_NIL ? "unknown to it"
-                      : "an answer of another shape");
+                      "%s", &m->name, &m->dmcf->redis_master_name, why);
 
     } else {
         ngx_memcpy(m->host_buf, e[0]->str, e[0]->len);

@@ -340,6 +340,7 @@ class FakeSentinel(threading.Thread):
     def __init__(self, master_port):
         super().__init__(daemon=True)
         self.master_port = master_port
+        self.master_host = "127.0.0.1"
         self.asked = 0
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -369,7 +370,7 @@ class FakeSentinel(threading.Thread):
                     args.append(f.read(n + 2)[:-2].decode())
                 if args[0].upper() == "SENTINEL":
                     self.asked += 1
-                    host, port = "127.0.0.1", str(self.master_port)
+                    host, port = self.master_host, str(self.master_port)
                     c.sendall(b"*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
                               % (len(host), host.encode(), len(port),
                                  port.encode()))
@@ -404,9 +405,16 @@ def test_a_demoted_master_readonly_sends_the_module_to_the_sentinels_and_the_new
         st.set_epoch()
         fake = FakeSentinel(st.redis_port)
         fake.start()
+        # a Sentinel that names the master by a host name: never resolved
+        # (DNS would block the worker), nothing written
+        fake.master_host = "localhost"
         st.start_nginx(redis_sentinel="127.0.0.1:%d %s" % (fake.port, MASTER),
                        workers=1)
         date = first_open_date()
+        wait_until(lambda: "a host name, not an address" in error_log(st),
+                   10, interval=0.1, what="the host name refused")
+        assert book_one(st, 1, date) == (503, "unavailable")
+        fake.master_host = "127.0.0.1"
         wait_until(lambda: book_one(st, 1, date)[0] == 201, 15,
                    interval=0.2, what="a booking on the first master")
         asked = fake.asked
