@@ -80,7 +80,8 @@ ngx_http_dukcapil_redis_init_process(ngx_cycle_t *cycle,
     rd->before_flush = flush;
 
     ngx_http_dukcapil_peer_init(&rd->peer, cycle->log);
-    ngx_http_dukcapil_master_init(dmcf, &rd->peer, connected);
+    ngx_http_dukcapil_master_init(dmcf, &rd->peer, connected,
+                                  ngx_http_dukcapil_redis_post_flush);
 
     rd->peer.name = "redis";
     rd->peer.connect_timeout = dmcf->redis_connect_timeout;

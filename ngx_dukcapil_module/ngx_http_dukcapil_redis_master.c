@@ -7,8 +7,9 @@
  * dukcapil_redis_connect_timeout, or does not know the master, hands over
  * to the next one at once; when every one failed, the round starts again
  * after the peer's back-off.  Every connection to a master, named or
- * configured, is used only once INFO replication says "role:master": a
- * replica is never written to.  Its master_replid names the history of its
+ * configured, takes commands pipelined behind INFO replication, and is
+ * dropped unless its answer says "role:master": a replica refuses the
+ * writes meanwhile (replica-read-only), book.lua waits for the answer.  Its master_replid names the history of its
  * data set, which a failover changes (a promoted replica starts one of its
  * own, and may lack the last writes of the old one): book.lua admits no
  * one while dk:epoch holds another history than this one.  A connection
@@ -30,6 +31,7 @@ typedef struct {
     ngx_http_dukcapil_main_conf_t  *dmcf;
     ngx_http_dukcapil_peer_t       *peer;
     ngx_http_dukcapil_redis_up_pt   up;
+    ngx_http_dukcapil_redis_up_pt   flush;
 
     ngx_uint_t                      next;     /* the Sentinel asked next */
     ngx_uint_t                      failed;   /* Sentinels, in this round */
@@ -179,7 +181,8 @@ ngx_http_dukcapil_sentinel_address(ngx_conf_t *cf, ngx_str_t *text,
 
 void
 ngx_http_dukcapil_master_init(ngx_http_dukcapil_main_conf_t *dmcf,
-    ngx_http_dukcapil_peer_t *peer, ngx_http_dukcapil_redis_up_pt up)
+    ngx_http_dukcapil_peer_t *peer, ngx_http_dukcapil_redis_up_pt up,
+    ngx_http_dukcapil_redis_up_pt flush)
 {
     ngx_http_dukcapil_master_t  *m;
 
@@ -190,6 +193,7 @@ ngx_http_dukcapil_master_init(ngx_http_dukcapil_main_conf_t *dmcf,
     m->dmcf = dmcf;
     m->peer = peer;
     m->up = up;
+    m->flush = flush;
     m->host.data = m->host_buf;
     m->name.data = m->name_buf;
     m->history.data = m->replid;
@@ -291,13 +295,32 @@ ngx_http_dukcapil_master_handshake(redisAsyncContext *ac)
 
         rc = redisAsyncCommand(ac, ngx_http_dukcapil_master_role, NULL,
                                "INFO replication");
-        m->ac = ac;
     }
 
     if (rc != REDIS_OK) {
         ngx_log_error(NGX_LOG_ERR, m->peer->log, 0,
                       "dukcapil: redis handshake with \"%V\" not sent: %s",
                       &m->name, ac->errstr[0] ? ac->errstr : "out of memory");
+        return;
+    }
+
+    if (m->asking) {
+        return;
+    }
+
+    /*
+     * The requests' commands leave pipelined behind INFO, as a new worker
+     * after a reload must fail none: until its answer, a replica would
+     * refuse their writes (replica-read-only, conf/redis.conf), and
+     * book.lua's calls, which need the history, wait in their queue
+     * (ngx_http_dukcapil_master_unknown).  The connect timeout runs on.
+     */
+    m->ac = ac;
+
+    ngx_http_dukcapil_peer_usable(m->peer);
+
+    if (m->up) {
+        m->up();
     }
 }
 
@@ -434,15 +457,14 @@ ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
                   "dukcapil: redis master \"%V\", history %V", &m->name,
                   &m->history);
 
-    if (privdata) {                 /* a refresh: the connection is up */
+    if (privdata) {                 /* a refresh */
         return;
     }
 
     ngx_http_dukcapil_peer_connected(m->peer);
 
-    if (m->up) {
-        m->up();
-    }
+    /* book.lua's calls that waited for the history leave */
+    m->flush();
 }
 
 
@@ -495,6 +517,11 @@ ngx_http_dukcapil_master_closed(void)
     m->history.len = 0;
     m->ac = NULL;
     m->refreshing = 0;
+
+    /* book.lua's calls that waited for the history fail at once */
+    if (!m->peer->exiting) {
+        m->flush();
+    }
 
     if (m->dmcf->redis_sentinels == NULL) {
         return 1;
@@ -577,6 +604,20 @@ ngx_http_dukcapil_master_refresh(void)
     {
         m->refreshing = 1;
     }
+}
+
+
+/* the connection takes commands, but INFO replication is not answered yet */
+
+ngx_uint_t
+ngx_http_dukcapil_master_unknown(void)
+{
+    ngx_http_dukcapil_master_t  *m;
+
+    m = &ngx_http_dukcapil_master;
+
+    return m->ac != NULL && m->history.len == 0 && !m->peer->exiting
+           && m->peer->state == NGX_HTTP_DUKCAPIL_PEER_UP;
 }
 
 

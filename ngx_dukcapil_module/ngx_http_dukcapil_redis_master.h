@@ -24,13 +24,15 @@ char *ngx_http_dukcapil_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 void ngx_http_dukcapil_master_init(ngx_http_dukcapil_main_conf_t *dmcf,
-    ngx_http_dukcapil_peer_t *peer, ngx_http_dukcapil_redis_up_pt up);
+    ngx_http_dukcapil_peer_t *peer, ngx_http_dukcapil_redis_up_pt up,
+    ngx_http_dukcapil_redis_up_pt flush);
 redisAsyncContext *ngx_http_dukcapil_master_connect(void);
 ngx_str_t *ngx_http_dukcapil_master_name(void);
 void ngx_http_dukcapil_master_handshake(redisAsyncContext *ac);
 ngx_uint_t ngx_http_dukcapil_master_closed(void);
 void ngx_http_dukcapil_master_readonly(void);
 void ngx_http_dukcapil_master_refresh(void);
+ngx_uint_t ngx_http_dukcapil_master_unknown(void);
 ngx_str_t *ngx_http_dukcapil_master_history(void);
 
 

@@ -193,7 +193,10 @@ ngx_http_dukcapil_script(ngx_http_dukcapil_redis_op_t *op, ngx_uint_t script,
 }
 
 
-/* every waiting item, in calls; items queued meanwhile go too */
+/*
+ * every waiting item, in calls; items queued meanwhile go too; bookings
+ * wait while the connection's master is not known to be one
+ */
 
 void
 ngx_http_dukcapil_script_calls(void)
@@ -203,6 +206,13 @@ ngx_http_dukcapil_script_calls(void)
 
     for (i = 0; i < NGX_HTTP_DUKCAPIL_SCRIPTS; i++) {
         s = &ngx_http_dukcapil_scripts[i];
+
+        /* book.lua needs the master's history: its answer comes first */
+        if (i == NGX_HTTP_DUKCAPIL_SCRIPT_BOOK
+            && ngx_http_dukcapil_master_unknown())
+        {
+            continue;
+        }
 
         while (!ngx_queue_empty(&s->items)) {
             ngx_http_dukcapil_script_call(s);

@@ -295,19 +295,8 @@ def test_a_refused_password_answers_503_then_the_module_recovers_alone(
 
 
 def authenticated(st, n):
-    """n connections as dukcapil, each past its handshake (AUTH, then INFO
-    replication: a worker takes requests once Redis said it is a master)."""
-    def ready():
-        r = st.redis(decode_responses=True)
-        try:
-            return [c["cmd"] not in ("auth", "info") for c in r.client_list()
-                    if c["user"] == "dukcapil"].count(True) == n
-        finally:
-            r.close()
-
-    wait_until(ready, BACK_WITHIN, interval=0.1,
-               what="%d connections as dukcapil" % n)
-    time.sleep(0.1)
+    wait_until(lambda: users_of(st).count("dukcapil") == n, BACK_WITHIN,
+               interval=0.1, what="%d connections as dukcapil" % n)
 
 
 def test_credentials_are_added_then_rotated_by_a_reload(make_stack):
