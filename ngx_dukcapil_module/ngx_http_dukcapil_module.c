@@ -21,7 +21,7 @@
 #include "ngx_http_dukcapil_pg.h"
 #include "ngx_http_dukcapil_redis.h"
 #include "ngx_http_dukcapil_redis_auth.h"
-#include "ngx_http_dukcapil_redis_master.h"
+#include "ngx_http_dukcapil_redis_sentinel.h"
 #include "ngx_http_dukcapil_redis_script.h"
 #include "ngx_http_dukcapil_sql.h"
 #include "ngx_http_dukcapil_token.h"

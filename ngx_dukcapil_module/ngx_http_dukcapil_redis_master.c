@@ -9,12 +9,13 @@
  * after the peer's back-off.  Every connection to a master, named or
  * configured, takes commands pipelined behind INFO replication, and is
  * dropped unless its answer says "role:master": a replica refuses the
- * writes meanwhile (replica-read-only), book.lua waits for the answer.  Its master_replid names the history of its
- * data set, which a failover changes (a promoted replica starts one of its
- * own, and may lack the last writes of the old one): book.lua admits no
- * one while dk:epoch holds another history than this one.  A connection
- * lost, or a -READONLY answer (a master demoted under the connection),
- * sends the worker back to the Sentinels.
+ * writes meanwhile (replica-read-only), book.lua waits for the answer.
+ * Its master_replid names the history of its data set, which a failover
+ * changes (a promoted replica starts one of its own, and may lack the last
+ * writes of the old one): book.lua admits no one while dk:epoch holds
+ * another history than this one.  A connection lost, or a -READONLY answer
+ * (a master demoted under the connection), sends the worker back to the
+ * Sentinels.
  */
 
 
@@ -56,8 +57,6 @@ typedef struct {
 } ngx_http_dukcapil_master_t;
 
 
-static char *ngx_http_dukcapil_sentinel_address(ngx_conf_t *cf,
-    ngx_str_t *text, ngx_http_dukcapil_sentinel_t *s);
 static void ngx_http_dukcapil_master_named(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
@@ -67,116 +66,6 @@ static ngx_int_t ngx_http_dukcapil_master_info(char *info, const char *field,
 
 
 static ngx_http_dukcapil_master_t  ngx_http_dukcapil_master;
-
-
-/*
- * dukcapil_redis_sentinel IP:port ... master_name: the master's address is
- * asked of these Sentinels, in turn.  The other way to name Redis,
- * dukcapil_redis, may not be given with it.
- */
-char *
-ngx_http_dukcapil_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_dukcapil_main_conf_t *dmcf = conf;
-
-    char                          *rv;
-    ngx_str_t                     *value, *name;
-    ngx_uint_t                     i;
-    ngx_http_dukcapil_sentinel_t  *s;
-
-    if (dmcf->redis_sentinels) {
-        return "is duplicate";
-    }
-
-    if (dmcf->redis_host.data) {
-        return "may not be used with \"dukcapil_redis\": "
-               "the Sentinels name the master";
-    }
-
-    value = cf->args->elts;
-    name = &value[cf->args->nelts - 1];
-
-    for (i = 0; i < name->len; i++) {
-        if (name->data[i] <= ' ' || name->data[i] == ':') {
-            return "needs the master's name last, as in sentinel.conf";
-        }
-    }
-
-    dmcf->redis_sentinels = ngx_array_create(cf->pool, cf->args->nelts - 2,
-                                      sizeof(ngx_http_dukcapil_sentinel_t));
-    if (dmcf->redis_sentinels == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    for (i = 1; i < cf->args->nelts - 1; i++) {
-        s = ngx_array_push(dmcf->redis_sentinels);
-        if (s == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        rv = ngx_http_dukcapil_sentinel_address(cf, &value[i], s);
-        if (rv != NGX_CONF_OK) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"dukcapil_redis_sentinel\" \"%V\" %s",
-                               &value[i], rv);
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    dmcf->redis_master_name = *name;
-
-    return NGX_CONF_OK;
-}
-
-
-/* "127.0.0.1:26379" or "[::1]:26379": a name would need DNS */
-
-static char *
-ngx_http_dukcapil_sentinel_address(ngx_conf_t *cf, ngx_str_t *text,
-    ngx_http_dukcapil_sentinel_t *s)
-{
-    u_char      *p, *last;
-    ngx_int_t    port;
-    ngx_str_t    host;
-    ngx_addr_t   addr;
-
-    last = text->data + text->len;
-    p = ngx_strlchr(text->data, last, ']');
-    p = ngx_strlchr(p ? p : text->data, last, ':');
-
-    if (p == NULL) {
-        return "needs \"IP:port\"";
-    }
-
-    port = ngx_atoi(p + 1, last - p - 1);
-    if (port < 1 || port > 65535) {
-        return "has an invalid port";
-    }
-
-    host.data = text->data;
-    host.len = p - text->data;
-
-    if (host.len > 2 && host.data[0] == '[') {
-        host.data++;
-        host.len -= 2;
-    }
-
-    if (ngx_parse_addr(cf->pool, &addr, host.data, host.len) != NGX_OK) {
-        return "needs an IP address, not a host name";
-    }
-
-    s->host.len = host.len;
-    s->host.data = ngx_pnalloc(cf->pool, host.len + 1);
-    if (s->host.data == NULL) {
-        return "is out of memory";
-    }
-
-    ngx_cpystrn(s->host.data, host.data, host.len + 1);
-    s->port = (in_port_t) port;
-
-    return NGX_CONF_OK;
-}
 
 
 void

@@ -20,9 +20,6 @@
 #include "ngx_http_dukcapil_redis_auth.h"
 
 
-char *ngx_http_dukcapil_redis_sentinel(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-
 void ngx_http_dukcapil_master_init(ngx_http_dukcapil_main_conf_t *dmcf,
     ngx_http_dukcapil_peer_t *peer, ngx_http_dukcapil_redis_up_pt up,
     ngx_http_dukcapil_redis_up_pt flush);

@@ -332,7 +332,7 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
                 part.destroy()
 
 
-# --- READONLY, and the history check ---------------------------------------------
+# --- READONLY, and the history check ---------------------------------------
 
 class FakeSentinel(threading.Thread):
     """Answers SENTINEL get-master-addr-by-name with the port it is told
@@ -387,7 +387,7 @@ class FakeSentinel(threading.Thread):
         self.sock.close()
 
 
-def test_a_demoted_master_readonly_sends_the_module_to_the_sentinels_and_the_new_history_waits_for_the_rebuild():
+def test_readonly_sends_the_module_back_to_the_sentinels_then_it_waits():
     """The master is made a replica by hand (REPLICAOF) and the replica
     promoted; the Sentinel names the new master.  The module's next write
     meets READONLY on its old connection: it asks the Sentinel again rather
