@@ -27,7 +27,7 @@ DEB_PACKAGES := \
     libhiredis-dev libpq-dev libjansson-dev libyaml-dev libsystemd-dev \
     libcurl4-openssl-dev libqrencode-dev \
     libcmocka-dev \
-    postgresql-15 postgresql-client-15 redis-server redis-tools \
+    postgresql-15 postgresql-client-15 redis-server redis-tools redis-sentinel \
     python3 python3-pytest python3-psycopg2 python3-redis \
     python3-jsonschema python3-yaml \
     apache2-utils openssl valgrind faketime wrk hyperfine \
