@@ -182,9 +182,9 @@ class NginxServer(Folder):
                          "# local stack: operators on this machine only\n"
                          "allow 127.0.0.1;\ndeny  all;\n")
 
-    def nginx_cmd(self, *args, conf=None):
+    def nginx_cmd(self, *args, conf=None, error_log=None):
         return [NGINX, "-p", self.nginx_dir + "/", "-c", conf or self.nginx_conf,
-                "-e", self.error_log] + list(args)
+                "-e", error_log or self.error_log] + list(args)
 
     def nginx_test(self, conf_text, name="test.conf"):
         """`nginx -t` of a configuration text; returns (exit code, output,
@@ -194,7 +194,11 @@ class NginxServer(Folder):
         path = os.path.join(self.nginx_dir, name)
         with open(path, "w") as f:
             f.write(conf_text)
-        r = subprocess.run(self.nginx_cmd("-t", conf=path), text=True,
+        # its own log: a refused configuration's [emerg] is the test's
+        # answer, not an alert of the running nginx (assert_no_alerts)
+        r = subprocess.run(self.nginx_cmd("-t", conf=path,
+                                          error_log=path + ".error.log"),
+                           text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            env=environ(self.nginx_env))
         return r.returncode, r.stdout, path
