@@ -344,12 +344,15 @@ def test_one_application_for_the_operator(stack, http, clean_log):
 
 
 def test_a_rejection_needs_its_reason_and_tells_it(stack, http, clean_log):
-    """rejected without a note (none, empty): 422 field note and nothing
+    """rejected without a note (none, empty, blank, null): 422 field note
+    and nothing
     changed; with a note: rejected, and the citizen's notification carries
     the note as the reason."""
     code, _ = submit(http, 500, "post")
     before = app_row(stack, code)
-    for body in ({"status": "rejected"}, {"status": "rejected", "note": ""}):
+    for body in ({"status": "rejected"}, {"status": "rejected", "note": ""},
+                 {"status": "rejected", "note": "   "},
+                 {"status": "rejected", "note": None}):
         r = http.ops.post(OPS_STATUS % code, body)
         assert (r.status, r.error, r.field) == (422, "invalid_note",
                                                  "note"), r
@@ -449,3 +452,23 @@ def test_the_back_office_needs_an_operator(stack, path, clean_log):
     assert r.status == 401, r
     wrong = anonymous.with_auth(stack.ops_user, "bukan-sandinya")
     assert wrong.get(path).status == 401
+
+
+@pytest.mark.parametrize("endpoint", ["ops_applications", "ops_application",
+                                      "ops_delivery", "ops_stats"])
+def test_a_back_office_endpoint_without_authentication_fails_nginx_t(
+        make_stack, endpoint):
+    """Where no auth_basic applies, nginx -t refuses the endpoint, naming
+    it; behind auth_basic it is accepted."""
+    st = make_stack(start=False)
+    line = "location = /terbuka { dukcapil_endpoint %s; }" % endpoint
+    rc, out, _ = st.nginx_test(st.render_nginx_conf(
+        extra_server="        " + line, redis_auth=False),
+        name="open-backoffice.conf")
+    assert rc != 0 and "[emerg]" in out and endpoint in out, out
+    guarded = line.replace("{ ", '{ auth_basic "Petugas"; '
+                           "auth_basic_user_file %s; " % st.htpasswd)
+    rc, out, _ = st.nginx_test(st.render_nginx_conf(
+        extra_server="        " + guarded, redis_auth=False),
+        name="guarded-backoffice.conf")
+    assert rc == 0, out
