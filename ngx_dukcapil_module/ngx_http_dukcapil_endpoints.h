@@ -32,10 +32,15 @@ ngx_int_t ngx_http_dukcapil_display_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_ops_quota_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_ops_closures_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_ops_openings_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dukcapil_ops_applications_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dukcapil_ops_application_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dukcapil_ops_delivery_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_dukcapil_ops_stats_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_health_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_otp_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_otp_confirm_handler(ngx_http_request_t *r);
 ngx_int_t ngx_http_dukcapil_qr_handler(ngx_http_request_t *r);
+
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_ENDPOINTS_H_INCLUDED_ */

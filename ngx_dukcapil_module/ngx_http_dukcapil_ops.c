@@ -1,8 +1,9 @@
 
 /*
  * The back office: operators move applications along and set a day's
- * quota (the counter's steps: ngx_http_dukcapil_counter.c).  nginx authenticates them (auth_basic, allow and
- * deny); $remote_user is the actor the audit trail records.
+ * quota (the counter's steps: ngx_http_dukcapil_counter.c; the reads:
+ * ngx_http_dukcapil_backoffice.c).  nginx authenticates them (auth_basic,
+ * allow and deny); $remote_user is the actor the audit trail records.
  */
 
 
@@ -69,7 +70,7 @@ ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
     json_t                   *json;
     ngx_int_t                 rc;
     ngx_str_t                 raw, status, note;
-    ngx_uint_t                i;
+    const char               *to;
     ngx_http_dukcapil_ops_t  *ops;
     ngx_http_dukcapil_job_t  *job;
     char                      code[DK_CODE_LEN + 1];
@@ -83,17 +84,8 @@ ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
         goto invalid_status;
     }
 
-    for (i = 0; ngx_http_dukcapil_statuses[i]; i++) {
-        if (ngx_strlen(ngx_http_dukcapil_statuses[i]) == status.len
-            && ngx_strncmp(ngx_http_dukcapil_statuses[i], status.data,
-                           status.len)
-               == 0)
-        {
-            break;
-        }
-    }
-
-    if (ngx_http_dukcapil_statuses[i] == NULL) {
+    to = ngx_http_dukcapil_ops_status(&status);
+    if (to == NULL) {
         goto invalid_status;
     }
 
@@ -104,9 +96,11 @@ ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
         rc = NGX_DECLINED;
     }
 
+    /* a rejection is told to its citizen with its note as the reason */
     if (rc == NGX_ERROR
         || (rc == NGX_OK && dk_text_valid((char *) note.data, note.len, 1000)
-                            != 0))
+                            != 0)
+        || (rc != NGX_OK && ngx_strcmp(to, "rejected") == 0))
     {
         ngx_http_finalize_request(r, ngx_http_dukcapil_send_invalid(r,
                                                                     "note"));
@@ -123,7 +117,7 @@ ngx_http_dukcapil_ops_status_body(ngx_http_request_t *r)
     ngx_memcpy(ops->code, code, sizeof(code));
 
     job->values[0] = ops->code;
-    job->values[1] = ngx_http_dukcapil_statuses[i];
+    job->values[1] = to;
     job->values[2] = ngx_http_dukcapil_actor(job);
     job->values[3] = (rc == NGX_OK && note.len)
                      ? (char *) ngx_http_dukcapil_job_strdup(job, note.data,
@@ -188,6 +182,27 @@ ngx_http_dukcapil_ops_status_done(void *data, PGresult *res, ngx_uint_t backend)
     ngx_http_dukcapil_job_reply(job, NGX_HTTP_OK,
                                 json_pack("{s:s, s:s}", "code", ops->code,
                                           "status", status));
+}
+
+
+/* an application's status by its name, or NULL: none such */
+
+const char *
+ngx_http_dukcapil_ops_status(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_http_dukcapil_statuses[i]; i++) {
+        if (ngx_strlen(ngx_http_dukcapil_statuses[i]) == name->len
+            && ngx_strncmp(ngx_http_dukcapil_statuses[i], name->data,
+                           name->len)
+               == 0)
+        {
+            return ngx_http_dukcapil_statuses[i];
+        }
+    }
+
+    return NULL;
 }
 
 

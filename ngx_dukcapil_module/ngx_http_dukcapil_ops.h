@@ -26,6 +26,7 @@ ngx_int_t ngx_http_dukcapil_ops_write(ngx_http_request_t *r,
 const char *ngx_http_dukcapil_actor(ngx_http_dukcapil_job_t *job);
 json_t *ngx_http_dukcapil_ops_step_body(ngx_http_request_t *r, u_char letter,
     ngx_str_t *raw, char *code);
+const char *ngx_http_dukcapil_ops_status(ngx_str_t *name);
 const char *ngx_http_dukcapil_ops_outcome(ngx_http_dukcapil_job_t *job,
     PGresult *res);
 

@@ -34,9 +34,16 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
     { "invalid_name", "Nama tidak valid (1 sampai 100 karakter)." },
     { "invalid_date", "Tanggal tidak valid, di luar masa pendaftaran, atau "
                       "kantor tutup pada tanggal tersebut." },
-    { "invalid_from", "Tanggal awal tidak valid." },
-    { "invalid_to", "Tanggal akhir tidak valid atau rentang lebih dari "
-                    "31 hari." },
+    { "invalid_from", "Tanggal awal tidak valid atau sesudah tanggal "
+                      "akhir." },
+    { "invalid_to", "Tanggal akhir tidak valid atau rentang terlalu "
+                    "panjang (ketersediaan: 31 hari, statistik: 92 "
+                    "hari)." },
+    { "invalid_cursor", "Penanda halaman (cursor) tidak valid. Gunakan "
+                        "next_cursor dari halaman sebelumnya." },
+    { "invalid_limit", "Jumlah per halaman (limit) harus bilangan bulat 1 "
+                       "sampai 100." },
+    { "invalid_format", "Format harus \"json\" atau \"csv\"." },
     { "unknown_service", "Layanan tidak dikenal." },
     { "unknown_office", "Kantor layanan tidak dikenal." },
     { "quota_full", "Kuota layanan pada tanggal tersebut sudah penuh." },
@@ -85,7 +92,8 @@ static ngx_http_dukcapil_message_t  ngx_http_dukcapil_messages[] = {
                         "method \"pickup\" dengan kantor layanan (office), "
                         "tidak keduanya." },
     { "invalid_note", "Catatan harus teks satu baris, paling banyak 1000 "
-                     "karakter." },
+                     "karakter. Penolakan wajib disertai alasannya: "
+                     "itulah yang dibaca pemohon." },
     { "invalid_quota", "Kuota harus bilangan bulat 0 sampai 100000." },
     { "invalid_reason", "Alasan penutupan wajib diisi: teks satu baris, "
                         "paling banyak 200 karakter." },

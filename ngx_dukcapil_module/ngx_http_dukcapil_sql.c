@@ -293,6 +293,82 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
       "      JOIN service s ON s.code = a.service), '[]'::json))"
       "  FROM office o WHERE o.code = $1",
       3 },
+
+    /*
+     * The back office (sql/014_ops_stats.sql).  The worklist: $1 a status
+     * or NULL, $2 an office or NULL, after the id $3, $4 + 1 rows (the one
+     * more says another page follows).
+     */
+    { "dk_ops_applications",
+      "SELECT a.id, a.code, a.service, s.name, a.status, a.name, a.nik,"
+      "       a.delivery_method,"
+      "       application_office(a.pickup_office, a.kecamatan_code),"
+      "       to_char(a.created_at AT TIME ZONE 'Asia/Jakarta',"
+      "               " DK_SQL_TS "),"
+      "       to_char(a.updated_at AT TIME ZONE 'Asia/Jakarta',"
+      "               " DK_SQL_TS ")"
+      "  FROM application a JOIN service s ON s.code = a.service"
+      " WHERE ($1::text IS NULL OR a.status = $1::text)"
+      "   AND ($2::text IS NULL"
+      "        OR application_office(a.pickup_office, a.kecamatan_code)"
+      "           = $2::text)"
+      "   AND a.id > $3::bigint"
+      " ORDER BY a.id LIMIT $4::integer + 1",
+      4 },
+
+    /*
+     * One application for its operator: the address in full, the history
+     * with its actors; the NIK apart, for the module masks it.
+     */
+    { "dk_ops_application",
+      "SELECT json_build_object("
+      "    'code', a.code, 'service', a.service, 'service_name', s.name,"
+      "    'status', a.status, 'name', a.name,"
+      "    'delivery_method', a.delivery_method,"
+      "    'office', application_office(a.pickup_office, a.kecamatan_code),"
+      "    'pickup_office', a.pickup_office,"
+      "    'address', CASE WHEN a.street IS NOT NULL THEN json_build_object("
+      "        'street', a.street, 'rt', a.rt, 'rw', a.rw,"
+      "        'kelurahan', a.kelurahan,"
+      "        'kecamatan_written', a.kecamatan_written,"
+      "        'postal_code', a.postal_code,"
+      "        'kecamatan_code', a.kecamatan_code, 'kecamatan', k.name,"
+      "        'needs_confirmation', a.kecamatan_needs_confirmation) END,"
+      "    'delivery', (SELECT json_build_object("
+      "        'status', d.status, 'tracking_number', d.resi,"
+      "        'batch', b.code, 'attempts', d.attempts)"
+      "      FROM delivery d JOIN delivery_batch b ON b.id = d.batch_id"
+      "     WHERE d.application_id = a.id),"
+      "    'submitted_at', to_char(a.created_at AT TIME ZONE 'Asia/Jakarta',"
+      "                            " DK_SQL_TS "),"
+      "    'updated_at', to_char(a.updated_at AT TIME ZONE 'Asia/Jakarta',"
+      "                          " DK_SQL_TS "),"
+      "    'history', (SELECT json_agg(json_build_object("
+      "        'at', to_char(h.at AT TIME ZONE 'Asia/Jakarta',"
+      "                      " DK_SQL_TS "),"
+      "        'from_status', h.from_status, 'status', h.to_status,"
+      "        'actor', h.actor, 'note', h.note) ORDER BY h.id)"
+      "      FROM application_history h WHERE h.application_id = a.id)),"
+      "    a.nik"
+      "  FROM application a JOIN service s ON s.code = a.service"
+      "  LEFT JOIN kecamatan k ON k.code = a.kecamatan_code"
+      " WHERE a.code = $1",
+      1 },
+
+    /* $1 today (WIB): the current period's budget and its last batches */
+    { "dk_ops_delivery",
+      "SELECT ops_delivery($1::date, 200)",
+      1 },
+
+    /*
+     * $1, $2 the range; $3 the offices; $4, $5 the services enabled and
+     * their default quotas; $6 the weekdays closed (bit 0 Sunday); $7
+     * today (WIB), for the budget's period.
+     */
+    { "dk_ops_stats",
+      "SELECT ops_stats($1::date, $2::date, $3::text[], $4::text[],"
+      "                 $5::integer[], $6::integer, $7::date)",
+      7 },
 };
 
 

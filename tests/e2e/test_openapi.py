@@ -77,6 +77,10 @@ OP_RECALL = ("POST", "/api/v1/ops/appointments/{code}/recall")
 OP_SERVED = ("POST", "/api/v1/ops/appointments/{code}/served")
 OP_ABSENT = ("POST", "/api/v1/ops/appointments/{code}/absent")
 OP_DISPLAY = ("GET", "/api/v1/display")
+OP_WORKLIST = ("GET", "/api/v1/ops/applications")
+OP_OPS_APPLICATION = ("GET", "/api/v1/ops/applications/{code}")
+OP_DELIVERY = ("GET", "/api/v1/ops/delivery")
+OP_STATS = ("GET", "/api/v1/ops/stats")
 OP_QUOTA = ("PUT", "/api/v1/ops/quota")
 OP_CLOSE = ("PUT", "/api/v1/ops/closures")
 OP_REOPEN = ("DELETE", "/api/v1/ops/closures")
@@ -95,6 +99,9 @@ LIST = "/api/v1/ops/appointments"
 CALL = "/api/v1/ops/counters/%s/call"
 STEP = "/api/v1/ops/appointments/%s/%s"
 DISPLAY = "/api/v1/display"
+WORKLIST = "/api/v1/ops/applications"
+DELIVERY = "/api/v1/ops/delivery"
+STATS = "/api/v1/ops/stats"
 
 # a method each path does not serve (its x-other-methods answer)
 OTHER_METHODS = [
@@ -120,6 +127,11 @@ OTHER_METHODS = [
     ("DELETE", STEP % ("A-0000-0000-0000", "absent"),
      "/api/v1/ops/appointments/{code}/absent"),
     ("POST", DISPLAY + "?office=mpp", "/api/v1/display"),
+    ("POST", WORKLIST, "/api/v1/ops/applications"),
+    ("DELETE", WORKLIST + "/P-0000-0000-0000",
+     "/api/v1/ops/applications/{code}"),
+    ("PUT", DELIVERY, "/api/v1/ops/delivery"),
+    ("POST", STATS, "/api/v1/ops/stats"),
     ("POST", CLOSURES, "/api/v1/ops/closures"),
     ("GET", OPENINGS, "/api/v1/ops/openings"),
     ("POST", HEALTH, "/api/v1/health"),
@@ -674,6 +686,80 @@ def test_the_counters_answers_are_as_documented(stack, http):
     assert [c["counter"] for c in r.json()["calls"]] == ["1", "A2", "A2"], r
     r = check(http.get(DISPLAY + "?office=x"), *OP_DISPLAY)
     assert (r.status, r.json()["error"]) == (422, "unknown_office"), r
+
+
+def test_the_back_offices_answers_are_as_documented(stack, http):
+    """The back office (issue 15): the worklist and its pages, one
+    application, a rejection without its reason, the delivery budget with
+    and without a period, the statistics as JSON and CSV, with their
+    errors; PostgreSQL stopped: 503."""
+    codes = [http.post(APPS, application(i, "post")).json()["code"]
+             for i in range(3)]
+    r = check(http.ops.get(WORKLIST + "?limit=2"), *OP_WORKLIST)
+    assert len(r.json()["applications"]) == 2, r
+    r = check(http.ops.get(WORKLIST + "?limit=2&status=submitted&cursor="
+                           + r.json()["next_cursor"]), *OP_WORKLIST)
+    assert [a["code"] for a in r.json()["applications"]] == codes[2:], r
+    for query, error in (("?status=x", "invalid_status"),
+                         ("?office=X", "unknown_office"),
+                         ("?cursor=!", "invalid_cursor"),
+                         ("?limit=101", "invalid_limit")):
+        r = check(http.ops.get(WORKLIST + query), *OP_WORKLIST)
+        assert (r.status, r.json()["error"]) == (422, error), (query, r)
+    assert check(http.get(WORKLIST), *OP_WORKLIST).status == 401
+    assert check(from_outside(stack, "GET", WORKLIST, auth=True),
+                 *OP_WORKLIST).status == 403
+
+    r = check(http.ops.post(OPS_STATUS % codes[0], {"status": "rejected"}),
+              *OP_STATUS)
+    assert (r.status, r.json()["error"]) == (422, "invalid_note"), r
+    move(http.ops, codes[0], "rejected", "Berkas tidak lengkap.")
+    r = check(http.ops.get(WORKLIST + "/" + codes[0]), *OP_OPS_APPLICATION)
+    assert r.json()["history"][-1]["note"] == "Berkas tidak lengkap.", r
+    pickup = http.post(APPS, application(9, "pickup")).json()["code"]
+    r = check(http.ops.get(WORKLIST + "/" + pickup), *OP_OPS_APPLICATION)
+    assert r.json()["address"] is None, r
+    r = check(http.ops.get(WORKLIST + "/" + random_code("P")),
+              *OP_OPS_APPLICATION)
+    assert r.status == 404, r
+    assert check(http.get(WORKLIST + "/" + pickup),
+                 *OP_OPS_APPLICATION).status == 401
+
+    r = check(http.ops.get(DELIVERY), *OP_DELIVERY)
+    assert r.json()["period"] is None, r
+    today = wib_today()
+    stack.psql("INSERT INTO delivery_period (starts, ends, amount)"
+               " VALUES ('%s'::date - 1, '%s'::date + 1, 50)" % (today, today))
+    r = check(http.ops.get(DELIVERY), *OP_DELIVERY)
+    assert (r.json()["budget"], r.json()["pending"]) == (50, 2), r
+    assert check(http.get(DELIVERY), *OP_DELIVERY).status == 401
+
+    insert_appointment(stack, 1, today, status="checked_in")
+    r = check(http.ops.get(STATS), *OP_STATS)
+    assert r.json()["budget"]["budget"] == 50, r
+    r = check(http.ops.get(STATS + "?office=mpp&format=csv"), *OP_STATS)
+    assert r.text.count("\r\n") == 31, r
+    r = check(http.ops.get(STATS + "?office=mpp",
+                           headers={"Accept": "text/csv"}), *OP_STATS)
+    assert r.headers["content-type"].startswith("text/csv"), r
+    for query, error in (("?office=x", "unknown_office"),
+                         ("?from=2026-02-30", "invalid_from"),
+                         ("?from=2026-02-02&to=2026-02-01", "invalid_from"),
+                         ("?from=2026-01-01&to=2026-05-01", "invalid_to"),
+                         ("?format=pdf", "invalid_format")):
+        r = check(http.ops.get(STATS + query), *OP_STATS)
+        assert (r.status, r.json()["error"]) == (422, error), (query, r)
+    assert check(http.get(STATS), *OP_STATS).status == 401
+
+    stack.stop_postgres()
+    try:
+        for op, path in ((OP_WORKLIST, WORKLIST),
+                         (OP_OPS_APPLICATION, WORKLIST + "/" + pickup),
+                         (OP_DELIVERY, DELIVERY), (OP_STATS, STATS)):
+            r = check(http.ops.get(path, timeout=30), *op)
+            assert (r.status, r.json()["error"]) == (503, "unavailable"), r
+    finally:
+        stack.start_postgres(migrate=False)
 
 
 def test_operators_calendar_answers_are_as_documented(stack, http):
