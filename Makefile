@@ -28,7 +28,7 @@ DEB_PACKAGES := \
     libcurl4-openssl-dev libqrencode-dev \
     libcmocka-dev \
     postgresql-15 postgresql-client-15 redis-server redis-tools redis-sentinel \
-    python3 python3-pytest python3-psycopg2 python3-redis \
+    python3 python3-pytest python3-pytest-xdist python3-psycopg2 python3-redis \
     python3-jsonschema python3-yaml \
     apache2-utils openssl valgrind faketime wrk hyperfine \
     clang-16 libclang-rt-16-dev libfuzzer-16-dev \
