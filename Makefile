@@ -27,8 +27,8 @@ DEB_PACKAGES := \
     libhiredis-dev libpq-dev libjansson-dev libyaml-dev libsystemd-dev \
     libcurl4-openssl-dev libqrencode-dev \
     libcmocka-dev \
-    postgresql-15 postgresql-client-15 redis-server redis-tools \
-    python3 python3-pytest python3-psycopg2 python3-redis \
+    postgresql-15 postgresql-client-15 redis-server redis-tools redis-sentinel \
+    python3 python3-pytest python3-pytest-xdist python3-psycopg2 python3-redis \
     python3-jsonschema python3-yaml \
     apache2-utils openssl valgrind faketime wrk hyperfine \
     clang-16 libclang-rt-16-dev libfuzzer-16-dev \

@@ -48,6 +48,13 @@ typedef struct {
 } ngx_http_dukcapil_office_t;
 
 
+/* a Sentinel of dukcapil_redis_sentinel: an IP, never a name */
+typedef struct {
+    ngx_str_t                       host;        /* NUL-terminated */
+    in_port_t                       port;
+} ngx_http_dukcapil_sentinel_t;
+
+
 typedef struct {
     ngx_str_t                       code;
     ngx_str_t                       name;
@@ -67,6 +74,12 @@ typedef struct {
     ngx_str_t                       redis_auth_file;
     ngx_str_t                       redis_user;      /* empty: "default" */
     ngx_str_t                       redis_password;  /* empty: no AUTH */
+    /* dukcapil_redis_sentinel: the master is asked for, not configured */
+    ngx_array_t                    *redis_sentinels;
+    ngx_str_t                       redis_master_name;
+    ngx_str_t                       sentinel_auth_file;
+    ngx_str_t                       sentinel_user;
+    ngx_str_t                       sentinel_password;
 
     ngx_str_t                       pg_conninfo;
     ngx_uint_t                      pg_pool;

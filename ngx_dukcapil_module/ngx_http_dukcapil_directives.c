@@ -66,6 +66,11 @@ ngx_http_dukcapil_redis_address(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is duplicate";
     }
 
+    if (dmcf->redis_sentinels) {
+        return "may not be used with \"dukcapil_redis_sentinel\": "
+               "the Sentinels name the master";
+    }
+
     value = cf->args->elts;
 
     if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
@@ -497,10 +502,11 @@ ngx_http_dukcapil_conf_complete(ngx_conf_t *cf,
 {
     ngx_uint_t  i, n;
 
-    if (dmcf->redis_host.data == NULL) {
+    if (dmcf->redis_host.data == NULL && dmcf->redis_sentinels == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
-                      "\"dukcapil_endpoint\" is used, "
-                      "but \"dukcapil_redis\" is not set");
+                      "\"dukcapil_endpoint\" is used, but neither "
+                      "\"dukcapil_redis\" nor \"dukcapil_redis_sentinel\" "
+                      "is set");
         return NGX_CONF_ERROR;
     }
 

@@ -21,6 +21,7 @@
 #include "ngx_http_dukcapil_pg.h"
 #include "ngx_http_dukcapil_redis.h"
 #include "ngx_http_dukcapil_redis_auth.h"
+#include "ngx_http_dukcapil_redis_sentinel.h"
 #include "ngx_http_dukcapil_redis_script.h"
 #include "ngx_http_dukcapil_routes.h"
 #include "ngx_http_dukcapil_sql.h"
@@ -103,7 +104,21 @@ static ngx_command_t  ngx_http_dukcapil_commands[] = {
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_http_dukcapil_redis_auth,
       NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_main_conf_t, redis_auth_file),
+      NULL },
+
+    { ngx_string("dukcapil_redis_sentinel"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_dukcapil_redis_sentinel,
+      NGX_HTTP_MAIN_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("dukcapil_redis_sentinel_auth"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_dukcapil_redis_auth,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_dukcapil_main_conf_t, sentinel_auth_file),
       NULL },
 
     { ngx_string("dukcapil_postgres"),

@@ -19,7 +19,7 @@
 #include <hiredis/async.h>
 
 #include "ngx_http_dukcapil_redis.h"
-#include "ngx_http_dukcapil_redis_auth.h"
+#include "ngx_http_dukcapil_redis_master.h"
 #include "ngx_http_dukcapil_resp.h"
 
 
@@ -80,6 +80,8 @@ ngx_http_dukcapil_redis_init_process(ngx_cycle_t *cycle,
     rd->before_flush = flush;
 
     ngx_http_dukcapil_peer_init(&rd->peer, cycle->log);
+    ngx_http_dukcapil_master_init(dmcf, &rd->peer, connected,
+                                  ngx_http_dukcapil_redis_post_flush);
 
     rd->peer.name = "redis";
     rd->peer.connect_timeout = dmcf->redis_connect_timeout;
@@ -129,38 +131,34 @@ ngx_http_dukcapil_redis_exit_process(void)
 static void
 ngx_http_dukcapil_redis_connect(ngx_http_dukcapil_peer_t *peer)
 {
-    redisAsyncContext              *ac;
-    ngx_http_dukcapil_redis_t      *rd;
-    ngx_http_dukcapil_main_conf_t  *dmcf;
+    redisAsyncContext          *ac;
+    ngx_http_dukcapil_redis_t  *rd;
 
     rd = peer->data;
-    dmcf = rd->dmcf;
 
-    if (dmcf->redis_port) {
-        ac = redisAsyncConnect((char *) dmcf->redis_host.data,
-                               dmcf->redis_port);
-    } else {
-        ac = redisAsyncConnectUnix((char *) dmcf->redis_host.data);
-    }
+    ac = ngx_http_dukcapil_master_connect();
 
     if (ac == NULL || ac->err
         || ngx_http_dukcapil_peer_attach(peer, ac->c.fd) != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ERR, peer->log, 0,
                       "dukcapil: redis connect to \"%V\" failed: %s",
-                      &dmcf->redis_host,
+                      ngx_http_dukcapil_master_name(),
                       ac ? (ac->err ? ac->errstr : "no connection")
                          : "out of memory");
         if (ac) {
             redisAsyncFree(ac);
         }
 
-        ngx_http_dukcapil_peer_down(peer, 1);
+        ngx_http_dukcapil_peer_down(peer,
+                                    ngx_http_dukcapil_master_closed());
         return;
     }
 
     /* a Redis gone silent is noticed by the kernel too, not only by ops */
-    if (dmcf->redis_port && redisEnableKeepAlive(&ac->c) != REDIS_OK) {
+    if (ac->c.connection_type == REDIS_CONN_TCP
+        && redisEnableKeepAlive(&ac->c) != REDIS_OK)
+    {
         ngx_log_error(NGX_LOG_WARN, peer->log, 0,
                       "dukcapil: redis keepalive not set: %s", ac->c.errstr);
     }
@@ -209,13 +207,13 @@ ngx_http_dukcapil_redis_connected(const redisAsyncContext *ac, int status)
     if (status != REDIS_OK) {
         ngx_log_error(NGX_LOG_ERR, rd->peer.log, 0,
                       "dukcapil: redis connect to \"%V\" failed: %s",
-                      &rd->dmcf->redis_host, ac->errstr);
+                      ngx_http_dukcapil_master_name(), ac->errstr);
         return;
     }
 
-    /* AUTH first, then the scripts' SCRIPT LOAD and the requests */
-    ngx_http_dukcapil_redis_authenticate((redisAsyncContext *) ac, &rd->peer,
-                                         rd->dmcf, rd->connected);
+    /* AUTH first, then a Sentinel's question or the master's role; the
+     * scripts' SCRIPT LOAD and the requests once it is a master */
+    ngx_http_dukcapil_master_handshake((redisAsyncContext *) ac);
 }
 
 
@@ -250,7 +248,7 @@ ngx_http_dukcapil_redis_cleanup(void *privdata)
 
     rd->ac = NULL;
 
-    ngx_http_dukcapil_peer_down(&rd->peer, 1);
+    ngx_http_dukcapil_peer_down(&rd->peer, ngx_http_dukcapil_master_closed());
 }
 
 
@@ -507,6 +505,12 @@ ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
     }
 
     ngx_http_dukcapil_redis_answer(privdata, reply);
+
+    if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
+        && ngx_strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0)
+    {
+        ngx_http_dukcapil_master_readonly();
+    }
 }
 
 

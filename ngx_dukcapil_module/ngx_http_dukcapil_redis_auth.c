@@ -13,39 +13,31 @@
 #include "redis_auth.h"
 
 
-/* the connection being authenticated: one per worker */
-typedef struct {
-    ngx_http_dukcapil_peer_t        *peer;
-    ngx_http_dukcapil_main_conf_t   *dmcf;
-} ngx_http_dukcapil_redis_auth_t;
-
-
 static void ngx_http_dukcapil_redis_auth_forget(void *data);
 static void ngx_http_dukcapil_redis_auth_answer(redisAsyncContext *ac,
     void *reply, void *privdata);
 
 
-static ngx_http_dukcapil_redis_auth_t  ngx_http_dukcapil_redis_auth_ctx;
-
-
 /*
- * dukcapil_redis_auth FILE: "password" or "user password" on one line, in
- * a file no other user may open.  The master reads it as root, so the
- * workers need no access to it.
+ * dukcapil_redis_auth FILE (Redis's) and dukcapil_redis_sentinel_auth FILE
+ * (the Sentinels'): "password" or "user password" on one line, in a file
+ * no other user may open.  The master reads it as root, so the workers
+ * need no access to it.  The directive's offset is that of the file's
+ * name, followed by the user and the password.
  */
 char *
 ngx_http_dukcapil_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_dukcapil_main_conf_t *dmcf = conf;
-
     u_char              *buf;
     ssize_t              n;
-    ngx_str_t           *value, file;
+    ngx_str_t           *value, file, *creds;
     const char          *err;
     dk_redis_auth_t      auth;
     ngx_pool_cleanup_t  *cln;
 
-    if (dmcf->redis_auth_file.data) {
+    creds = (ngx_str_t *) ((u_char *) conf + cmd->offset);
+
+    if (creds[0].data) {
         return "is duplicate";
     }
 
@@ -61,7 +53,7 @@ ngx_http_dukcapil_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    if (ngx_http_dukcapil_credentials_read(cf, "dukcapil_redis_auth", &file,
+    if (ngx_http_dukcapil_credentials_read(cf, (char *) cmd->name.data, &file,
                                            buf, DK_REDIS_AUTH_MAX, &n)
         != NGX_OK)
     {
@@ -72,37 +64,37 @@ ngx_http_dukcapil_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (err == NULL) {
         cln = ngx_pool_cleanup_add(cf->pool, 0);
-        dmcf->redis_user.data = ngx_pnalloc(cf->pool, auth.user_len);
-        dmcf->redis_password.data = ngx_pnalloc(cf->pool, auth.password_len);
+        creds[1].data = ngx_pnalloc(cf->pool, auth.user_len);
+        creds[2].data = ngx_pnalloc(cf->pool, auth.password_len);
 
-        if (cln == NULL || dmcf->redis_user.data == NULL
-            || dmcf->redis_password.data == NULL)
+        if (cln == NULL || creds[1].data == NULL
+            || creds[2].data == NULL)
         {
             ngx_explicit_memzero(buf, n);
             return NGX_CONF_ERROR;
         }
 
-        dmcf->redis_user.len = auth.user_len;
-        ngx_memcpy(dmcf->redis_user.data, auth.user, auth.user_len);
-        dmcf->redis_password.len = auth.password_len;
-        ngx_memcpy(dmcf->redis_password.data, auth.password,
+        creds[1].len = auth.user_len;
+        ngx_memcpy(creds[1].data, auth.user, auth.user_len);
+        creds[2].len = auth.password_len;
+        ngx_memcpy(creds[2].data, auth.password,
                    auth.password_len);
 
         /* the old configuration's copy goes with it, erased */
         cln->handler = ngx_http_dukcapil_redis_auth_forget;
-        cln->data = &dmcf->redis_password;
+        cln->data = &creds[2];
     }
 
     ngx_explicit_memzero(buf, n);
 
     if (err) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"dukcapil_redis_auth\" file \"%V\" %s",
-                           &file, err);
+                           "\"%V\" file \"%V\" %s", &cmd->name, &file,
+                           err);
         return NGX_CONF_ERROR;
     }
 
-    dmcf->redis_auth_file = file;
+    creds[0] = file;
 
     return NGX_CONF_OK;
 }
@@ -178,66 +170,49 @@ ngx_http_dukcapil_redis_auth_forget(void *data)
 
 
 /*
- * The connection's first command: AUTH, with what the connection is asked
- * for pipelined behind it (the scripts' SCRIPT LOAD, the requests'
- * commands).  Redis runs them in order, so none runs before AUTH, and none
- * runs at all if AUTH is refused: an unauthenticated connection may run
- * nothing when the default user is off (conf/redis-users.acl).
+ * The connection's first command: AUTH with creds (the file's name, the
+ * user, the password), what the connection is asked for pipelined behind
+ * it.  Redis runs them in order, so none runs before AUTH, and none runs
+ * at all if AUTH is refused: an unauthenticated connection may run nothing
+ * when the default user is off (conf/redis-users.acl).
  */
-void
-ngx_http_dukcapil_redis_authenticate(redisAsyncContext *ac,
-    ngx_http_dukcapil_peer_t *peer, ngx_http_dukcapil_main_conf_t *dmcf,
-    ngx_http_dukcapil_redis_up_pt up)
+ngx_int_t
+ngx_http_dukcapil_redis_authenticate(redisAsyncContext *ac, ngx_str_t *creds)
 {
-    int                              argc;
-    size_t                           argvlen[3];
-    const char                      *argv[3];
-    ngx_http_dukcapil_redis_auth_t  *ctx;
+    int          argc;
+    size_t       argvlen[3];
+    const char  *argv[3];
 
-    if (dmcf->redis_password.len == 0) {
-        ngx_http_dukcapil_peer_connected(peer);
-        goto up;
+    if (creds[2].len == 0) {
+        return NGX_OK;
     }
-
-    ctx = &ngx_http_dukcapil_redis_auth_ctx;
-    ctx->peer = peer;
-    ctx->dmcf = dmcf;
 
     argc = 0;
     argv[argc] = "AUTH";
     argvlen[argc++] = 4;
 
-    if (dmcf->redis_user.len) {
-        argv[argc] = (const char *) dmcf->redis_user.data;
-        argvlen[argc++] = dmcf->redis_user.len;
+    if (creds[1].len) {
+        argv[argc] = (const char *) creds[1].data;
+        argvlen[argc++] = creds[1].len;
     }
 
-    argv[argc] = (const char *) dmcf->redis_password.data;
-    argvlen[argc++] = dmcf->redis_password.len;
+    argv[argc] = (const char *) creds[2].data;
+    argvlen[argc++] = creds[2].len;
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, peer->log, 0,
-                   "dukcapil redis: AUTH as \"%V\"", &dmcf->redis_user);
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                   "dukcapil redis: AUTH as \"%V\"", &creds[1]);
 
-    /* hiredis runs this in its connect callback, where the context may not
-     * be freed: a failure here is left to the connect timeout */
-    if (redisAsyncCommandArgv(ac, ngx_http_dukcapil_redis_auth_answer, NULL,
+    if (redisAsyncCommandArgv(ac, ngx_http_dukcapil_redis_auth_answer, creds,
                               argc, argv, argvlen)
         != REDIS_OK)
     {
-        ngx_log_error(NGX_LOG_ERR, peer->log, 0,
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "dukcapil: redis AUTH not sent: %s",
                       ac->errstr[0] ? ac->errstr : "out of memory");
-        return;
+        return NGX_ERROR;
     }
 
-    /* until Redis answers, the connect timeout runs on */
-    ngx_http_dukcapil_peer_usable(peer);
-
-up:
-
-    if (up) {
-        up();
-    }
+    return NGX_OK;
 }
 
 
@@ -251,31 +226,27 @@ static void
 ngx_http_dukcapil_redis_auth_answer(redisAsyncContext *ac, void *reply,
     void *privdata)
 {
-    redisReply                      *rr = reply;
-    ngx_str_t                        user;
-    ngx_http_dukcapil_redis_auth_t  *ctx;
+    redisReply  *rr = reply;
+    ngx_str_t   *creds = privdata;
+    ngx_str_t    user;
 
     if (rr == NULL) {               /* the connection went first */
         return;
     }
 
-    ctx = &ngx_http_dukcapil_redis_auth_ctx;
-
     if (rr->type == REDIS_REPLY_STATUS && ngx_strcmp(rr->str, "OK") == 0) {
-        ngx_http_dukcapil_peer_connected(ctx->peer);
         return;
     }
 
-    user = ctx->dmcf->redis_user;
+    user = creds[1];
 
     if (user.len == 0) {
         ngx_str_set(&user, "default");
     }
 
-    ngx_log_error(NGX_LOG_ERR, ctx->peer->log, 0,
+    ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                   "dukcapil: redis authentication as \"%V\" failed "
-                  "(credentials of \"%V\"): %s", &user,
-                  &ctx->dmcf->redis_auth_file,
+                  "(credentials of \"%V\"): %s", &user, &creds[0],
                   rr->str ? rr->str : "no error text");
 
     /* in a reply callback hiredis frees the context once it returns */

@@ -27,9 +27,8 @@ char *ngx_http_dukcapil_redis_auth(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_dukcapil_credentials_read(ngx_conf_t *cf,
     const char *directive, ngx_str_t *file, u_char *buf, size_t max,
     ssize_t *n);
-void ngx_http_dukcapil_redis_authenticate(redisAsyncContext *ac,
-    ngx_http_dukcapil_peer_t *peer, ngx_http_dukcapil_main_conf_t *dmcf,
-    ngx_http_dukcapil_redis_up_pt up);
+ngx_int_t ngx_http_dukcapil_redis_authenticate(redisAsyncContext *ac,
+    ngx_str_t *creds);
 
 
 #endif /* _NGX_HTTP_DUKCAPIL_REDIS_AUTH_H_INCLUDED_ */

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "ngx_http_dukcapil_redis_script.h"
+#include "ngx_http_dukcapil_redis_master.h"
 #include "ngx_http_dukcapil_resp.h"
 #include "ngx_http_dukcapil_metrics.h"
 #include "ngx_http_dukcapil_util.h"
@@ -192,7 +193,10 @@ ngx_http_dukcapil_script(ngx_http_dukcapil_redis_op_t *op, ngx_uint_t script,
 }
 
 
-/* every waiting item, in calls; items queued meanwhile go too */
+/*
+ * every waiting item, in calls; items queued meanwhile go too; bookings
+ * wait while the connection's master is not known to be one
+ */
 
 void
 ngx_http_dukcapil_script_calls(void)
@@ -202,6 +206,13 @@ ngx_http_dukcapil_script_calls(void)
 
     for (i = 0; i < NGX_HTTP_DUKCAPIL_SCRIPTS; i++) {
         s = &ngx_http_dukcapil_scripts[i];
+
+        /* book.lua needs the master's history: its answer comes first */
+        if (i == NGX_HTTP_DUKCAPIL_SCRIPT_BOOK
+            && ngx_http_dukcapil_master_unknown())
+        {
+            continue;
+        }
 
         while (!ngx_queue_empty(&s->items)) {
             ngx_http_dukcapil_script_call(s);
@@ -380,10 +391,19 @@ ngx_http_dukcapil_script_call_reply(void *data, ngx_uint_t index,
             line.str = text;
             line.len = len;
 
+            if (len >= 8 && ngx_strncmp(text, "READONLY", 8) == 0) {
+                ngx_http_dukcapil_master_readonly();
+            }
+
         } else {
             line.type = REDIS_REPLY_STRING;
             line.str = (char *) span[i].data;
             line.len = span[i].len;
+
+            if (line.len == 10 && ngx_strncmp(line.str, "rebuilding", 10) == 0)
+            {
+                ngx_http_dukcapil_master_refresh();
+            }
         }
 
         ngx_http_dukcapil_redis_answer(call->items[i], &line);
@@ -438,15 +458,20 @@ ngx_http_dukcapil_script_eval(ngx_http_dukcapil_redis_op_t *op)
 }
 
 
-/* EVALSHA <sha1> or EVAL <text>, numkeys, then the op's script arguments */
-
+/*
+ * EVALSHA <sha1> or EVAL <text>, numkeys, then the op's script arguments;
+ * book.lua's last one is the history of the master it is sent to, which
+ * dk:epoch must name for anyone to be admitted.
+ */
 static ngx_int_t
 ngx_http_dukcapil_script_send(ngx_http_dukcapil_redis_op_t *op,
     const char *verb, const char *script)
 {
     u_char      *buf, *p;
-    size_t       argvlen[3];
-    const char  *argv[3];
+    size_t       argvlen[4];
+    ngx_str_t   *history;
+    ngx_uint_t   argc;
+    const char  *argv[4];
     u_char       numkeys[NGX_INT_T_LEN];
 
     if (ngx_http_dukcapil_redis_usable(op) != NGX_OK) {
@@ -461,8 +486,18 @@ ngx_http_dukcapil_script_send(ngx_http_dukcapil_redis_op_t *op,
     argvlen[1] = ngx_strlen(script);
     argvlen[2] = ngx_http_dukcapil_decimal(numkeys, op->nkeys) - numkeys;
 
+    argc = 0;
+
+    if (op->script == NGX_HTTP_DUKCAPIL_SCRIPT_BOOK) {
+        history = ngx_http_dukcapil_master_history();
+        argv[3] = (char *) history->data;
+        argvlen[3] = history->len;
+        argc = 1;
+    }
+
     buf = ngx_http_dukcapil_resp_buffer(NGX_HTTP_DUKCAPIL_RESP_HEAD
-                                    + ngx_http_dukcapil_resp_size(3, argv,
+                                    + ngx_http_dukcapil_resp_size(3 + argc,
+                                                                  argv,
                                                                   argvlen)
                                     + op->args.len);
     if (buf == NULL) {
@@ -470,9 +505,10 @@ ngx_http_dukcapil_script_send(ngx_http_dukcapil_redis_op_t *op,
         return NGX_ERROR;
     }
 
-    p = ngx_http_dukcapil_resp_head(buf, 3 + op->argc);
+    p = ngx_http_dukcapil_resp_head(buf, 3 + op->argc + argc);
     p = ngx_http_dukcapil_resp_args(p, 3, argv, argvlen);
     p = ngx_cpymem(p, op->args.data, op->args.len);
+    p = ngx_http_dukcapil_resp_args(p, argc, argv + 3, argvlen + 3);
 
     return ngx_http_dukcapil_redis_send(op, buf, p);
 }

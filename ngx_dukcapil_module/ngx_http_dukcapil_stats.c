@@ -248,7 +248,9 @@ ngx_http_dukcapil_stats_arrays(ngx_http_dukcapil_job_t *job,
         len += offices[i].code.len + 1;
     }
 
-    len += 2 * (sizeof("{}") + NGX_HTTP_DUKCAPIL_SERVICES * (16 + NGX_INT_T_LEN));
+    /* the services' codes (each under 16 bytes), then their quotas */
+    len += NGX_HTTP_DUKCAPIL_SERVICES * 16 + sizeof("{}")
+           + NGX_HTTP_DUKCAPIL_SERVICES * (NGX_INT_T_LEN + 1) + sizeof("{}");
 
     p = ngx_pnalloc(job->request->pool, len);
     if (p == NULL) {
@@ -267,7 +269,7 @@ ngx_http_dukcapil_stats_arrays(ngx_http_dukcapil_job_t *job,
     job->values[3] = (char *) q;
     *q++ = '{';
 
-    s = q + 16 * NGX_HTTP_DUKCAPIL_SERVICES + 2;
+    s = q + NGX_HTTP_DUKCAPIL_SERVICES * 16 + sizeof("{}") - 1;
     job->values[4] = (char *) s;
     *s++ = '{';
 

@@ -21,7 +21,9 @@ typedef enum {
     DK_CONF_INT,
     DK_CONF_CLOCK, /* "HH:MM" */
     DK_CONF_TIMEZONE,
-    DK_CONF_AUTH_FILE, /* a path; the file is read into redis_user/_password */
+    DK_CONF_AUTH_FILE,     /* a path; the file is read into the user and
+                            * password fields that follow the path's */
+    DK_CONF_ADDRESSES,     /* a list of "host:port", into redis_sentinels */
     DK_CONF_PERIOD_START,  /* "MM-DD", into budget_rule */
     DK_CONF_PERIOD_MONTHS, /* 1, 2, 3, 4, 6 or 12, into budget_rule */
     DK_CONF_REMOVED,       /* a key of an older version: refused, with why */
@@ -48,7 +50,13 @@ typedef struct {
 
 static const dk_conf_key_t dk_config_keys[] = {
     {"postgres.conninfo", DK_CONF_STRING, DK_CONF_OFF(conninfo), 0, 0, 1},
-    {"redis.address", DK_CONF_STRING, DK_CONF_OFF(redis_address), 0, 0, 1},
+    {"redis.address", DK_CONF_STRING, DK_CONF_OFF(redis_address), 0, 0, 0},
+    {"redis.sentinel.addresses", DK_CONF_ADDRESSES,
+     DK_CONF_OFF(redis_sentinels), 0, 0, 0},
+    {"redis.sentinel.master_name", DK_CONF_STRING,
+     DK_CONF_OFF(redis_master_name), 0, 0, 0},
+    {"redis.sentinel.auth_file", DK_CONF_AUTH_FILE,
+     DK_CONF_OFF(sentinel_auth_file), 0, 0, 0},
     {"redis.auth_file", DK_CONF_AUTH_FILE, DK_CONF_OFF(redis_auth_file), 0, 0,
      0},
     {"redis.epoch_check_seconds", DK_CONF_INT,
@@ -197,6 +205,13 @@ dk_config_free(dk_config_t *cfg)
     }
     dk_config_free_secret(&cfg->redis_user);
     dk_config_free_secret(&cfg->redis_password);
+    dk_config_free_secret(&cfg->sentinel_user);
+    dk_config_free_secret(&cfg->sentinel_password);
+    for (i = 0; i < (size_t)cfg->redis_nsentinels; i++)
+        free(cfg->redis_sentinels[i]);
+    free(cfg->redis_sentinels);
+    cfg->redis_sentinels = NULL;
+    cfg->redis_nsentinels = 0;
     dk_config_free_secret(&cfg->notify.token);
 }
 
@@ -263,6 +278,44 @@ dk_conf_timezone_ok(const char *s)
            strcmp(s, "+07:00") == 0;
 }
 
+/* A list of "host:port" (IP addresses: the scheduler resolves no name,
+ * as the module does not), at least one. */
+static int
+dk_conf_addresses(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
+{
+    yaml_node_item_t *item;
+    yaml_node_t *v;
+    char **list;
+    const char *s, *colon;
+    int n = 0;
+
+    if (node->type != YAML_SEQUENCE_NODE ||
+        node->data.sequence.items.top == node->data.sequence.items.start)
+        return dk_conf_error(w, node, "expected a list of host:port for",
+                             k->key);
+    list =
+        calloc(node->data.sequence.items.top - node->data.sequence.items.start,
+               sizeof(*list));
+    if (list == NULL)
+        return dk_err_set(w->err, "out of memory");
+    w->cfg->redis_sentinels = list;
+    for (item = node->data.sequence.items.start;
+         item < node->data.sequence.items.top; item++) {
+        v = yaml_document_get_node(w->doc, *item);
+        if (v == NULL || v->type != YAML_SCALAR_NODE)
+            return dk_conf_error(w, node, "expected host:port in", k->key);
+        s = (const char *)v->data.scalar.value;
+        colon = strrchr(s, ':');
+        if (colon == NULL || colon == s || atoi(colon + 1) < 1 ||
+            atoi(colon + 1) > 65535)
+            return dk_conf_error(w, v, "expected host:port, not", s);
+        if ((list[n++] = strdup(s)) == NULL)
+            return dk_err_set(w->err, "out of memory");
+        w->cfg->redis_nsentinels = n;
+    }
+    return DK_OK;
+}
+
 static int
 dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
 {
@@ -270,6 +323,8 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
     void *field = (char *)w->cfg + k->offset;
     char reason[96];
 
+    if (k->type == DK_CONF_ADDRESSES)
+        return dk_conf_addresses(w, k, node);
     if (node->type != YAML_SCALAR_NODE)
         return dk_conf_error(w, node, "expected a single value for", k->key);
 
@@ -279,8 +334,8 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
         if (*v == '\0')
             return dk_conf_error(w, node, "empty value for", k->key);
         if ((k->type == DK_CONF_AUTH_FILE
-                 ? dk_config_read_redis_auth(v, &w->cfg->redis_user,
-                                             &w->cfg->redis_password, reason,
+                 ? dk_config_read_redis_auth(v, (char **)field + 1,
+                                             (char **)field + 2, reason,
                                              sizeof(reason))
                  : dk_config_read_token(v, &w->cfg->notify.token, reason,
                                         sizeof(reason))) != DK_OK)
@@ -337,6 +392,8 @@ dk_conf_set(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
             return dk_conf_error(w, node, reason, k->key);
         return dk_conf_keep_string(w, field, v);
 
+    case DK_CONF_ADDRESSES: /* dk_conf_addresses, above */
+        break;
     case DK_CONF_REMOVED:
         return dk_conf_error(w, node,
                              "a budget period is dates now: remove it "
@@ -443,6 +500,17 @@ dk_conf_check_required(dk_conf_walk_t *w)
             return dk_err_set(w->err, "%s: missing key '%s'", w->file,
                               dk_config_keys[i].key);
     }
+    if ((w->cfg->redis_address == NULL) == (w->cfg->redis_sentinels == NULL))
+        return dk_err_set(w->err,
+                          "%s: redis needs either address or "
+                          "sentinel.addresses (not both)",
+                          w->file);
+    if ((w->cfg->redis_sentinels == NULL) !=
+        (w->cfg->redis_master_name == NULL))
+        return dk_err_set(w->err,
+                          "%s: redis.sentinel needs both addresses and "
+                          "master_name",
+                          w->file);
     if (w->cfg->timezone == NULL)
         w->cfg->timezone = strdup("Asia/Jakarta");
     if (w->cfg->city == NULL)

@@ -43,7 +43,16 @@ typedef struct {
 
 typedef struct {
     char *conninfo;
-    char *redis_address; /* "host:port" or "unix:/path" */
+    char *redis_address; /* "host:port" or "unix:/path"; or the Sentinels: */
+    /* redis.sentinel.addresses ("host:port" each) and .master_name: the
+     * master is asked of them (scheduler/redis_sentinel.c) */
+    char **redis_sentinels;
+    int redis_nsentinels;
+    char *redis_master_name;
+    /* redis.sentinel.auth_file: the Sentinels' credentials, as below */
+    char *sentinel_auth_file;
+    char *sentinel_user;
+    char *sentinel_password;
     /* redis.auth_file, read with the configuration (domain/redis_auth.h):
      * NULL password, no AUTH; NULL user, the default user. Never logged;
      * erased by dk_config_free. */

@@ -12,6 +12,7 @@
 #include "job_reconcile.h"
 #include "log.h"
 #include "redis.h"
+#include "redis_sentinel.h"
 #include "sender.h"
 #include "wib.h"
 
@@ -120,13 +121,13 @@ dk_daemon_connect(dk_daemon_t *d)
     }
     if (d->redis.ctx != NULL)
         return DK_OK;
-    if (dk_redis_connect(&d->redis, d->cfg.redis_address, d->cfg.redis_user,
-                         d->cfg.redis_password) != DK_OK)
+    if (dk_redis_open(&d->redis, &d->cfg) != DK_OK)
         dk_log_error(d->redis.auth_refused ? "redis_auth_failed"
                                            : "redis_unavailable",
                      "error=%s", dk_log_quote(d->redis.err.str, q, sizeof(q)));
     else
-        dk_log_info("connected", "to=redis address=%s", d->cfg.redis_address);
+        dk_log_info("connected", "to=redis address=%s history=%s",
+                    d->redis.address, d->redis.replid);
     return DK_OK;
 }
 
@@ -230,7 +231,8 @@ dk_daemon_epoch(dk_daemon_t *d)
     d->next_epoch_check = now + d->cfg.redis_epoch_check_seconds;
     present = dk_reconcile_epoch_present(&d->redis);
     if (present == 0) {
-        dk_log_warn("epoch_missing", "action=rebuild");
+        dk_log_warn("epoch_missing", "history=%s action=rebuild",
+                    d->redis.replid);
         sd_notify(0, "STATUS=rebuilding the Redis state from PostgreSQL");
         dk_daemon_job(d, DK_JOB_RECONCILE, "epoch_missing", -1);
         sd_notify(0, "STATUS=waiting for the next slot");

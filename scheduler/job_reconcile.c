@@ -40,15 +40,20 @@ typedef struct {
     PGresult *offices; /* every office: a date's phones are all of theirs */
 } dk_recon_t;
 
+/* dk:epoch names the master's history: a state rebuilt on another one (a
+ * failover's promoted replica, a restarted Redis) may lack the last
+ * admissions, and is lost as a missing one is. */
 int
 dk_reconcile_epoch_present(dk_redis_t *redis)
 {
     redisReply *reply;
     int present;
 
-    if (dk_redis_command(redis, &reply, "EXISTS " DK_KEY_EPOCH) != DK_OK)
+    if (dk_redis_history(redis) != DK_OK ||
+        dk_redis_command(redis, &reply, "GET " DK_KEY_EPOCH) != DK_OK)
         return DK_ERR;
-    present = reply->type == REDIS_REPLY_INTEGER && reply->integer == 1;
+    present = reply->type == REDIS_REPLY_STRING &&
+              strcmp(reply->str, redis->replid) == 0;
     freeReplyObject(reply);
     return present;
 }
@@ -350,8 +355,10 @@ dk_recon_plan(dk_job_t *job, const char *today, const char *last,
         "  past appointments to mark no_show: %s\n"
         "  no-show bars: %lld\n"
         "  past-day redis keys to drop: %lld\n",
-        rebuilding ? "LOST (dk:epoch missing): full rebuild" : "present", today,
-        last, closed, n,
+        rebuilding ? "LOST (dk:epoch missing or of another history): full "
+                     "rebuild"
+                   : "present",
+        today, last, closed, n,
         json_integer_value(json_object_get(job->counts, "bars")),
         json_integer_value(json_object_get(job->counts, "past_keys_dropped")));
     fflush(stdout);
@@ -382,18 +389,25 @@ dk_recon_rebuild_begin(dk_job_t *job, char *token, size_t len)
     return DK_OK;
 }
 
+/* dk:epoch = history, the master's when the rebuild began, if it is still
+ * the master's: a failover meanwhile leaves the state lost. */
 static int
-dk_recon_rebuild_end(dk_job_t *job, const char *token)
+dk_recon_rebuild_end(dk_job_t *job, const char *token, const char *history)
 {
     dk_argv_t a;
     redisReply *reply;
     int rc;
 
+    if (dk_redis_history(job->redis) != DK_OK)
+        return dk_job_redis_fail(job);
+    if (strcmp(history, job->redis->replid) != 0)
+        return dk_err_set(&job->err, "redis changed history during the "
+                                     "rebuild; dk:epoch left unset");
     memset(&a, 0, sizeof(a));
     dk_argv_add(&a, DK_KEY_REBUILDING, strlen(DK_KEY_REBUILDING));
     dk_argv_add(&a, DK_KEY_EPOCH, strlen(DK_KEY_EPOCH));
     dk_argv_add(&a, token, strlen(token));
-    dk_argv_addf(&a, "%lld", (long long)time(NULL));
+    dk_argv_add(&a, history, strlen(history));
     rc = dk_redis_eval(job->redis, &reply, DK_LUA_EPOCH, 2, &a);
     dk_argv_free(&a);
     if (rc != DK_OK)
@@ -403,7 +417,7 @@ dk_recon_rebuild_end(dk_job_t *job, const char *token)
     if (!rc)
         return dk_err_set(&job->err, "redis lost its state again during the "
                                      "rebuild; dk:epoch left unset");
-    dk_log_info("rebuild_done", "epoch=set");
+    dk_log_info("rebuild_done", "epoch=%s", history);
     return DK_OK;
 }
 
@@ -480,6 +494,7 @@ dk_reconcile(dk_job_t *job)
     const dk_config_t *cfg = job->cfg;
     int32_t today_day = dk_wib_today(dk_clock_now());
     char today[DK_DATE_LEN + 1], last[DK_DATE_LEN + 1], token[64];
+    char history[sizeof(job->redis->replid)];
     int present, rc;
 
     dk_date_format(today_day, today);
@@ -489,6 +504,7 @@ dk_reconcile(dk_job_t *job)
     present = dk_reconcile_epoch_present(job->redis);
     if (present == DK_ERR)
         return dk_job_redis_fail(job);
+    memcpy(history, job->redis->replid, sizeof(history));
     dk_job_count(job, "rebuild", !present);
     if (job->dry_run)
         return dk_recon_plan(job, today, last, !present);
@@ -508,6 +524,6 @@ dk_reconcile(dk_job_t *job)
     if (dk_past_drop_keys(job, today) != DK_OK)
         return DK_ERR;
     if (!present)
-        return dk_recon_rebuild_end(job, token);
+        return dk_recon_rebuild_end(job, token, history);
     return DK_OK;
 }

@@ -13,6 +13,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "redis.h"
+#include "redis_sentinel.h"
 
 #define DK_VERSION "1.0.0"
 #define DK_DEFAULT_CONFIG "/etc/dukcapil/scheduler.yaml"
@@ -139,8 +140,7 @@ dk_main_job(dk_config_t *cfg, dk_job_id_t id, const char *input, int dry_run)
     memset(&redis, 0, sizeof(redis));
     if ((id == DK_JOB_RECONCILE ||
          (id == DK_JOB_IMPORT_HOLIDAYS && !dry_run)) &&
-        dk_redis_connect(&redis, cfg->redis_address, cfg->redis_user,
-                         cfg->redis_password) != DK_OK) {
+        dk_redis_open(&redis, cfg) != DK_OK) {
         dk_log_error(redis.auth_refused ? "redis_auth_failed"
                                         : "redis_unavailable",
                      "error=%s", dk_log_quote(redis.err.str, q, sizeof(q)));

@@ -24,7 +24,61 @@ dk_redis_fail(dk_redis_t *r, redisReply *reply)
                    r->ctx ? r->ctx->errstr : "not connected");
         dk_redis_close(r);
     }
+    /* a master demoted under the connection: the next connection asks
+     * where the master is now */
+    if (strncmp(r->err.str, "redis: READONLY", 15) == 0)
+        dk_redis_close(r);
     return DK_ERR;
+}
+
+/* "field:value" of an INFO text, into out */
+static int
+dk_redis_info_field(const char *info, const char *field, char *out, size_t size)
+{
+    size_t len = strlen(field), n;
+    const char *p;
+
+    for (p = info; p != NULL && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+        if (strncmp(p, field, len) == 0 && p[len] == ':') {
+            p += len + 1;
+            n = strcspn(p, "\r\n");
+            if (n >= size)
+                return DK_ERR;
+            memcpy(out, p, n);
+            out[n] = '\0';
+            return DK_OK;
+        }
+    }
+    return DK_ERR;
+}
+
+int
+dk_redis_history(dk_redis_t *r)
+{
+    redisReply *reply;
+    char role[16];
+    int rc;
+
+    if (dk_redis_command(r, &reply, "INFO replication") != DK_OK)
+        return DK_ERR;
+    rc = reply->type == REDIS_REPLY_STRING &&
+         dk_redis_info_field(reply->str, "role", role, sizeof(role)) == DK_OK &&
+         dk_redis_info_field(reply->str, "master_replid", r->replid,
+                             sizeof(r->replid)) == DK_OK &&
+         strlen(r->replid) == 40;
+    freeReplyObject(reply);
+    if (!rc) {
+        r->replid[0] = '\0';
+        return dk_err_set(&r->err, "redis: INFO replication names no "
+                                   "role or master_replid");
+    }
+    if (strcmp(role, "master") != 0) {
+        r->replid[0] = '\0';
+        dk_redis_close(r);
+        return dk_err_set(&r->err, "redis: %s is a replica, not a master",
+                          r->address);
+    }
+    return DK_OK;
 }
 
 static int
@@ -79,6 +133,7 @@ dk_redis_connect(dk_redis_t *r, const char *address, const char *user,
     int port;
 
     memset(r, 0, sizeof(*r));
+    snprintf(r->address, sizeof(r->address), "%s", address);
     if (strncmp(address, "unix:", 5) == 0) {
         r->ctx = redisConnectUnixWithTimeout(address + 5, timeout);
     } else {
@@ -99,7 +154,7 @@ dk_redis_connect(dk_redis_t *r, const char *address, const char *user,
         dk_redis_close(r);
         return DK_ERR;
     }
-    if (dk_redis_load_scripts(r) != DK_OK) {
+    if (dk_redis_history(r) != DK_OK || dk_redis_load_scripts(r) != DK_OK) {
         dk_redis_close(r);
         return DK_ERR;
     }

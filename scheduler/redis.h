@@ -18,6 +18,10 @@ typedef struct {
     char sha[DK_LUA_COUNT][41];
     dk_err_t err;
     int auth_refused; /* the last connect failed on AUTH */
+    /* the master's master_replid (INFO replication): the history of its
+     * data set, which dk:epoch must name for the state to be complete */
+    char replid[41];
+    char address[280]; /* the master's, for the logs */
 } dk_redis_t;
 
 /* An argument vector that grows as it is filled; its strings are copies. */
@@ -29,10 +33,15 @@ typedef struct {
 } dk_argv_t;
 
 /* Connects, then AUTH (as user, or the default user when user is NULL; no
- * AUTH when password is NULL) before anything else, then SCRIPT LOAD. A
- * refused AUTH sets auth_refused; err names the user, never the password. */
+ * AUTH when password is NULL) before anything else, then checks that the
+ * server is a master (a replica is never written to) and learns its
+ * history, then SCRIPT LOAD. A refused AUTH sets auth_refused; err names
+ * the user, never the password. */
 int dk_redis_connect(dk_redis_t *r, const char *address, const char *user,
                      const char *password);
+/* INFO replication: DK_OK and replid set on a master, else DK_ERR (and the
+ * connection closed when the server is a replica). */
+int dk_redis_history(dk_redis_t *r);
 void dk_redis_close(dk_redis_t *r);
 
 /* A command from a hiredis format; an error reply is a DK_ERR. The reply

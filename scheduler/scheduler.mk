@@ -51,3 +51,9 @@ $(BUILD)/unit/test_config_notify: tests/unit/test_config_notify.c \
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Ischeduler -o $@ $< $(SCHED_UNIT_CONFIG) \
 	    $(DOMAIN_SRC) $(LDFLAGS) -lcmocka -lcrypto -ljansson -lyaml
+
+$(BUILD)/unit/test_config_redis: tests/unit/test_config_redis.c \
+        $(SCHED_UNIT_CONFIG) $(SCHED_HDR) $(DOMAIN_SRC) $(DOMAIN_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Ischeduler -o $@ $< $(SCHED_UNIT_CONFIG) \
+	    $(DOMAIN_SRC) $(LDFLAGS) -lcmocka -lcrypto -ljansson -lyaml

@@ -132,7 +132,9 @@ LANGUAGE sql STABLE SET jit = off AS $$
           FROM appointment a
          WHERE a.date BETWEEN p_from AND p_to
            AND a.office = ANY (p_offices)
-         GROUP BY a.office, a.date),
+         -- in the order of appointment_by_day (date, office, ...): no
+         -- sort of the range's rows, only each day's waits
+         GROUP BY a.date, a.office),
     o AS (SELECT DISTINCT unnest(p_offices) AS office),
     closed AS (
         SELECT DISTINCT x.date, o.office

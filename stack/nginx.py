@@ -4,6 +4,7 @@ the tests drive it with (nginx -t, reload, the error log)."""
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -103,7 +104,7 @@ class NginxServer(Folder):
                           booking_window=14, phone_cap=5, module=None,
                           pg_conninfo=None, redis_auth=None,
                           phone_verification=False, token_secret=None,
-                          phone_active_cap=100):
+                          phone_active_cap=100, redis_sentinel=None):
         """The demo nginx.conf for this stack, as text.
 
         module=False (or a missing module file when module is None and the
@@ -118,7 +119,9 @@ class NginxServer(Folder):
         token_secret: the file of dukcapil_token_secret (default: the
         stack's, token_secret_file); False: no such line.
         phone_active_cap: dukcapil_phone_active_cap, 100 here (tests book
-        many dates with one phone; the module's default, 3, is make run's)."""
+        many dates with one phone; the module's default, 3, is make run's).
+        redis_sentinel: "IP:port ... master_name": dukcapil_redis_sentinel
+        in place of dukcapil_redis (the master asked of the Sentinels)."""
         module = self.module if module is None else module
         if redis_auth is None:
             redis_auth = self.redis_auth_file
@@ -156,6 +159,10 @@ class NginxServer(Folder):
             "EXTRA_HTTP": extra_http,
             "EXTRA_SERVER": extra_server,
         })
+        if redis_sentinel:
+            text = re.sub(r"dukcapil_redis +127\.0\.0\.1:\d+;",
+                          "dukcapil_redis_sentinel        %s;"
+                          % redis_sentinel, text)
         if not module:
             # the log format's variables are the module's: nginx's own then
             for ours, theirs in (("$dukcapil_log_user", "$remote_user"),
@@ -175,9 +182,9 @@ class NginxServer(Folder):
                          "# local stack: operators on this machine only\n"
                          "allow 127.0.0.1;\ndeny  all;\n")
 
-    def nginx_cmd(self, *args, conf=None):
+    def nginx_cmd(self, *args, conf=None, error_log=None):
         return [NGINX, "-p", self.nginx_dir + "/", "-c", conf or self.nginx_conf,
-                "-e", self.error_log] + list(args)
+                "-e", error_log or self.error_log] + list(args)
 
     def nginx_test(self, conf_text, name="test.conf"):
         """`nginx -t` of a configuration text; returns (exit code, output,
@@ -187,7 +194,11 @@ class NginxServer(Folder):
         path = os.path.join(self.nginx_dir, name)
         with open(path, "w") as f:
             f.write(conf_text)
-        r = subprocess.run(self.nginx_cmd("-t", conf=path), text=True,
+        # its own log: a refused configuration's [emerg] is the test's
+        # answer, not an alert of the running nginx (assert_no_alerts)
+        r = subprocess.run(self.nginx_cmd("-t", conf=path,
+                                          error_log=path + ".error.log"),
+                           text=True,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            env=environ(self.nginx_env))
         return r.returncode, r.stdout, path

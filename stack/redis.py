@@ -16,6 +16,12 @@ REDIS_USERS_ACL = os.path.join(REPO, "conf", "redis-users.acl")
 HASH_PLACEHOLDER = "#SHA256_OF_THE_PASSWORD"
 
 
+def master_replid(r):
+    """The history a Redis's data set belongs to (INFO replication): what
+    dk:epoch names, and what a failover or a restart changes."""
+    return r.info("replication")["master_replid"]
+
+
 class RedisServer(Folder):
     """fast=True (tests): DEBUG allowed (tests make Redis slow on purpose);
     persistence=False: no AOF/RDB (a restart then loses everything, like a
@@ -108,11 +114,12 @@ class RedisServer(Folder):
             return False
 
     def set_epoch(self, r=None):
-        """Mark Redis as holding a complete state (what a rebuild does)."""
+        """Mark Redis as holding a complete state (what a rebuild does):
+        dk:epoch = the master's history, its master_replid."""
         close = r is None
         r = r or self.redis()
         try:
-            r.set("dk:epoch", str(int(time.time())))
+            r.set("dk:epoch", master_replid(r))
         finally:
             if close:
                 r.close()
@@ -156,8 +163,22 @@ class RedisServer(Folder):
             os.kill(pid, signal.SIGCONT)
 
     def restart_redis(self):
+        """A restart begins a new history (master_replid): a state that
+        was complete (dk:epoch) is marked complete again, as the
+        scheduler's rebuild would after the restart (the stack runs none;
+        the AOF kept every admission)."""
         self.stop_redis()
         self.start_redis()
+        self.restamp_epoch()
+
+    def restamp_epoch(self):
+        """dk:epoch, if present, set to the current history."""
+        r = self.redis()
+        try:
+            if r.exists("dk:epoch"):
+                self.set_epoch(r)
+        finally:
+            r.close()
 
     def command_calls(self, command):
         """How many times Redis has run `command` (INFO commandstats)."""

@@ -35,10 +35,16 @@ test: deps
 lint:
 	$(PYTHON) tests/lint/layers.py
 
+# Two test files at a time (pytest-xdist, a file's tests on one worker, so a
+# file's module-scoped servers stay its own): the tests mostly wait on
+# their servers, so two share the 2 cores well. E2E_JOBS=0: one at a time.
+E2E_JOBS ?= 2
+E2E_XDIST = $(if $(filter-out 0 1,$(E2E_JOBS)),-n $(E2E_JOBS) --dist loadfile)
+
 e2e:
 	DUKCAPIL_REQUIRE_ASAN=$(DUKCAPIL_REQUIRE_ASAN) \
 	DUKCAPIL_ASAN_MODULE=$(DUKCAPIL_ASAN_MODULE) \
-	    $(PYTHON) -m pytest -q tests/e2e
+	    $(PYTHON) -m pytest -q $(E2E_XDIST) tests/e2e
 
 portal-test: $(AXE)
 	$(MAKE) module scheduler

@@ -2,12 +2,18 @@
 --
 -- One call decides one booking or several laid end to end, in order, each
 -- seeing the slots the ones before it took: booking i (from 0) has the eight
--- keys KEYS[8i+1 .. 8i+8] and the 14 arguments ARGV[14i+1 .. 14i+14].  At
+-- keys KEYS[8i+1 .. 8i+8] and the 14 arguments ARGV[14i+1 .. 14i+14]; the
+-- call's last argument, ARGV[14n+1], is the history of the master the
+-- module checked it sends to (its master_replid).  At
 -- the 07:00 rush a worker sends the bookings of one event-loop pass in one
 -- call: a call costs Redis several times what one more booking in it does.
 --
 -- The keys of a booking (their schema: domain/keys.h):
---   dk:epoch         present while Redis holds a complete state
+--   dk:epoch         while Redis holds a complete state: the history
+--                    (master_replid) it was rebuilt on; after a failover
+--                    or a restart the master has another, and may lack
+--                    the last admissions: "rebuilding" until the scheduler
+--                    rebuilt the days from PostgreSQL
 --   dk:bar:<nik>     the no-show bar, kept by the scheduler
 --   dk:{o:D}:day     q:<svc> override, n:<svc> booked, s:<svc> last queue number,
 --                    closed: a closure's reason, opened: a closed weekday opened
@@ -51,6 +57,7 @@
 -- usec_per_call; BENCHMARKS.md).
 
 local n = #KEYS / 8
+local history = ARGV[14 * n + 1]
 
 -- dk:epoch is the first key of every booking; then its two bars
 local epoch_bars = { KEYS[1] }
@@ -149,7 +156,7 @@ local function book(i)
         return 'idem'
     end
 
-    if not epoch_bars[1] then
+    if epoch_bars[1] ~= history then
         return 'rebuilding'
     end
 

@@ -2,7 +2,8 @@
 -- written when the rebuild began is still there, so a Redis flushed again
 -- during the rebuild is never declared complete.
 -- KEYS: {dk:epoch}:rebuilding (same cluster slot as dk:epoch), dk:epoch
--- ARGV: token of this rebuild, unix seconds now
+-- ARGV: token of this rebuild, the master's history (master_replid) it was
+-- rebuilt on, which book.lua admits against
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
     return 0
 end

@@ -251,6 +251,9 @@ def redis_baseline(st, date, duration):
     with open(BOOK_LUA, "rb") as f:
         sha = r.script_load(f.read())
     assert sha == hashlib.sha1(open(BOOK_LUA, "rb").read()).hexdigest()
+    # the call's last argument: the history of the master (its
+    # master_replid), which dk:epoch names while the state is whole
+    history = r.get("dk:epoch").decode()
     r.close()
     keys = ["dk:epoch", "dk:bar:1471__rand_int__",
             "dk:{mpp:%s}:day" % date, "dk:{mpp:%s}:adm" % date,
@@ -268,7 +271,7 @@ def redis_baseline(st, date, duration):
         cmd = ["redis-benchmark", "-p", str(st.redis_port), "-c", str(CONNS),
                "-n", str(n), "-r", "1000000000000", "-P", str(pipeline),
                "--csv", "EVALSHA", sha, str(8 * per_call)]
-        cmd += keys * per_call + args * per_call
+        cmd += keys * per_call + args * per_call + [history]
         # as the module's Redis user (its ACL checks are part of the cost);
         # the password is left out of the command line shown
         auth = ["--user", REDIS_USER, "-a", st.redis_password(REDIS_USER)]
@@ -282,7 +285,8 @@ def redis_baseline(st, date, duration):
             "p99": float(fields[6]),
             "cmd": " ".join(cmd[:cmd.index("EVALSHA")])
             + " EVALSHA <sha1 of book.lua> %d " % (8 * per_call)
-            + ("%s %s" if per_call == 1 else "(%s) x%d (%s) x%d")
+            + ("%s %s <history>" if per_call == 1
+               else "(%s) x%d (%s) x%d <history>")
             % ((" ".join(keys), " ".join(args)) if per_call == 1 else
                (" ".join(keys), per_call, " ".join(args), per_call))}
     return results

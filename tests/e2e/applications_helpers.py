@@ -146,15 +146,24 @@ def citizen_view(http, code, nik):
     return r
 
 
+# a rejection needs its note: the reason its citizen is told (issue 15)
+REJECTION_NOTE = "Berkas persyaratan tidak lengkap."
+
+
 def move(ops, code, status, note=None):
+    """An operator's step; a rejection without a note given carries
+    REJECTION_NOTE (note="" sends an empty one)."""
     body = {"status": status}
+    if note is None and status == "rejected":
+        note = REJECTION_NOTE
     if note is not None:
         body["note"] = note
     return ops.post(OPS_STATUS % code, body)
 
 
 def drive(ops, code, steps):
-    """Move an application along `steps`, each of which must answer 200."""
+    """Move an application along `steps`, each of which must answer 200 (a
+    rejection with REJECTION_NOTE)."""
     for s in steps:
         r = move(ops, code, s)
         assert (r.status, r.json().get("status")) == (200, s), (code, s, r)

@@ -310,7 +310,9 @@ class Booker:
                               "dk:epoch"],
                         args=[service, quota, nik, phone, phone_cap, c,
                               int(time.time() * 1000), expire, 99, 0, 0,
-                              "1" if weekday_closed else "0", "", ""])
+                              "1" if weekday_closed else "0", "", "",
+                              # the history the module checked (book.lua)
+                              self.r.info("replication")["master_replid"]])
         if isinstance(ans, bytes):
             ans = ans.decode()
         ans = ans.split(" ")

@@ -13,7 +13,8 @@ import pytest
 
 from helpers import WIB, basic_auth, burst, request_bytes
 from appointments_helpers import make_nik
-from applications_helpers import (APPS, OPS_STATUS, PATHS, RESERVED,
+from applications_helpers import (APPS, OPS_STATUS, PATHS,
+                                  REJECTION_NOTE, RESERVED,
                                   RFC3339_WIB, STATUSES, allowed, app_row,
                                   application, citizen_view,
                                   count_applications, deliver, drive,
@@ -295,8 +296,11 @@ def test_note_up_to_1000_characters_kept_intact_longer_is_422(
 def ops_burst(stack, code, statuses):
     auth = {"Authorization": basic(stack)}
     targets = [(stack.http_port,
-                request_bytes("POST", OPS_STATUS % code, {"status": s}, auth,
-                              port=stack.http_port))
+                request_bytes("POST", OPS_STATUS % code,
+                              dict({"status": s},
+                                   **({"note": REJECTION_NOTE}
+                                      if s == "rejected" else {})),
+                              auth, port=stack.http_port))
                for s in statuses]
     answers = burst(targets)
     failed = [a for a in answers if isinstance(a, BaseException)]

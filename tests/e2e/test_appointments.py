@@ -274,6 +274,8 @@ def test_one_script_call_decides_its_bookings_in_order(stack):
     def call(*items):
         keys = [k for ks, _ in items for k in ks]
         args = [a for _, As in items for a in As]
+        # the call's last argument: the history the module checked
+        args.append(r.info("replication")["master_replid"])
         return script(keys=keys, args=args).split("\n")
 
     assert call(item("A", "p1", "c1"), item("A", "p2", "c2"),
@@ -302,6 +304,9 @@ def test_one_script_call_decides_its_bookings_in_order(stack):
     # the phone that booked is barred as well as the NIK
     r.set("dk:bar:phone:p8", "2099-02-02")
     assert call(item("M", "p8", "c14", date="d5")) == ["bar 2099-02-02"]
+    # a state of another history (a failover's, a restart's): no one
+    r.set("dk:epoch", "0" * 40)
+    assert call(item("J", "p5", "c11", date="d5")) == ["rebuilding"]
     r.delete("dk:epoch")
     assert call(item("J", "p5", "c11", date="d5")) == ["rebuilding"]
     r.close()

@@ -13,6 +13,7 @@ import csv
 import datetime
 import io
 import json
+import os
 import statistics
 
 import pytest
@@ -344,12 +345,15 @@ def test_one_application_for_the_operator(stack, http, clean_log):
 
 
 def test_a_rejection_needs_its_reason_and_tells_it(stack, http, clean_log):
-    """rejected without a note (none, empty): 422 field note and nothing
+    """rejected without a note (none, empty, blank, null): 422 field note
+    and nothing
     changed; with a note: rejected, and the citizen's notification carries
     the note as the reason."""
     code, _ = submit(http, 500, "post")
     before = app_row(stack, code)
-    for body in ({"status": "rejected"}, {"status": "rejected", "note": ""}):
+    for body in ({"status": "rejected"}, {"status": "rejected", "note": ""},
+                 {"status": "rejected", "note": "   "},
+                 {"status": "rejected", "note": None}):
         r = http.ops.post(OPS_STATUS % code, body)
         assert (r.status, r.error, r.field) == (422, "invalid_note",
                                                  "note"), r
@@ -449,3 +453,80 @@ def test_the_back_office_needs_an_operator(stack, path, clean_log):
     assert r.status == 401, r
     wrong = anonymous.with_auth(stack.ops_user, "bukan-sandinya")
     assert wrong.get(path).status == 401
+
+
+@pytest.mark.parametrize("endpoint", ["ops_applications", "ops_application",
+                                      "ops_delivery", "ops_stats"])
+def test_a_back_office_endpoint_without_authentication_fails_nginx_t(
+        make_stack, endpoint):
+    """Where no auth_basic applies, nginx -t refuses the endpoint, naming
+    it; behind auth_basic it is accepted."""
+    st = make_stack(start=False)
+    line = "location = /terbuka { dukcapil_endpoint %s; }" % endpoint
+    rc, out, _ = st.nginx_test(st.render_nginx_conf(
+        extra_server="        " + line, redis_auth=False),
+        name="open-backoffice.conf")
+    assert rc != 0 and "[emerg]" in out and endpoint in out, out
+    guarded = line.replace("{ ", '{ auth_basic "Petugas"; '
+                           "auth_basic_user_file %s; " % st.htpasswd)
+    rc, out, _ = st.nginx_test(st.render_nginx_conf(
+        extra_server="        " + guarded, redis_auth=False),
+        name="guarded-backoffice.conf")
+    assert rc == 0, out
+
+
+def test_the_back_office_under_asan(make_stack):
+    """Every back-office read (pages, one application, the budget, the
+    statistics as JSON, CSV and their 422s, PostgreSQL stopped) under
+    ASan/UBSan: no finding in the module (test_foundation's reading of the
+    reports)."""
+    from test_foundation import (ASAN_MODULES, asan_runtime,
+                                 sanitizer_findings)
+    module = next((m for m in ASAN_MODULES if os.path.exists(m)), None)
+    if module is None:
+        msg = "no ASan module: make module-asan"
+        if os.environ.get("DUKCAPIL_REQUIRE_ASAN") == "1":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    st = make_stack(nginx=False, module=module)
+    asan_dir = os.path.join(st.root, "asan")
+    os.makedirs(asan_dir)
+    st.start_nginx(env={
+        "LD_PRELOAD": "%s %s" % (asan_runtime(), module),
+        "ASAN_OPTIONS": "detect_leaks=1:exitcode=0:fast_unwind_on_malloc=0:"
+                        "malloc_context_size=40:log_path=%s/asan" % asan_dir,
+        "UBSAN_OPTIONS": "print_stacktrace=1:log_path=%s/ubsan" % asan_dir,
+    })
+    http = http_for(st)
+    codes = [submit(http, 800 + i, "post")[0] for i in range(5)]
+    today = wib_today()
+    st.psql("INSERT INTO delivery_period (starts, ends, amount) VALUES"
+            " (%s::date - 1, %s::date + 1, 9)" % (q(today), q(today)))
+    visit(st, 900, today, "served", checked=(8, 0), wait=90)
+    r = http.ops.get(WORKLIST + "?limit=2")
+    while r.json()["next_cursor"]:
+        r = http.ops.get(WORKLIST + "?limit=2&cursor="
+                         + r.json()["next_cursor"])
+        assert r.status == 200, r
+    assert http.ops.get(ONE % codes[0]).status == 200
+    assert http.ops.get(ONE % random_code("P")).status == 404
+    assert http.ops.get(DELIVERY).json()["pending"] == 5
+    for query in ("", "?office=mpp", "?format=csv", "?format=json",
+                  "?from=2026-01-01&to=2026-04-02&format=csv",
+                  "?office=x", "?cursor=!", "?from=x"):
+        assert http.ops.get(STATS + query).status in (200, 422), query
+    assert http.ops.get(STATS, headers={"Accept": "text/csv"}).status == 200
+    for query in ("?cursor=!!", "?limit=0", "?status=x", "?office=A"):
+        assert http.ops.get(WORKLIST + query).status == 422, query
+    assert http.ops.post(OPS_STATUS % codes[0],
+                         {"status": "rejected"}).status == 422
+    st.stop_postgres()
+    try:
+        for path in (WORKLIST, ONE % codes[0], DELIVERY, STATS):
+            assert http.ops.get(path, timeout=30).status == 503, path
+    finally:
+        st.start_postgres(migrate=False)
+    st.stop_nginx()
+    findings = sanitizer_findings(asan_dir)
+    assert not findings, "%d sanitizer findings:\n%s" % (
+        len(findings), "\n".join(findings[:5])[:8000])

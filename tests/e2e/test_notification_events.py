@@ -146,8 +146,15 @@ def test_a_submission_and_a_rejection_are_told(stack, http):
 
 
 def test_a_rejection_without_a_note_still_gives_a_reason(stack, http):
+    """An operator cannot reject without a note (422 invalid_note, issue
+    15); a rejection written without one all the same (by SQL) tells the
+    citizen to ask the office."""
     c, _ = submit(http, 2, method="pickup")
-    assert move(http.ops, c, "rejected").status == 200
+    r = move(http.ops, c, "rejected", note="")
+    assert (r.status, r.error) == (422, "invalid_note"), r
+    assert notes(stack, "application_rejected") == []
+    assert stack.psql("SELECT outcome FROM application_transition('%s',"
+                      " 'rejected', 'petugas', NULL)" % c).strip() == "ok"
     (kind, _, params), = notes(stack, "application_rejected")
     assert params["code"] == c and "hubungi" in params["reason"]
 
