@@ -26,9 +26,14 @@
 #define NGX_HTTP_DUKCAPIL_PAGE_DEFAULT  50
 #define NGX_HTTP_DUKCAPIL_PAGE_MAX      100
 
-/* a cursor: the last id of a page, its decimal digits in base64url */
-#define NGX_HTTP_DUKCAPIL_ID_LEN        18
-#define NGX_HTTP_DUKCAPIL_CURSOR_LEN    24
+/*
+ * a cursor: the last id of a page, its decimal digits in base64url; an id
+ * is a bigint, at most its maximum
+ */
+#define NGX_HTTP_DUKCAPIL_ID_MAX        "9223372036854775807"
+#define NGX_HTTP_DUKCAPIL_ID_LEN        (sizeof(NGX_HTTP_DUKCAPIL_ID_MAX) - 1)
+#define NGX_HTTP_DUKCAPIL_CURSOR_LEN                                          \
+    ngx_base64_encoded_length(NGX_HTTP_DUKCAPIL_ID_LEN)
 
 /* an office's code, as the office table allows it */
 #define NGX_HTTP_DUKCAPIL_OFFICE_LEN    32
@@ -198,6 +203,13 @@ ngx_http_dukcapil_arg_cursor(ngx_http_request_t *r, char *after)
         if (id.data[i] < '0' || id.data[i] > '9') {
             return NGX_ERROR;
         }
+    }
+
+    /* beyond a bigint: no id is there, and the cast would fail (503) */
+    if (id.len == NGX_HTTP_DUKCAPIL_ID_LEN
+        && ngx_memcmp(id.data, NGX_HTTP_DUKCAPIL_ID_MAX, id.len) > 0)
+    {
+        return NGX_ERROR;
     }
 
     ngx_memcpy(after, id.data, id.len);

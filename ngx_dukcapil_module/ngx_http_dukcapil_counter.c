@@ -157,7 +157,9 @@ ngx_http_dukcapil_checked_in(void *data, PGresult *res, ngx_uint_t backend)
  * POST /api/v1/ops/counters/{counter}/call  {office, services: [...]}: the
  * lowest queue number checked in today at the office for one of the
  * services, called to the counter, in one statement (dk_counter_call); two
- * counters calling at once never get the same citizen.
+ * counters calling at once never get the same citizen.  While the counter
+ * has a citizen called, its call answers that citizen again and changes
+ * nothing (sql/015_counter_fixes.sql).
  */
 ngx_int_t
 ngx_http_dukcapil_ops_counter_call_handler(ngx_http_request_t *r)

@@ -248,7 +248,8 @@ ngx_http_dukcapil_statement_t  ngx_http_dukcapil_statements[] = {
     /*
      * The next citizen to counter $4: one UPDATE of the row its subquery
      * locks, skipping those another call holds (appointment_call()).  $3:
-     * the services, as an array literal.  No row: nobody waits.  $6: when
+     * the services, as an array literal.  The citizen the counter called
+     * and has not finished, if any, again.  No row: nobody waits.  $6: when
      * the module stops waiting for it, as for a booking: a call that runs
      * after the operator heard 503 calls no one.
      */

@@ -13,7 +13,8 @@
 #include "wib.h"
 
 /* A booked appointment on a date its office closed is cancelled by the
- * office, never a no-show; then past days' booked ones are no-shows. */
+ * office, never a no-show; then past days' booked ones are no-shows, and so
+ * are the citizens called at a counter and never finished (sql/015). */
 int
 dk_past_no_shows(dk_job_t *job, const char *today)
 {

@@ -9,6 +9,7 @@ Appointments of past days, with known check-in and call times, and the
 delivery's batches and courier events are written straight into
 PostgreSQL, as test_counter.py and test_ops.py do."""
 
+import base64
 import csv
 import datetime
 import io
@@ -321,6 +322,25 @@ def test_worklist_filters_and_pages_without_gaps_or_duplicates(
         r = http.ops.get("%s?%s" % (WORKLIST, query))
         assert (r.status, r.error, r.field) == (422, invalid(field), field), \
             (query, r)
+
+
+def test_a_cursor_beyond_any_id_is_422_not_503(stack, http, clean_log):
+    """A cursor naming an id bigint cannot hold (one above its maximum, or
+    more digits) is refused as any bad cursor, before PostgreSQL is asked;
+    the largest bigint, 19 digits, is a cursor like any other (after it,
+    an empty page)."""
+    def cursor(digits):
+        return base64.urlsafe_b64encode(digits.encode()).decode().rstrip("=")
+
+    for digits in ("9223372036854775808", "9999999999999999999",
+                   "99999999999999999999", "18446744073709551616"):
+        r = http.ops.get("%s?cursor=%s" % (WORKLIST, cursor(digits)))
+        assert (r.status, r.error, r.field) == \
+            (422, invalid("cursor"), "cursor"), (digits, r)
+    for digits in ("9223372036854775807", "0000000000000000042"):
+        r = http.ops.get("%s?cursor=%s" % (WORKLIST, cursor(digits)))
+        assert (r.status, r.json()["applications"],
+                r.json()["next_cursor"]) == (200, [], None), (digits, r)
 
 
 def test_one_application_for_the_operator(stack, http, clean_log):

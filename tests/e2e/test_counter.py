@@ -272,14 +272,14 @@ def test_the_schedulers_no_show_after_the_day_is_a_history_row(
 
 # --- calls at the same moment ------------------------------------------------
 
-def concurrent_calls(stack, n):
+def concurrent_calls(stack, n, counter=lambda i: "c%d" % i):
     results = [None] * n
     gate = threading.Barrier(n)
 
     def one(i):
         client = http_for(stack).ops
         gate.wait()
-        results[i] = call(client, str(i % 5 + 1), ["ktp", "kk"])
+        results[i] = call(client, counter(i), ["ktp", "kk"])
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
@@ -292,8 +292,8 @@ def concurrent_calls(stack, n):
 @pytest.mark.parametrize("calls", [20, 25])
 def test_concurrent_calls_never_hand_out_a_citizen_twice(
         stack, http, clean_log, calls):
-    """20 citizens checked in; 20 (then 25) calls at once from 5 counters:
-    20 distinct citizens, each called once, and exactly calls - 20
+    """20 citizens checked in; 20 (then 25) calls at once from as many
+    counters: 20 distinct citizens, each called once, and exactly calls - 20
     queue_empty."""
     today = wib_today()
     codes = set()
@@ -438,3 +438,154 @@ def test_a_citizen_served_or_called_keeps_the_date_active(stack, http,
     assert insert(nik2, 91).split() == ["INSERT", "0", "0"]
     http.ops.post(STEP % (called, "absent"), {})
     assert insert(nik2, 92).split()[-3:] == ["INSERT", "0", "1"]
+
+
+# --- one citizen at a time per counter (015) ---------------------------------
+
+def test_a_counter_calls_one_citizen_at_a_time(stack, http, other_operator,
+                                               clean_log):
+    """A second call at a counter whose citizen is still called (a double
+    click, a tab that lost the answer) answers that citizen again: no second
+    citizen, no second history row, no second line on the display, whatever
+    services it names. Once served, the next call takes the next one;
+    another counter is not held up meanwhile."""
+    first, _ = checked_in(stack, http, 200, queue=1)
+    second, _ = checked_in(stack, http, 201, queue=2)
+    third, _ = checked_in(stack, http, 202, queue=3)
+    r1 = call(http.ops, "4", ["ktp"])
+    r2 = call(http.ops, "4", ["ktp", "kk"])
+    assert (r1.status, r2.status) == (200, 200), (r1, r2)
+    assert r1.json()["code"] == first and r2.json() == r1.json(), (r1, r2)
+    me = stack.ops_user
+    assert history(stack, first) == [("booked", "checked_in", me, ""),
+                                     ("checked_in", "called", me, "4")]
+    assert appointment_row(stack, second)["status"] == "checked_in"
+    r = http.get(DISPLAY + "?office=mpp")
+    assert [(c["queue_number"], c["counter"]) for c in r.json()["calls"]] \
+        == [(1, "4")], r
+
+    # counter 5 takes the next one; counter 4 keeps its own
+    assert call(other_operator, "5", ["ktp"]).json()["code"] == second
+    assert call(http.ops, "4", ["ktp"]).json()["code"] == first
+
+    assert http.ops.post(STEP % (first, "served"), {}).status == 200
+    r = call(http.ops, "4", ["ktp"])
+    assert (r.status, r.json()["code"], r.json()["calls"]) == \
+        (200, third, 1), r
+    assert len(history(stack, first)) == 3
+
+
+def test_a_double_click_at_once_calls_one_citizen(stack, http, clean_log):
+    """Eight calls at the same moment at one counter: all answer the same
+    citizen, called once; the others still wait."""
+    codes = [checked_in(stack, http, 210 + i, queue=i + 1)[0]
+             for i in range(4)]
+    results = concurrent_calls(stack, 8, counter=lambda i: "9")
+    assert {r.status for r in results} == {200}, results
+    assert {r.json()["code"] for r in results} == {codes[0]}, results
+    n = stack.psql("SELECT count(*) FROM appointment_history"
+                   " WHERE to_status = 'called'")
+    assert n.strip() == "1"
+    assert [appointment_row(stack, c)["status"] for c in codes[1:]] == \
+        ["checked_in"] * 3
+
+
+def test_the_night_ends_past_calls_and_leaves_past_check_ins(stack, http,
+                                                             clean_log):
+    """appointment_night(): yesterday's citizen left called is a no-show at
+    the counter, ended by the scheduler (its counter in the history row);
+    yesterday's citizen left checked_in (never called) stays checked_in; a
+    citizen called today stays called. The statistics of yesterday count
+    the checked-in one as booked and checked in, neither served nor
+    no-show."""
+    yesterday = wib_today() - datetime.timedelta(days=1)
+    booked, _ = insert_appointment(stack, 220, yesterday)
+    called, _ = insert_appointment(stack, 221, yesterday, status="checked_in")
+    waiting, _ = insert_appointment(stack, 222, yesterday,
+                                    status="checked_in")
+    stack.psql("UPDATE appointment SET status = 'called', calls = 1,"
+               " counter = '3', called_at = now(), step_by = 'petugas-x'"
+               " WHERE code = %s" % q(called))
+    today, _ = checked_in(stack, http, 223)
+    assert call(http.ops, "3", ["ktp"]).json()["code"] == today
+
+    out = stack.psql("SELECT cancelled_by_office, no_shows"
+                     "  FROM appointment_night(%s::date)" % q(wib_today()))
+    assert out.strip() == "0|2", out
+    row = appointment_row(stack, called)
+    assert (row["status"], row["calls"], row["finished_by"]) == \
+        ("no_show", 1, "scheduler"), row
+    assert row["finished_at"] and row["checked_in_at"]
+    assert history(stack, called)[-1] == ("called", "no_show", "scheduler",
+                                          "3")
+    assert appointment_row(stack, waiting)["status"] == "checked_in"
+    assert appointment_row(stack, booked)["status"] == "no_show"
+    assert appointment_row(stack, today)["status"] == "called"
+
+    r = http.ops.get("/api/v1/ops/stats?office=mpp&from=%s&to=%s"
+                     % (yesterday, yesterday))
+    assert r.status == 200, r
+    day = r.json()["days"][0]
+    assert (day["booked"], day["checked_in"], day["served"],
+            day["no_show"]) == (3, 2, 0, 2), day
+
+
+# --- a step that waited for its row past its deadline (015) ------------------
+
+def test_a_step_that_waits_past_its_deadline_changes_nothing(stack, http,
+                                                             clean_log):
+    """Another transaction holds the called citizen's row: the step waits
+    at most until the module's deadline, answers 503 unavailable, and once
+    the holder is gone the row is as it was (still called, no history row
+    more); then the step works."""
+    code, _ = checked_in(stack, http, 230)
+    assert call(http.ops, "1", ["ktp"]).status == 200
+    before = history(stack, code)
+    holder = subprocess.Popen(
+        ["psql", "-X", "-q", "-d", stack.pg_conninfo, "-c",
+         "BEGIN; SELECT 1 FROM appointment WHERE code = %s FOR UPDATE;"
+         " SELECT pg_sleep(60); COMMIT" % q(code)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: psql_fails(
+            stack, "SELECT 1 FROM appointment WHERE code = %s"
+                   " FOR UPDATE NOWAIT" % q(code))[0],
+                   10, what="the holder's row lock")
+        r = http.ops.post(STEP % (code, "served"), {}, timeout=30)
+        assert (r.status, r.error) == (503, "unavailable"), r
+    finally:
+        stack.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                   " WHERE query LIKE '%%pg_sleep(60)%%'"
+                   "   AND pid <> pg_backend_pid()")
+        holder.wait(30)
+    wait_until(lambda: stack.psql(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE query LIKE '%appointment_counter_step%'"
+        "   AND state = 'active' AND pid <> pg_backend_pid()").strip() == "0",
+               10, what="no step running")
+    row = appointment_row(stack, code)
+    assert (row["status"], row["finished_at"]) == ("called", None), row
+    assert history(stack, code) == before
+    r = http.ops.post(STEP % (code, "served"), {})
+    assert (r.status, r.json()["status"]) == (200, "served"), r
+
+
+# --- an operator's closure names the operator (015) --------------------------
+
+def test_a_closure_names_its_operator_in_the_cancellations_history(
+        stack, http, clean_log):
+    """PUT /api/v1/ops/closures as an operator: the appointments it cancels
+    have a history row cancelled_by_office whose actor is that operator."""
+    date = wib_today() + datetime.timedelta(days=9)
+    while date.weekday() == 6:
+        date += datetime.timedelta(days=1)
+    code, _ = insert_appointment(stack, 240, date)
+    other, _ = insert_appointment(stack, 241, date, office="sukajadi")
+    r = http.ops.put("/api/v1/ops/closures",
+                     {"date": str(date), "office": "mpp",
+                      "reason": "Banjir di lokasi"})
+    assert r.status == 200, r
+    assert r.json()["cancelled"] == 1, r
+    assert history(stack, code) == [("booked", "cancelled_by_office",
+                                     stack.ops_user, "")]
+    assert history(stack, other) == []

@@ -128,6 +128,33 @@ def test_past_days_become_no_shows_bars_and_dropped_keys(sched):
     assert r.get("dk:bar:" + barred) == until and r.exists("dk:epoch")
 
 
+def test_the_night_ends_a_past_days_call_left_open(sched):
+    """A citizen called at a counter on a past day and never finished (the
+    operator pressed neither "Selesai" nor "Tidak hadir") becomes a no-show
+    at the counter in the scheduler's reconcile: ended by the scheduler, the
+    call's counter in its history row; one left checked_in stays so."""
+    past_appointment(sched, 1, "1471014101000011", 1, "checked_in")
+    past_appointment(sched, 2, "1471014101000012", 1, "checked_in")
+    sched.sql("UPDATE appointment SET status = 'called', calls = 1,"
+              " counter = '2', called_at = now(), step_by = 'petugas'"
+              " WHERE code = %s", (code("A", 1),))
+
+    res = sched.run("once", "reconcile", config=sched.config())
+    assert res.returncode == 0, res.stderr
+
+    assert sched.sql("SELECT code, status, finished_by FROM appointment"
+                     " ORDER BY code") == [
+        (code("A", 1), "no_show", "scheduler"),
+        (code("A", 2), "checked_in", None)]
+    assert sched.sql("SELECT h.from_status, h.to_status, h.actor, h.counter"
+                     "  FROM appointment_history h"
+                     "  JOIN appointment a ON a.id = h.appointment_id"
+                     " WHERE a.code = %s ORDER BY h.id", (code("A", 1),)) == [
+        ("checked_in", "called", "petugas", "2"),
+        ("called", "no_show", "scheduler", "2")]
+    assert sched.runs()[-1]["counts"]["no_shows_marked"] == 1
+
+
 def test_a_phone_with_no_shows_is_barred_whatever_its_niks(sched):
     """Two NIKs booked with one phone and did not come, once each: no NIK
     is barred, the phone is (a bot cannot go on with fresh NIKs)."""
