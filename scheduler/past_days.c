@@ -76,6 +76,18 @@ dk_past_bars_prune(dk_job_t *job, const char *pattern, dk_bar_of_t of,
     return DK_OK;
 }
 
+/* The no-shows that count towards a bar, of the days within $2 days before
+ * $1: not on a date its office closed (closed after the day), and not a call
+ * the night closed (sql/015: the operator never said served or absent, so
+ * the citizen who came and was called may well have been served). */
+#define DK_PAST_NO_SHOWS_THAT_COUNT                                            \
+    " WHERE status = 'no_show'"                                                \
+    "   AND date >= $1::date - $2::int AND date < $1::date"                    \
+    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"                      \
+    "     WHERE c.date = a.date"                                               \
+    "       AND (c.office IS NULL OR c.office = a.office))"                    \
+    "   AND NOT (a.calls > 0 AND a.finished_by = 'scheduler')"
+
 /* A phone that booked no_show.count no-shows within no_show.within_days
  * (whatever the NIKs) is barred as a NIK is (SPEC.md): a bot's phone cannot
  * book again with fresh NIKs. As for a NIK, a no-show on a date its office
@@ -93,12 +105,7 @@ dk_past_phone_bars(dk_job_t *job, const char *const *params)
 
     if (dk_db_query(job->db, &res,
                     "SELECT phone, (max(date) + $4::int)::text"
-                    "  FROM appointment a"
-                    " WHERE status = 'no_show'"
-                    "   AND date >= $1::date - $2::int AND date < $1::date"
-                    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"
-                    "     WHERE c.date = a.date"
-                    "       AND (c.office IS NULL OR c.office = a.office))"
+                    "  FROM appointment a" DK_PAST_NO_SHOWS_THAT_COUNT
                     " GROUP BY phone HAVING count(*) >= $3::int"
                     "   AND max(date) + $4::int >= $1::date"
                     " ORDER BY phone COLLATE \"C\"",
@@ -155,12 +162,8 @@ dk_past_bars(dk_job_t *job, int32_t today_day)
     snprintf(count, sizeof(count), "%d", cfg->no_show_count);
     snprintf(bar, sizeof(bar), "%d", cfg->no_show_bar_days);
     if (dk_db_query(job->db, &res,
-                    "SELECT nik, (max(date) + $4::int)::text FROM appointment a"
-                    " WHERE status = 'no_show'"
-                    "   AND date >= $1::date - $2::int AND date < $1::date"
-                    "   AND NOT EXISTS (SELECT 1 FROM calendar_closure c"
-                    "     WHERE c.date = a.date"
-                    "       AND (c.office IS NULL OR c.office = a.office))"
+                    "SELECT nik, (max(date) + $4::int)::text FROM appointment "
+                    "a" DK_PAST_NO_SHOWS_THAT_COUNT
                     " GROUP BY nik HAVING count(*) >= $3::int"
                     "   AND max(date) + $4::int >= $1::date"
                     " ORDER BY nik",

@@ -155,6 +155,37 @@ def test_the_night_ends_a_past_days_call_left_open(sched):
     assert sched.runs()[-1]["counts"]["no_shows_marked"] == 1
 
 
+def test_calls_the_night_closed_never_bar_absences_at_the_counter_do(sched):
+    """Two past calls left open (the operator said neither "Selesai" nor
+    "Tidak hadir": the citizen came, and may well have been served) are
+    no-shows of the night that bar no one; two absences said at the counter
+    bar their NIK as two missed appointments do."""
+    left, absent = "1471014101000021", "1471014101000022"
+    for n, nik, days_ago in ((1, left, 2), (2, left, 3), (3, absent, 2),
+                             (4, absent, 3)):
+        past_appointment(sched, n, nik, days_ago, "checked_in")
+        sched.sql("UPDATE appointment SET status = 'called', calls = 1,"
+                  " counter = '1', called_at = now(), step_by = 'petugas'"
+                  " WHERE code = %s", (code("A", n),))
+    for n in (3, 4):
+        sched.sql("UPDATE appointment SET status = 'no_show',"
+                  " finished_at = now(), finished_by = 'petugas',"
+                  " step_by = 'petugas' WHERE code = %s", (code("A", n),))
+
+    res = sched.run("once", "reconcile", config=sched.config())
+    assert res.returncode == 0, res.stderr
+
+    assert sched.sql("SELECT nik, status, finished_by FROM appointment"
+                     " ORDER BY code") == [
+        (left, "no_show", "scheduler"), (left, "no_show", "scheduler"),
+        (absent, "no_show", "petugas"), (absent, "no_show", "petugas")]
+    r = sched.redis()
+    assert r.get("dk:bar:" + left) is None
+    assert r.get("dk:bar:" + absent) == sched.value(
+        "SELECT (%s::date + 14)::text", (wib_day(-2),))
+    assert sched.runs()[-1]["counts"]["bars"] == 1
+
+
 def test_a_phone_with_no_shows_is_barred_whatever_its_niks(sched):
     """Two NIKs booked with one phone and did not come, once each: no NIK
     is barred, the phone is (a bot cannot go on with fresh NIKs)."""
