@@ -155,7 +155,7 @@ dk_config_defaults(dk_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->redis_epoch_check_seconds = 5;
-    cfg->redis_rebuild_settle_seconds = 3;
+    cfg->redis_rebuild_settle_seconds = 10;
     cfg->delivery_batch_at = 1 * 60;
     cfg->reconcile_at = 2 * 60;
     cfg->budget_total = 2500;
