@@ -250,6 +250,10 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
     services = [("ktp", "KTP-el", KTP_QUOTA)] + SERVICES[1:]
     try:
         st.start_postgres()
+        # the stack's Redis, as its replica, runs without conf/redis.conf's
+        # min-replicas-to-write: with one replica, the promoted one has none
+        # left and would refuse every write (production runs two replicas;
+        # test_noreplicas_... covers the refusal)
         st.start_redis()
         replica = Replica(st)
         replica.start()
@@ -441,7 +445,10 @@ def test_readonly_sends_the_module_back_to_the_sentinels_then_it_waits():
         wait_until(rebuilding, 20, interval=0.2,
                    what="the module on the promoted replica")
         assert fake.asked > asked
-        assert "is a replica now (READONLY)" in error_log(st)
+        # a write met READONLY, or the role asked every second said
+        # "slave" first
+        assert ("is a replica now (READONLY)" in error_log(st)
+                or "is not a master: not used" in error_log(st))
         assert set(answers) <= {(503, "unavailable"),
                                 (503, "state_rebuilding")}, answers
         # nothing was written to the demoted master
@@ -502,4 +509,100 @@ def test_the_daemon_rebuilds_a_state_of_another_history(tmp_path):
         if daemon is not None:
             daemon.terminate()
             daemon.wait(timeout=30)
+        st.destroy()
+
+
+# --- min-replicas-to-write, a stale Sentinel --------------------------------
+
+def test_noreplicas_makes_bookings_503_until_a_replica_attaches():
+    """A master with min-replicas-to-write 1 (conf/redis.conf) and no
+    replica, as one cut off from the others is, refuses writes: bookings
+    answer 503, never 500 nor a hang, and nothing is admitted.  Once a
+    replica attaches (a new history: the state is marked complete on it,
+    as the scheduler's rebuild would), the workers notice within their
+    one-second INFO replication and book again."""
+    st = Stack(new_stack_dir("dukcapil-noreplicas-"), fast=False,
+               persistence=False)
+    replica = None
+    try:
+        st.start_postgres()
+        st.start_redis()
+        st.set_epoch()
+        r = redis_client(st, st.redis_port)
+        r.config_set("min-replicas-to-write", "1")
+        r.config_set("min-replicas-max-lag", "5")
+        st.start_nginx()
+        date = first_open_date()
+        answers = [book_one(st, i, date) for i in range(1, 6)]
+        assert {a[0] for a in answers} == {503}, answers
+        assert "NOREPLICAS" in error_log(st)
+        assert not r.hget(day_key("mpp", date), "n:ktp")
+        assert st.psql("SELECT count(*) FROM appointment").strip() == "0"
+
+        replica = Replica(st)
+        replica.start()
+        st.set_epoch()
+        answers = []
+
+        def booked():
+            answers.append(book_one(st, 10 + len(answers), date))
+            return answers[-1][0] == 201
+
+        wait_until(booked, 15, interval=0.2,
+                   what="a booking once a replica attached")
+        assert {a[0] for a in answers} <= {201, 503}, answers
+        assert int(r.hget(day_key("mpp", date), "n:ktp")) == 1
+        r.close()
+    finally:
+        st.destroy()
+        if replica is not None:
+            replica.destroy()
+
+
+def test_a_stale_sentinel_naming_a_dead_master_is_passed_over():
+    """Three Sentinels, fakes: while all name a dead address, the worker
+    asks each in turn (a master that refuses the connection sends it to
+    the next Sentinel, not to the same one again); once two name the real
+    master and one still the dead address, bookings succeed, and the
+    scheduler, asking the stale one first, connects through the next."""
+    st = Stack(new_stack_dir("dukcapil-stale-sentinel-"), fast=False,
+               persistence=False)
+    fakes = []
+    try:
+        st.start_postgres()
+        st.start_redis()
+        st.set_epoch()
+        dead = free_port()
+        for _ in range(3):
+            fake = FakeSentinel(dead)
+            fake.start()
+            fakes.append(fake)
+        st.start_nginx(redis_sentinel=" ".join(
+            "127.0.0.1:%d" % f.port for f in fakes) + " " + MASTER,
+            workers=1)
+        wait_until(lambda: all(f.asked for f in fakes), 20, interval=0.2,
+                   what="each Sentinel asked in turn")
+        date = first_open_date()
+        for fake in fakes[1:]:
+            fake.master_port = st.redis_port
+        answers = []
+
+        def booked():
+            answers.append(book_one(st, 1 + len(answers), date))
+            return answers[-1][0] == 201
+
+        wait_until(booked, 15, interval=0.2,
+                   what="a booking through a live Sentinel")
+        assert {a[0] for a in answers} <= {201, 503}, answers
+        for i in range(5):
+            assert book_one(st, 100 + i, date)[0] == 201
+
+        # the scheduler: the stale Sentinel first
+        yaml_path = sentinel_yaml(st, ["127.0.0.1:%d" % f.port
+                                       for f in fakes])
+        r = scheduler_once(yaml_path)
+        assert r.returncode == 0, r.stderr
+    finally:
+        for fake in fakes:
+            fake.stop()
         st.destroy()
