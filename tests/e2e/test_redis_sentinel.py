@@ -37,6 +37,7 @@ MASTER = "dukcapil"         # the master's name in the Sentinels
 RESUME_WITHIN = 30          # seconds from the kill to the next 201
 KTP_QUOTA = 3               # small: days fill up while the bookings run
 SENTINEL = "/usr/bin/redis-sentinel"
+MIN_REPLICAS = "min-replicas-to-write 1\nmin-replicas-max-lag 5\n"
 
 
 def redis_client(st, port, **kw):
@@ -53,8 +54,9 @@ def replid(r):
 class Replica:
     """A replica of the stack's Redis, with its users, in a /tmp folder."""
 
-    def __init__(self, st):
+    def __init__(self, st, extra=""):
         self.st = st
+        self.extra = extra
         self.port = free_port()
         self.root = tempfile.mkdtemp(prefix="dukcapil-replica-", dir="/tmp")
 
@@ -68,8 +70,9 @@ class Replica:
             conf = re.sub(r"(?m)^%s .*$" % key, "%s %s" % (key, value), conf)
         # user replicator of conf/redis-users.acl: what it grants is enough
         conf += ("replicaof 127.0.0.1 %d\nmasteruser replicator\n"
-                 "masterauth %s\n"
-                 % (self.st.redis_port, self.st.redis_password("replicator")))
+                 "masterauth %s\n%s"
+                 % (self.st.redis_port, self.st.redis_password("replicator"),
+                    self.extra))
         path = os.path.join(self.root, "redis.conf")
         with open(path, "w") as f:
             f.write(conf)
@@ -100,8 +103,9 @@ class Sentinels:
 
     PASSWORD = "sentinel-secret-of-the-tests"
 
-    def __init__(self, st, n=3):
+    def __init__(self, st, n=3, replicas=1):
         self.st = st
+        self.replicas = replicas
         self.ports = [free_port() for _ in range(n)]
         self.root = tempfile.mkdtemp(prefix="dukcapil-sentinel-", dir="/tmp")
         self.auth_file = os.path.join(self.root, "sentinel.auth")
@@ -144,7 +148,7 @@ class Sentinels:
             for port in self.ports:
                 s = self.client(port)
                 try:
-                    if (len(s.sentinel_slaves(MASTER)) < 1
+                    if (len(s.sentinel_slaves(MASTER)) < self.replicas
                             or len(s.sentinel_sentinels(MASTER))
                             < len(self.ports) - 1):
                         return False
@@ -246,21 +250,26 @@ def test_nginx_t_checks_the_sentinel_directive(tmp_path):
 def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
     st = Stack(new_stack_dir("dukcapil-sentinel-"), fast=False,
                persistence=False)
-    replica = sentinels = bookings = daemon = None
+    replica = other = sentinels = bookings = daemon = None
     services = [("ktp", "KTP-el", KTP_QUOTA)] + SERVICES[1:]
     try:
         st.start_postgres()
-        # the stack's Redis, as its replica, runs without conf/redis.conf's
-        # min-replicas-to-write: with one replica, the promoted one has none
-        # left and would refuse every write (production runs two replicas;
-        # test_noreplicas_... covers the refusal)
+        # as production (conf/redis.conf): min-replicas-to-write 1 and two
+        # replicas, so that the promoted one keeps one (the other, which
+        # the Sentinels make its replica) and takes writes
         st.start_redis()
-        replica = Replica(st)
+        replica = Replica(st, MIN_REPLICAS)
         replica.start()
+        other = Replica(st, MIN_REPLICAS)
+        other.start()
+        r = redis_client(st, st.redis_port)
+        for line in MIN_REPLICAS.splitlines():
+            r.config_set(*line.split())
+        r.close()
         # a master's first replica starts a new history: the state is
         # marked complete on it, as the scheduler's rebuild would
         st.set_epoch()
-        sentinels = Sentinels(st)
+        sentinels = Sentinels(st, replicas=2)
         sentinels.start()
         st.start_nginx(redis_sentinel=sentinels.directive(),
                        services=services,
@@ -291,7 +300,8 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
         bookings.stopping.set()
         bookings.join(timeout=30)
 
-        assert sentinels.master_port() == replica.port
+        promoted = sentinels.master_port()
+        assert promoted in (replica.port, other.port)
         statuses = {a[1] for a in bookings.answers}
         # while no master took writes: 503, never a 500 nor a hang
         assert statuses <= {201, 409, 503}, sorted(map(str, statuses))
@@ -302,7 +312,7 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
 
         # every day: Redis's admissions are its committed rows, never more
         # than the quota
-        r = redis_client(st, replica.port)
+        r = redis_client(st, promoted)
         try:
             assert r.get("dk:epoch") == replid(r)
             full = 0
@@ -331,7 +341,7 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
             daemon.terminate()
             daemon.wait(timeout=30)
         st.destroy()
-        for part in (sentinels, replica):
+        for part in (sentinels, replica, other):
             if part is not None:
                 part.destroy()
 
