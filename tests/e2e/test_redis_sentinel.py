@@ -51,6 +51,19 @@ def replid(r):
     return r.info("replication")["master_replid"]
 
 
+def good_replicas(st, port=None):
+    """Waits until the master counts a replica as good for
+    min-replicas-to-write: Redis recounts once a second, so a replica
+    just in sync, or a CONFIG SET just made, may not count yet."""
+    r = redis_client(st, port or st.redis_port)
+    try:
+        wait_until(lambda: int(r.info("replication").get(
+            "min_slaves_good_slaves", 0)) >= 1, 15, interval=0.1,
+            what="a good replica for min-replicas-to-write")
+    finally:
+        r.close()
+
+
 class Replica:
     """A replica of the stack's Redis, with its users, in a /tmp folder."""
 
@@ -266,6 +279,7 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
         for line in MIN_REPLICAS.splitlines():
             r.config_set(*line.split())
         r.close()
+        good_replicas(st)
         # a master's first replica starts a new history: the state is
         # marked complete on it, as the scheduler's rebuild would
         st.set_epoch()
@@ -551,6 +565,7 @@ def test_noreplicas_makes_bookings_503_until_a_replica_attaches():
 
         replica = Replica(st)
         replica.start()
+        good_replicas(st)
         st.set_epoch()
         answers = []
 
