@@ -506,10 +506,9 @@ ngx_http_dukcapil_redis_reply(redisAsyncContext *ac, void *reply,
 
     ngx_http_dukcapil_redis_answer(privdata, reply);
 
-    if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR
-        && ngx_strncmp(((redisReply *) reply)->str, "READONLY", 8) == 0)
-    {
-        ngx_http_dukcapil_master_readonly();
+    if (reply && ((redisReply *) reply)->type == REDIS_REPLY_ERROR) {
+        ngx_http_dukcapil_master_refused(((redisReply *) reply)->str,
+                                         ((redisReply *) reply)->len);
     }
 }
 

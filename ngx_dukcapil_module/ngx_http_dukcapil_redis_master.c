@@ -13,9 +13,13 @@
  * Its master_replid names the history of its data set, which a failover
  * changes (a promoted replica starts one of its own, and may lack the last
  * writes of the old one): book.lua admits no one while dk:epoch holds
- * another history than this one.  A connection lost, or a -READONLY answer
- * (a master demoted under the connection), sends the worker back to the
- * Sentinels.
+ * another history than this one.  INFO replication is asked again every
+ * second on a live connection, so that a change of role or history is
+ * seen without a booking.  A connection lost, a -READONLY answer (a master
+ * demoted under the connection) or a -NOREPLICAS one (a master cut off
+ * from its replicas: min-replicas-to-write, conf/redis.conf) sends the
+ * worker back to the Sentinels; when the master a Sentinel named turned
+ * out unusable, the next Sentinel is asked, as that one may be stale.
  */
 
 
@@ -26,6 +30,7 @@
 
 
 #define NGX_HTTP_DUKCAPIL_REPLID_LEN  40
+#define NGX_HTTP_DUKCAPIL_ROLE_CHECK  1000     /* ms: INFO replication */
 
 
 typedef struct {
@@ -51,9 +56,12 @@ typedef struct {
 
     redisAsyncContext              *ac;        /* once asked for the role */
 
+    ngx_event_t                     check;     /* the role asked again */
+
     unsigned                        asking:1;  /* a Sentinel's connection */
     unsigned                        found:1;   /* it named the master */
     unsigned                        refreshing:1;
+    unsigned                        usable:1;  /* the master took commands */
 } ngx_http_dukcapil_master_t;
 
 
@@ -63,6 +71,7 @@ static void ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
     void *privdata);
 static ngx_int_t ngx_http_dukcapil_master_info(char *info, const char *field,
     ngx_str_t *value);
+static void ngx_http_dukcapil_master_check(ngx_event_t *ev);
 
 
 static ngx_http_dukcapil_master_t  ngx_http_dukcapil_master;
@@ -86,6 +95,11 @@ ngx_http_dukcapil_master_init(ngx_http_dukcapil_main_conf_t *dmcf,
     m->host.data = m->host_buf;
     m->name.data = m->name_buf;
     m->history.data = m->replid;
+
+    m->check.handler = ngx_http_dukcapil_master_check;
+    m->check.log = peer->log;
+    m->check.data = m;
+    m->check.cancelable = 1;
 
     /* each worker starts at a Sentinel of its own */
     if (dmcf->redis_sentinels) {
@@ -310,6 +324,7 @@ ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
                       "dukcapil: redis \"%V\" refused INFO replication: %s",
                       &m->name, rr->type == REDIS_REPLY_ERROR ? rr->str
                                                              : "no text");
+        m->usable = 0;
         redisAsyncFree(ac);
         return;
     }
@@ -320,6 +335,7 @@ ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
         ngx_log_error(NGX_LOG_ERR, m->peer->log, 0,
                       "dukcapil: redis \"%V\" is not a master: not used",
                       &m->name);
+        m->usable = 0;
         redisAsyncFree(ac);
         return;
     }
@@ -331,6 +347,7 @@ ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
         ngx_log_error(NGX_LOG_ERR, m->peer->log, 0,
                       "dukcapil: redis \"%V\" names no master_replid",
                       &m->name);
+        m->usable = 0;
         redisAsyncFree(ac);
         return;
     }
@@ -350,10 +367,37 @@ ngx_http_dukcapil_master_role(redisAsyncContext *ac, void *reply,
         return;
     }
 
+    m->usable = 1;
+
+    if (!m->check.timer_set) {
+        ngx_add_timer(&m->check, NGX_HTTP_DUKCAPIL_ROLE_CHECK);
+    }
+
     ngx_http_dukcapil_peer_connected(m->peer);
 
     /* book.lua's calls that waited for the history leave */
     m->flush();
+}
+
+
+/*
+ * Every second, the role and history of the live connection's server are
+ * asked again: a master demoted, or one whose history changed (its first
+ * replica attached, REPLICAOF NO ONE), is followed without waiting for a
+ * booking to find out.
+ */
+static void
+ngx_http_dukcapil_master_check(ngx_event_t *ev)
+{
+    ngx_http_dukcapil_master_t  *m = ev->data;
+
+    if (m->ac == NULL || m->peer->exiting || ngx_exiting || ngx_quit) {
+        return;
+    }
+
+    ngx_http_dukcapil_master_refresh();
+
+    ngx_add_timer(&m->check, NGX_HTTP_DUKCAPIL_ROLE_CHECK);
 }
 
 
@@ -407,6 +451,10 @@ ngx_http_dukcapil_master_closed(void)
     m->ac = NULL;
     m->refreshing = 0;
 
+    if (m->check.timer_set) {
+        ngx_del_timer(&m->check);
+    }
+
     /* book.lua's calls that waited for the history fail at once */
     if (!m->peer->exiting) {
         m->flush();
@@ -417,7 +465,15 @@ ngx_http_dukcapil_master_closed(void)
     }
 
     if (!m->asking) {
-        /* where the master is now is asked again */
+        /* where the master is now is asked again; of the next Sentinel
+         * when the one asked named a master that refused the connection,
+         * did not answer, was no master or refused writes: it may be a
+         * stale one, cut off from the others */
+        if (!m->usable) {
+            m->next = (m->next + 1) % m->dmcf->redis_sentinels->nelts;
+        }
+
+        m->usable = 0;
         m->host.len = 0;
         return 1;
     }
@@ -444,25 +500,41 @@ ngx_http_dukcapil_master_closed(void)
 
 
 /*
- * -READONLY, to a command or to a script's write: the master was demoted
- * under the connection.  Called from a reply callback.
+ * An error answer, to a command or to a script's write.  -READONLY: the
+ * master was demoted under the connection.  -NOREPLICAS: it has fewer
+ * replicas in touch than min-replicas-to-write, as a master cut off from
+ * the others is, while a replica may be promoted in its place; its writes
+ * are refused, and the Sentinels are asked again.  Called from a reply
+ * callback.
  */
 void
-ngx_http_dukcapil_master_readonly(void)
+ngx_http_dukcapil_master_refused(const char *err, size_t len)
 {
+    const char                  *what;
     ngx_http_dukcapil_master_t  *m;
 
     m = &ngx_http_dukcapil_master;
+
+    if (len >= 8 && ngx_strncmp(err, "READONLY", 8) == 0) {
+        what = "is a replica now (READONLY)";
+
+    } else if (len >= 10 && ngx_strncmp(err, "NOREPLICAS", 10) == 0) {
+        what = "has too few replicas to write (NOREPLICAS)";
+
+    } else {
+        return;
+    }
 
     if (m->history.len == 0 || m->ac == NULL) {   /* on its way out */
         return;
     }
 
     ngx_log_error(NGX_LOG_WARN, m->peer->log, 0,
-                  "dukcapil: redis \"%V\" is a replica now (READONLY): "
-                  "looking for the master again", &m->name);
+                  "dukcapil: redis \"%V\" %s: looking for the master again",
+                  &m->name, what);
 
     m->history.len = 0;
+    m->usable = 0;
 
     /* in a reply callback hiredis frees the context once it returns */
     redisAsyncFree(m->ac);

@@ -27,7 +27,7 @@ redisAsyncContext *ngx_http_dukcapil_master_connect(void);
 ngx_str_t *ngx_http_dukcapil_master_name(void);
 void ngx_http_dukcapil_master_handshake(redisAsyncContext *ac);
 ngx_uint_t ngx_http_dukcapil_master_closed(void);
-void ngx_http_dukcapil_master_readonly(void);
+void ngx_http_dukcapil_master_refused(const char *err, size_t len);
 void ngx_http_dukcapil_master_refresh(void);
 ngx_uint_t ngx_http_dukcapil_master_unknown(void);
 ngx_str_t *ngx_http_dukcapil_master_history(void);

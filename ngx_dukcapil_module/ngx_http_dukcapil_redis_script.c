@@ -391,9 +391,7 @@ ngx_http_dukcapil_script_call_reply(void *data, ngx_uint_t index,
             line.str = text;
             line.len = len;
 
-            if (len >= 8 && ngx_strncmp(text, "READONLY", 8) == 0) {
-                ngx_http_dukcapil_master_readonly();
-            }
+            ngx_http_dukcapil_master_refused(text, len);
 
         } else {
             line.type = REDIS_REPLY_STRING;

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "net_address.h"
 #include "config_secret.h"
 
 typedef enum {
@@ -154,7 +155,7 @@ dk_config_defaults(dk_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->redis_epoch_check_seconds = 5;
-    cfg->redis_rebuild_settle_seconds = 3;
+    cfg->redis_rebuild_settle_seconds = 10;
     cfg->delivery_batch_at = 1 * 60;
     cfg->reconcile_at = 2 * 60;
     cfg->budget_total = 2500;
@@ -285,9 +286,9 @@ dk_conf_addresses(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
 {
     yaml_node_item_t *item;
     yaml_node_t *v;
-    char **list;
-    const char *s, *colon;
-    int n = 0;
+    char **list, host[64];
+    const char *s;
+    int n = 0, port;
 
     if (node->type != YAML_SEQUENCE_NODE ||
         node->data.sequence.items.top == node->data.sequence.items.start)
@@ -305,10 +306,8 @@ dk_conf_addresses(dk_conf_walk_t *w, const dk_conf_key_t *k, yaml_node_t *node)
         if (v == NULL || v->type != YAML_SCALAR_NODE)
             return dk_conf_error(w, node, "expected host:port in", k->key);
         s = (const char *)v->data.scalar.value;
-        colon = strrchr(s, ':');
-        if (colon == NULL || colon == s || atoi(colon + 1) < 1 ||
-            atoi(colon + 1) > 65535)
-            return dk_conf_error(w, v, "expected host:port, not", s);
+        if (dk_address_split(s, host, sizeof(host), &port) != DK_OK)
+            return dk_conf_error(w, v, "expected IP:port, not", s);
         if ((list[n++] = strdup(s)) == NULL)
             return dk_err_set(w->err, "out of memory");
         w->cfg->redis_nsentinels = n;

@@ -368,8 +368,11 @@ dk_recon_plan(dk_job_t *job, const char *today, const char *last,
 /* Begins a rebuild: the marker that dk:epoch is set against at the end.
  * While dk:epoch is missing nobody is admitted; a booking admitted just
  * before the loss may still be writing its row, so PostgreSQL is read only
- * once those have settled (rebuild_settle_seconds >= the module's
- * dukcapil_postgres_timeout). */
+ * once those have settled (rebuild_settle_seconds > Redis's
+ * min-replicas-max-lag + 1 + the module's dukcapil_postgres_timeout: an old
+ * master cut off by a failover admits until its replicas' lag passes
+ * min-replicas-max-lag, and each admission's row is written within the
+ * timeout). */
 static int
 dk_recon_rebuild_begin(dk_job_t *job, char *token, size_t len)
 {

@@ -24,10 +24,14 @@ dk_redis_fail(dk_redis_t *r, redisReply *reply)
                    r->ctx ? r->ctx->errstr : "not connected");
         dk_redis_close(r);
     }
-    /* a master demoted under the connection: the next connection asks
-     * where the master is now */
-    if (strncmp(r->err.str, "redis: READONLY", 15) == 0)
+    /* a master demoted under the connection, or cut off from its replicas
+     * (min-replicas-to-write): the next connection asks where the master
+     * is now */
+    if (strncmp(r->err.str, "redis: READONLY", 15) == 0 ||
+        strncmp(r->err.str, "redis: NOREPLICAS", 17) == 0) {
+        r->refused = 1;
         dk_redis_close(r);
+    }
     return DK_ERR;
 }
 

@@ -18,6 +18,7 @@ typedef struct {
     char sha[DK_LUA_COUNT][41];
     dk_err_t err;
     int auth_refused; /* the last connect failed on AUTH */
+    int refused;      /* writes refused: READONLY or NOREPLICAS */
     /* the master's master_replid (INFO replication): the history of its
      * data set, which dk:epoch must name for the state to be complete */
     char replid[41];

@@ -2,13 +2,17 @@
  * Sentinel: each Sentinel of redis.sentinel.addresses is asked in turn
  * (SENTINEL get-master-addr-by-name, 1 s to connect and to answer) until one
  * names the master; dk_redis_connect then refuses it unless it says it is
- * a master. A connection lost or a READONLY answer closes the connection
- * (redis.c), so the next connect asks again.
+ * a master. A named master that refuses the connection, does not answer or
+ * is no master sends the question to the next Sentinel (the one asked may
+ * be stale, cut off from the others). A connection lost or a READONLY or
+ * NOREPLICAS answer closes the connection (redis.c), so the next connect
+ * asks again, the next Sentinel first after a refusal.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "net_address.h"
 #include "redis_sentinel.h"
 
 /* Asks the Sentinel at address for the master, into master ("host:port"). */
@@ -17,14 +21,17 @@ dk_sentinel_ask(const dk_config_t *cfg, const char *address, char *master,
                 size_t size, dk_err_t *err)
 {
     struct timeval timeout = {1, 0};
-    const char *colon = strrchr(address, ':');
-    char host[256];
-    redisContext *c;
+    char host[64];
+    redisContext *c = NULL;
     redisReply *reply;
-    int rc = DK_ERR;
+    int rc = DK_ERR, port;
 
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - address), address);
-    c = redisConnectWithTimeout(host, atoi(colon + 1), timeout);
+    /* config.c checked it: "IP:port", or "[IPv6]:port" */
+    if (dk_address_split(address, host, sizeof(host), &port) != DK_OK) {
+        dk_err_set(err, "sentinel %s: not IP:port", address);
+        goto done;
+    }
+    c = redisConnectWithTimeout(host, port, timeout);
     if (c == NULL || c->err) {
         dk_err_set(err, "sentinel %s: %s", address,
                    c ? c->errstr : "out of memory");
@@ -70,7 +77,7 @@ done:
 int
 dk_redis_open(dk_redis_t *r, const dk_config_t *cfg)
 {
-    /* the Sentinel that answered last is asked first */
+    /* the Sentinel that named a usable master last is asked first */
     static int next;
     char master[300];
     dk_err_t err;
@@ -79,16 +86,26 @@ dk_redis_open(dk_redis_t *r, const dk_config_t *cfg)
     if (cfg->redis_sentinels == NULL)
         return dk_redis_connect(r, cfg->redis_address, cfg->redis_user,
                                 cfg->redis_password);
+    /* the master it named refused writes: it may be a stale one */
+    if (r->refused)
+        next = (next + 1) % cfg->redis_nsentinels;
     memset(&err, 0, sizeof(err));
     for (i = 0; i < cfg->redis_nsentinels; i++) {
         int s = (next + i) % cfg->redis_nsentinels;
 
         if (dk_sentinel_ask(cfg, cfg->redis_sentinels[s], master,
-                            sizeof(master), &err) == DK_OK) {
+                            sizeof(master), &err) != DK_OK)
+            continue;
+        if (dk_redis_connect(r, master, cfg->redis_user, cfg->redis_password) ==
+            DK_OK) {
             next = s;
-            return dk_redis_connect(r, master, cfg->redis_user,
-                                    cfg->redis_password);
+            return DK_OK;
         }
+        dk_err_set(&err, "sentinel %s named %s: %s", cfg->redis_sentinels[s],
+                   master, r->err.str);
+        dk_redis_close(r);
+        /* a later connect begins with the next one */
+        next = (s + 1) % cfg->redis_nsentinels;
     }
     memset(r, 0, sizeof(*r));
     return dk_err_set(&r->err, "redis: no Sentinel named the master: %s",

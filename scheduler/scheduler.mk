@@ -32,6 +32,7 @@ $(SCHED_BIN): $(SCHED_SRC) $(SCHED_HDR) $(SCHED_GEN) $(DOMAIN_SRC) $(wildcard do
 # Unit tests of the scheduler's pure parts (tests/unit/): each links the
 # files it tests, besides domain/, instead of the pattern rule of domain.mk.
 SCHED_UNIT_CONFIG := scheduler/config.c scheduler/config_secret.c \
+                     scheduler/net_address.c \
                      scheduler/notify_text.c scheduler/log.c
 
 $(BUILD)/unit/test_notify_text: tests/unit/test_notify_text.c \

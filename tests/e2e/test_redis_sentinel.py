@@ -37,6 +37,7 @@ MASTER = "dukcapil"         # the master's name in the Sentinels
 RESUME_WITHIN = 30          # seconds from the kill to the next 201
 KTP_QUOTA = 3               # small: days fill up while the bookings run
 SENTINEL = "/usr/bin/redis-sentinel"
+MIN_REPLICAS = "min-replicas-to-write 1\nmin-replicas-max-lag 5\n"
 
 
 def redis_client(st, port, **kw):
@@ -50,11 +51,25 @@ def replid(r):
     return r.info("replication")["master_replid"]
 
 
+def good_replicas(st, port=None):
+    """Waits until the master counts a replica as good for
+    min-replicas-to-write: Redis recounts once a second, so a replica
+    just in sync, or a CONFIG SET just made, may not count yet."""
+    r = redis_client(st, port or st.redis_port)
+    try:
+        wait_until(lambda: int(r.info("replication").get(
+            "min_slaves_good_slaves", 0)) >= 1, 15, interval=0.1,
+            what="a good replica for min-replicas-to-write")
+    finally:
+        r.close()
+
+
 class Replica:
     """A replica of the stack's Redis, with its users, in a /tmp folder."""
 
-    def __init__(self, st):
+    def __init__(self, st, extra=""):
         self.st = st
+        self.extra = extra
         self.port = free_port()
         self.root = tempfile.mkdtemp(prefix="dukcapil-replica-", dir="/tmp")
 
@@ -68,8 +83,9 @@ class Replica:
             conf = re.sub(r"(?m)^%s .*$" % key, "%s %s" % (key, value), conf)
         # user replicator of conf/redis-users.acl: what it grants is enough
         conf += ("replicaof 127.0.0.1 %d\nmasteruser replicator\n"
-                 "masterauth %s\n"
-                 % (self.st.redis_port, self.st.redis_password("replicator")))
+                 "masterauth %s\n%s"
+                 % (self.st.redis_port, self.st.redis_password("replicator"),
+                    self.extra))
         path = os.path.join(self.root, "redis.conf")
         with open(path, "w") as f:
             f.write(conf)
@@ -100,8 +116,9 @@ class Sentinels:
 
     PASSWORD = "sentinel-secret-of-the-tests"
 
-    def __init__(self, st, n=3):
+    def __init__(self, st, n=3, replicas=1):
         self.st = st
+        self.replicas = replicas
         self.ports = [free_port() for _ in range(n)]
         self.root = tempfile.mkdtemp(prefix="dukcapil-sentinel-", dir="/tmp")
         self.auth_file = os.path.join(self.root, "sentinel.auth")
@@ -144,7 +161,7 @@ class Sentinels:
             for port in self.ports:
                 s = self.client(port)
                 try:
-                    if (len(s.sentinel_slaves(MASTER)) < 1
+                    if (len(s.sentinel_slaves(MASTER)) < self.replicas
                             or len(s.sentinel_sentinels(MASTER))
                             < len(self.ports) - 1):
                         return False
@@ -246,17 +263,27 @@ def test_nginx_t_checks_the_sentinel_directive(tmp_path):
 def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
     st = Stack(new_stack_dir("dukcapil-sentinel-"), fast=False,
                persistence=False)
-    replica = sentinels = bookings = daemon = None
+    replica = other = sentinels = bookings = daemon = None
     services = [("ktp", "KTP-el", KTP_QUOTA)] + SERVICES[1:]
     try:
         st.start_postgres()
+        # as production (conf/redis.conf): min-replicas-to-write 1 and two
+        # replicas, so that the promoted one keeps one (the other, which
+        # the Sentinels make its replica) and takes writes
         st.start_redis()
-        replica = Replica(st)
+        replica = Replica(st, MIN_REPLICAS)
         replica.start()
+        other = Replica(st, MIN_REPLICAS)
+        other.start()
+        r = redis_client(st, st.redis_port)
+        for line in MIN_REPLICAS.splitlines():
+            r.config_set(*line.split())
+        r.close()
+        good_replicas(st)
         # a master's first replica starts a new history: the state is
         # marked complete on it, as the scheduler's rebuild would
         st.set_epoch()
-        sentinels = Sentinels(st)
+        sentinels = Sentinels(st, replicas=2)
         sentinels.start()
         st.start_nginx(redis_sentinel=sentinels.directive(),
                        services=services,
@@ -287,7 +314,8 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
         bookings.stopping.set()
         bookings.join(timeout=30)
 
-        assert sentinels.master_port() == replica.port
+        promoted = sentinels.master_port()
+        assert promoted in (replica.port, other.port)
         statuses = {a[1] for a in bookings.answers}
         # while no master took writes: 503, never a 500 nor a hang
         assert statuses <= {201, 409, 503}, sorted(map(str, statuses))
@@ -298,7 +326,7 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
 
         # every day: Redis's admissions are its committed rows, never more
         # than the quota
-        r = redis_client(st, replica.port)
+        r = redis_client(st, promoted)
         try:
             assert r.get("dk:epoch") == replid(r)
             full = 0
@@ -327,7 +355,7 @@ def test_bookings_resume_after_the_master_is_killed_and_never_over_book():
             daemon.terminate()
             daemon.wait(timeout=30)
         st.destroy()
-        for part in (sentinels, replica):
+        for part in (sentinels, replica, other):
             if part is not None:
                 part.destroy()
 
@@ -441,7 +469,10 @@ def test_readonly_sends_the_module_back_to_the_sentinels_then_it_waits():
         wait_until(rebuilding, 20, interval=0.2,
                    what="the module on the promoted replica")
         assert fake.asked > asked
-        assert "is a replica now (READONLY)" in error_log(st)
+        # a write met READONLY, or the role asked every second said
+        # "slave" first
+        assert ("is a replica now (READONLY)" in error_log(st)
+                or "is not a master: not used" in error_log(st))
         assert set(answers) <= {(503, "unavailable"),
                                 (503, "state_rebuilding")}, answers
         # nothing was written to the demoted master
@@ -502,4 +533,101 @@ def test_the_daemon_rebuilds_a_state_of_another_history(tmp_path):
         if daemon is not None:
             daemon.terminate()
             daemon.wait(timeout=30)
+        st.destroy()
+
+
+# --- min-replicas-to-write, a stale Sentinel --------------------------------
+
+def test_noreplicas_makes_bookings_503_until_a_replica_attaches():
+    """A master with min-replicas-to-write 1 (conf/redis.conf) and no
+    replica, as one cut off from the others is, refuses writes: bookings
+    answer 503, never 500 nor a hang, and nothing is admitted.  Once a
+    replica attaches (a new history: the state is marked complete on it,
+    as the scheduler's rebuild would), the workers notice within their
+    one-second INFO replication and book again."""
+    st = Stack(new_stack_dir("dukcapil-noreplicas-"), fast=False,
+               persistence=False)
+    replica = None
+    try:
+        st.start_postgres()
+        st.start_redis()
+        st.set_epoch()
+        r = redis_client(st, st.redis_port)
+        r.config_set("min-replicas-to-write", "1")
+        r.config_set("min-replicas-max-lag", "5")
+        st.start_nginx()
+        date = first_open_date()
+        answers = [book_one(st, i, date) for i in range(1, 6)]
+        assert {a[0] for a in answers} == {503}, answers
+        assert "NOREPLICAS" in error_log(st)
+        assert not r.hget(day_key("mpp", date), "n:ktp")
+        assert st.psql("SELECT count(*) FROM appointment").strip() == "0"
+
+        replica = Replica(st)
+        replica.start()
+        good_replicas(st)
+        st.set_epoch()
+        answers = []
+
+        def booked():
+            answers.append(book_one(st, 10 + len(answers), date))
+            return answers[-1][0] == 201
+
+        wait_until(booked, 15, interval=0.2,
+                   what="a booking once a replica attached")
+        assert {a[0] for a in answers} <= {201, 503}, answers
+        assert int(r.hget(day_key("mpp", date), "n:ktp")) == 1
+        r.close()
+    finally:
+        st.destroy()
+        if replica is not None:
+            replica.destroy()
+
+
+def test_a_stale_sentinel_naming_a_dead_master_is_passed_over():
+    """Three Sentinels, fakes: while all name a dead address, the worker
+    asks each in turn (a master that refuses the connection sends it to
+    the next Sentinel, not to the same one again); once two name the real
+    master and one still the dead address, bookings succeed, and the
+    scheduler, asking the stale one first, connects through the next."""
+    st = Stack(new_stack_dir("dukcapil-stale-sentinel-"), fast=False,
+               persistence=False)
+    fakes = []
+    try:
+        st.start_postgres()
+        st.start_redis()
+        st.set_epoch()
+        dead = free_port()
+        for _ in range(3):
+            fake = FakeSentinel(dead)
+            fake.start()
+            fakes.append(fake)
+        st.start_nginx(redis_sentinel=" ".join(
+            "127.0.0.1:%d" % f.port for f in fakes) + " " + MASTER,
+            workers=1)
+        wait_until(lambda: all(f.asked for f in fakes), 20, interval=0.2,
+                   what="each Sentinel asked in turn")
+        date = first_open_date()
+        for fake in fakes[1:]:
+            fake.master_port = st.redis_port
+        answers = []
+
+        def booked():
+            answers.append(book_one(st, 1 + len(answers), date))
+            return answers[-1][0] == 201
+
+        wait_until(booked, 15, interval=0.2,
+                   what="a booking through a live Sentinel")
+        assert {a[0] for a in answers} <= {201, 503}, answers
+        for i in range(5):
+            assert book_one(st, 100 + i, date)[0] == 201
+
+        # the scheduler: the stale Sentinel first
+        yaml_path = sentinel_yaml(st, ["127.0.0.1:%d" % f.port
+                                       for f in fakes])
+        r = scheduler_once(yaml_path)
+        assert r.returncode == 0, r.stderr
+    finally:
+        for fake in fakes:
+            fake.stop()
         st.destroy()

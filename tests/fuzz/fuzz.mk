@@ -35,12 +35,14 @@ FUZZ_MAX_LEN_token       := 128
 # what each harness links besides domain/
 FUZZ_SOBJ      := $(FUZZ_DIR)/obj/scheduler
 FUZZ_SCHED_HDR := scheduler/status.h scheduler/import_csv.h scheduler/config.h \
-                  scheduler/config_secret.h scheduler/notify_text.h
+                  scheduler/config_secret.h scheduler/notify_text.h \
+                  scheduler/net_address.h
 $(FUZZ_DIR)/fuzz_flat_json:   FUZZ_LIBS := -ljansson
 $(FUZZ_DIR)/fuzz_courier_csv: FUZZ_OBJ := $(FUZZ_SOBJ)/import_csv.o \
                                           $(FUZZ_SOBJ)/log.o
 $(FUZZ_DIR)/fuzz_courier_csv: $(FUZZ_SOBJ)/import_csv.o $(FUZZ_SOBJ)/log.o
 FUZZ_CONFIG_OBJ := $(FUZZ_SOBJ)/config.o $(FUZZ_SOBJ)/config_secret.o \
+                   $(FUZZ_SOBJ)/net_address.o \
                    $(FUZZ_SOBJ)/notify_text.o $(FUZZ_SOBJ)/log.o
 $(FUZZ_DIR)/fuzz_config:      FUZZ_OBJ := $(FUZZ_CONFIG_OBJ)
 $(FUZZ_DIR)/fuzz_config:      FUZZ_LIBS := -lyaml -ljansson

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "net_address.h"
 #include "config.h"
 #include "unit.h"
 
@@ -47,10 +48,30 @@ static const struct config_case cases[] = {
      "expected a list of host:port"},
     {"redis:\n  sentinel:\n    addresses: [\"10.0.0.1\"]\n"
      "    master_name: dukcapil\n",
-     "t.yaml:7:17: expected host:port, not '10.0.0.1'"},
+     "t.yaml:7:17: expected IP:port, not '10.0.0.1'"},
     {"redis:\n  sentinel:\n    addresses: [\"10.0.0.1:0\"]\n"
      "    master_name: dukcapil\n",
-     "expected host:port, not '10.0.0.1:0'"},
+     "expected IP:port, not '10.0.0.1:0'"},
+    /* IPv6 in brackets, as the module's directive takes it */
+    {"redis:\n  sentinel:\n    addresses: [\"[::1]:26379\", "
+     "\"127.0.0.1:26380\"]\n    master_name: dukcapil\n",
+     NULL},
+    /* a host name would need DNS at each connect */
+    {"redis:\n  sentinel:\n    addresses: [\"localhost:26379\"]\n"
+     "    master_name: dukcapil\n",
+     "expected IP:port, not 'localhost:26379'"},
+    {"redis:\n  sentinel:\n    addresses: [\"::1:26379\"]\n"
+     "    master_name: dukcapil\n",
+     "expected IP:port, not '::1:26379'"},
+    {"redis:\n  sentinel:\n    addresses: [\"[::1]\"]\n"
+     "    master_name: dukcapil\n",
+     "expected IP:port, not '[::1]'"},
+    {"redis:\n  sentinel:\n    addresses: [\"[10.0.0.1]:26379\"]\n"
+     "    master_name: dukcapil\n",
+     "expected IP:port, not '[10.0.0.1]:26379'"},
+    {"redis:\n  sentinel:\n    addresses: [\"10.0.0.1:26379x\"]\n"
+     "    master_name: dukcapil\n",
+     "expected IP:port, not '10.0.0.1:26379x'"},
     {"redis:\n  sentinel:\n    addresses: [\"10.0.0.1:26379\"]\n"
      "    master_name: dukcapil\n    quorum: 2\n",
      "unknown key 'redis.sentinel.quorum'"},
@@ -103,12 +124,35 @@ sentinels_are_kept_in_order(void **state)
     assert_null(cfg.redis_sentinels);
 }
 
+static void
+addresses_lose_their_brackets(void **state)
+{
+    char host[64];
+    int port = 0;
+
+    (void)state;
+    assert_int_equal(dk_address_split("[::1]:26379", host, sizeof(host), &port),
+                     DK_OK);
+    assert_string_equal(host, "::1");
+    assert_int_equal(port, 26379);
+    assert_int_equal(
+        dk_address_split("10.20.0.7:26380", host, sizeof(host), &port), DK_OK);
+    assert_string_equal(host, "10.20.0.7");
+    assert_int_equal(port, 26380);
+    assert_int_equal(
+        dk_address_split("redis.local:26379", host, sizeof(host), &port),
+        DK_ERR);
+    assert_int_equal(dk_address_split("[::1:26379", host, sizeof(host), &port),
+                     DK_ERR);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(redis_section_table_of_cases),
         cmocka_unit_test(sentinels_are_kept_in_order),
+        cmocka_unit_test(addresses_lose_their_brackets),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
