@@ -60,11 +60,16 @@ int
 dk_redis_history(dk_redis_t *r)
 {
     redisReply *reply;
-    char role[16];
+    char role[16], good[16];
     int rc;
 
     if (dk_redis_command(r, &reply, "INFO replication") != DK_OK)
         return DK_ERR;
+    good[0] = '\0';
+    if (reply->type == REDIS_REPLY_STRING &&
+        dk_redis_info_field(reply->str, "min_slaves_good_slaves", good,
+                            sizeof(good)) != DK_OK)
+        good[0] = '\0';
     rc = reply->type == REDIS_REPLY_STRING &&
          dk_redis_info_field(reply->str, "role", role, sizeof(role)) == DK_OK &&
          dk_redis_info_field(reply->str, "master_replid", r->replid,
@@ -80,6 +85,19 @@ dk_redis_history(dk_redis_t *r)
         r->replid[0] = '\0';
         dk_redis_close(r);
         return dk_err_set(&r->err, "redis: %s is a replica, not a master",
+                          r->address);
+    }
+    /* a master with min-replicas-to-write and no replica in touch refuses
+     * every write: cut off, it may be an old master the Sentinels have
+     * replaced, whose reads (dk:epoch) would keep the scheduler from ever
+     * rebuilding the new one; so it is left as a refusal is */
+    if (good[0] != '\0' && strcmp(good, "0") == 0) {
+        r->replid[0] = '\0';
+        dk_redis_close(r);
+        r->refused = 1;
+        return dk_err_set(&r->err,
+                          "redis: %s has no replica in touch "
+                          "(min-replicas-to-write)",
                           r->address);
     }
     return DK_OK;

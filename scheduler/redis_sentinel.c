@@ -81,7 +81,7 @@ dk_redis_open(dk_redis_t *r, const dk_config_t *cfg)
     static int next;
     char master[300];
     dk_err_t err;
-    int i;
+    int i, auth_refused = 0;
 
     if (cfg->redis_sentinels == NULL)
         return dk_redis_connect(r, cfg->redis_address, cfg->redis_user,
@@ -103,11 +103,14 @@ dk_redis_open(dk_redis_t *r, const dk_config_t *cfg)
         }
         dk_err_set(&err, "sentinel %s named %s: %s", cfg->redis_sentinels[s],
                    master, r->err.str);
+        auth_refused |= r->auth_refused;
         dk_redis_close(r);
         /* a later connect begins with the next one */
         next = (s + 1) % cfg->redis_nsentinels;
     }
     memset(r, 0, sizeof(*r));
+    /* a master that refused our password is said as such (main.c) */
+    r->auth_refused = auth_refused;
     return dk_err_set(&r->err, "redis: no Sentinel named the master: %s",
                       err.str);
 }

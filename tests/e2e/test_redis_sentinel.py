@@ -562,6 +562,11 @@ def test_noreplicas_makes_bookings_503_until_a_replica_attaches():
         assert "NOREPLICAS" in error_log(st)
         assert not r.hget(day_key("mpp", date), "n:ktp")
         assert st.psql("SELECT count(*) FROM appointment").strip() == "0"
+        # the scheduler leaves it too (a cut-off old master's dk:epoch
+        # would keep it from ever rebuilding the new one)
+        done = scheduler_once(sentinel_yaml(st))
+        assert done.returncode != 0
+        assert "no replica in touch" in done.stdout + done.stderr, done
 
         replica = Replica(st)
         replica.start()
@@ -577,6 +582,8 @@ def test_noreplicas_makes_bookings_503_until_a_replica_attaches():
                    what="a booking once a replica attached")
         assert {a[0] for a in answers} <= {201, 503}, answers
         assert int(r.hget(day_key("mpp", date), "n:ktp")) == 1
+        done = scheduler_once(sentinel_yaml(st))
+        assert done.returncode == 0, done.stdout + done.stderr
         r.close()
     finally:
         st.destroy()
