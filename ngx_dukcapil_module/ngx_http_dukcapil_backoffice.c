@@ -58,8 +58,6 @@ static void ngx_http_dukcapil_worklist_done(void *data, PGresult *res,
 static json_t *ngx_http_dukcapil_worklist_row(PGresult *res, int row);
 static void ngx_http_dukcapil_ops_application_done(void *data, PGresult *res,
     ngx_uint_t backend);
-static void ngx_http_dukcapil_raw_json_done(void *data, PGresult *res,
-    ngx_uint_t backend);
 
 
 /*
@@ -400,43 +398,7 @@ ngx_http_dukcapil_ops_delivery_handler(ngx_http_request_t *r)
     r->main->count++;
 
     ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_OPS_DELIVERY, 1,
-                                ngx_http_dukcapil_raw_json_done);
+                                ngx_http_dukcapil_job_json_done);
 
     return NGX_DONE;
-}
-
-
-/* the answer PostgreSQL wrote as JSON, its one value */
-
-static void
-ngx_http_dukcapil_raw_json_done(void *data, PGresult *res, ngx_uint_t backend)
-{
-    ngx_http_dukcapil_job_t *job = data;
-
-    u_char  *body;
-    size_t   len;
-
-    job->pg = NULL;
-
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) != 1)
-    {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    len = PQgetlength(res, 0, 0);
-
-    body = ngx_pnalloc(job->pool ? job->pool : job->request->pool, len + 1);
-    if (body == NULL) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    ngx_memcpy(body, PQgetvalue(res, 0, 0), len);
-    body[len++] = '\n';
-
-    ngx_http_dukcapil_job_reply_raw(job, NGX_HTTP_OK, body, len);
 }

@@ -192,6 +192,44 @@ ngx_http_dukcapil_job_reply_raw(ngx_http_dukcapil_job_t *job,
 }
 
 
+/*
+ * A statement whose one value is the whole answer, JSON that PostgreSQL
+ * wrote (the display, the delivery budget): 200 with it, 503 without it.
+ */
+void
+ngx_http_dukcapil_job_json_done(void *data, PGresult *res, ngx_uint_t backend)
+{
+    ngx_http_dukcapil_job_t *job = data;
+
+    u_char  *body;
+    size_t   len;
+
+    job->pg = NULL;
+
+    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
+        || PQntuples(res) != 1)
+    {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    len = PQgetlength(res, 0, 0);
+
+    body = ngx_pnalloc(job->pool ? job->pool : job->request->pool, len + 1);
+    if (body == NULL) {
+        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                    "unavailable", NULL);
+        return;
+    }
+
+    ngx_memcpy(body, PQgetvalue(res, 0, 0), len);
+    body[len++] = '\n';
+
+    ngx_http_dukcapil_job_answer(job, NGX_HTTP_OK, body, len);
+}
+
+
 /* the job's answer: sent if the client is still there, kept for retries */
 
 void

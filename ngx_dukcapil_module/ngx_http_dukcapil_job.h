@@ -95,6 +95,8 @@ void ngx_http_dukcapil_job_reply(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, json_t *json);
 void ngx_http_dukcapil_job_reply_raw(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, u_char *body, size_t len);
+void ngx_http_dukcapil_job_json_done(void *data, PGresult *res,
+    ngx_uint_t backend);
 void ngx_http_dukcapil_job_error(ngx_http_dukcapil_job_t *job,
     ngx_uint_t status, const char *error, const char *field);
 void ngx_http_dukcapil_job_end(ngx_http_dukcapil_job_t *job,

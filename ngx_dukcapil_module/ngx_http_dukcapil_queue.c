@@ -38,8 +38,6 @@ typedef struct {
 static void ngx_http_dukcapil_list_done(void *data, PGresult *res,
     ngx_uint_t backend);
 static json_t *ngx_http_dukcapil_list_row(PGresult *res, int row);
-static void ngx_http_dukcapil_display_done(void *data, PGresult *res,
-    ngx_uint_t backend);
 
 
 static const char  *ngx_http_dukcapil_appointment_statuses[] = {
@@ -259,41 +257,7 @@ ngx_http_dukcapil_display_handler(ngx_http_request_t *r)
     r->main->count++;
 
     ngx_http_dukcapil_job_query(job, NGX_HTTP_DUKCAPIL_SQL_DISPLAY, 3,
-                                ngx_http_dukcapil_display_done);
+                                ngx_http_dukcapil_job_json_done);
 
     return NGX_DONE;
-}
-
-
-static void
-ngx_http_dukcapil_display_done(void *data, PGresult *res, ngx_uint_t backend)
-{
-    ngx_http_dukcapil_job_t *job = data;
-
-    u_char  *body;
-    size_t   len;
-
-    job->pg = NULL;
-
-    if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK
-        || PQntuples(res) != 1)
-    {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    len = PQgetlength(res, 0, 0);
-
-    body = ngx_pnalloc(job->pool ? job->pool : job->request->pool, len + 1);
-    if (body == NULL) {
-        ngx_http_dukcapil_job_error(job, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                                    "unavailable", NULL);
-        return;
-    }
-
-    ngx_memcpy(body, PQgetvalue(res, 0, 0), len);
-    body[len++] = '\n';
-
-    ngx_http_dukcapil_job_reply_raw(job, NGX_HTTP_OK, body, len);
 }
