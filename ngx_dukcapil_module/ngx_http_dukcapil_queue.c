@@ -18,14 +18,8 @@
 #include "ngx_http_dukcapil_reply.h"
 #include "ngx_http_dukcapil_sql.h"
 #include "ngx_http_dukcapil_util.h"
-#include "mask.h"
+#include "nik.h"
 #include "wib.h"
-
-
-/* the NIK's first 4 and last 4 digits: "1471********0001" */
-#define NGX_HTTP_DUKCAPIL_NIK_HEAD  4
-#define NGX_HTTP_DUKCAPIL_NIK_TAIL  4
-#define NGX_HTTP_DUKCAPIL_NIK_LEN   16
 
 
 typedef struct {
@@ -46,16 +40,15 @@ static const char  *ngx_http_dukcapil_appointment_statuses[] = {
 };
 
 
-/* "nik_masked": column col of row, masked as domain/mask.c does */
+/* "nik_masked": column col of row, as every NIK is masked (domain/nik.c) */
 
 void
 ngx_http_dukcapil_queue_nik(json_t *json, PGresult *res, int row, int col)
 {
-    char  masked[NGX_HTTP_DUKCAPIL_NIK_LEN + 1];
+    char  masked[sizeof("1471********0001")];
 
-    dk_mask(PQgetvalue(res, row, col), PQgetlength(res, row, col),
-            NGX_HTTP_DUKCAPIL_NIK_HEAD, NGX_HTTP_DUKCAPIL_NIK_TAIL, masked,
-            sizeof(masked));
+    dk_mask_id(PQgetvalue(res, row, col), PQgetlength(res, row, col), masked,
+               sizeof(masked));
 
     json_object_set_new(json, "nik_masked", json_string(masked));
 }
